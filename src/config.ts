@@ -1,0 +1,133 @@
+// Configuration: every environment variable the server reads is parsed and checked here, once.
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { bool, cleanEnv, makeValidator, port, str } from "envalid";
+
+export const PROJECT_ROOT = resolve(__dirname, "..");
+
+const postgresUrl = makeValidator<string>((value) => {
+  if (!/^postgres(ql)?:\/\//.test(value)) {
+    throw new Error("must be a postgres:// connection string");
+  }
+  return value;
+});
+
+const jwtSecret = makeValidator<string>((value) => {
+  if (value.length < 32) {
+    throw new Error("must be at least 32 characters (HS256 needs a long random secret)");
+  }
+  return value;
+});
+
+export interface Config {
+  nodeEnv: "development" | "test" | "production";
+  isDevelopment: boolean;
+  host: string;
+  port: number;
+  /** A superuser (or database owner) connection, used to migrate. Unset: an embedded PostgreSQL is started. */
+  databaseUrl: string | undefined;
+  /** The connection the GraphQL server uses (as the authenticator role). Unset: derived from databaseUrl. */
+  authDatabaseUrl: string | undefined;
+  /** The authenticator role's password; set on the role at every migration. */
+  authenticatorPassword: string;
+  jwtSecret: string;
+  jwtAudience: string | undefined;
+  dataDir: string;
+  embeddedPostgresPort: number;
+  migrateOnStart: boolean;
+  graphiql: boolean;
+  logLevel: string;
+}
+
+/** Secrets that a development server generates once and keeps in the data folder. */
+interface DevelopmentSecrets {
+  jwtSecret: string;
+  authenticatorPassword: string;
+  postgresPassword: string;
+}
+
+export class ConfigError extends Error {}
+
+export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
+  const env = cleanEnv(
+    environment,
+    {
+      NODE_ENV: str({ choices: ["development", "test", "production"], default: "development" }),
+      HOST: str({ default: "127.0.0.1", desc: "Interface to listen on" }),
+      PORT: port({ default: 5678 }),
+      DATABASE_URL: postgresUrl({ default: undefined }),
+      AUTH_DATABASE_URL: postgresUrl({ default: undefined }),
+      AUTHENTICATOR_PASSWORD: str({ default: undefined }),
+      JWT_SECRET: jwtSecret({ default: undefined }),
+      JWT_AUDIENCE: str({ default: undefined }),
+      DATA_DIR: str({ default: join(PROJECT_ROOT, ".data") }),
+      EMBEDDED_POSTGRES_PORT: port({ default: 54320 }),
+      MIGRATE_ON_START: bool({ default: true }),
+      GRAPHIQL: bool({ default: undefined }),
+      LOG_LEVEL: str({ choices: ["fatal", "error", "warn", "info", "debug", "trace", "silent"], default: "info" }),
+    },
+    {
+      reporter: ({ errors }) => {
+        const problems = Object.entries(errors).map(([name, error]) => `  ${name}: ${error?.message ?? "invalid"}`);
+        if (problems.length > 0) {
+          throw new ConfigError(`Invalid configuration:\n${problems.join("\n")}`);
+        }
+      },
+    },
+  );
+
+  const isDevelopment = env.NODE_ENV !== "production";
+  const dataDir = resolve(env.DATA_DIR);
+  const secrets = isDevelopment ? developmentSecrets(dataDir) : undefined;
+  const required = (name: string, value: string | undefined, fallback: string | undefined): string => {
+    const result = value ?? fallback;
+    if (result === undefined) {
+      throw new ConfigError(`Invalid configuration:\n  ${name}: required when NODE_ENV=production`);
+    }
+    return result;
+  };
+
+  return {
+    nodeEnv: env.NODE_ENV as Config["nodeEnv"],
+    isDevelopment,
+    host: env.HOST,
+    port: env.PORT,
+    databaseUrl: env.DATABASE_URL,
+    authDatabaseUrl: env.AUTH_DATABASE_URL,
+    authenticatorPassword: required(
+      "AUTHENTICATOR_PASSWORD",
+      env.AUTHENTICATOR_PASSWORD,
+      // With AUTH_DATABASE_URL the password is in that URL; the role's password is then left alone.
+      env.AUTH_DATABASE_URL ? "" : secrets?.authenticatorPassword,
+    ),
+    jwtSecret: required("JWT_SECRET", env.JWT_SECRET, secrets?.jwtSecret),
+    jwtAudience: env.JWT_AUDIENCE,
+    dataDir,
+    embeddedPostgresPort: env.EMBEDDED_POSTGRES_PORT,
+    migrateOnStart: env.MIGRATE_ON_START,
+    graphiql: env.GRAPHIQL ?? isDevelopment,
+    logLevel: env.LOG_LEVEL,
+  };
+}
+
+/** The embedded PostgreSQL superuser's password (development only; kept with the other secrets). */
+export function embeddedPostgresPassword(config: Config): string {
+  return developmentSecrets(config.dataDir).postgresPassword;
+}
+
+function developmentSecrets(dataDir: string): DevelopmentSecrets {
+  const file = join(dataDir, "secrets.json");
+  if (existsSync(file)) {
+    return JSON.parse(readFileSync(file, "utf8")) as DevelopmentSecrets;
+  }
+  const secret = () => randomBytes(32).toString("base64url");
+  const secrets: DevelopmentSecrets = {
+    jwtSecret: secret(),
+    authenticatorPassword: secret(),
+    postgresPassword: secret(),
+  };
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(file, JSON.stringify(secrets, null, 2) + "\n", { mode: 0o600 });
+  return secrets;
+}

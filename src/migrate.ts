@@ -1,0 +1,105 @@
+// Brings a database from empty to the current schema with graphile-migrate: creates the database and
+// the roles when they are missing, runs the committed migrations, and loads the demo catalog into an
+// empty catalog.
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { Logger as MigrateLogger, migrate, run, type Settings, watch } from "graphile-migrate";
+import { clearAllPools } from "graphile-migrate/dist/pgReal";
+import pg from "pg";
+import { PROJECT_ROOT } from "./config";
+import { withDatabase } from "./connection-strings";
+import type { Logger } from "./logger";
+import { loadRoles, readGmrc } from "./roles";
+
+const MIGRATIONS = join(PROJECT_ROOT, "migrations");
+
+export interface MigrateOptions {
+  /** A superuser connection string. */
+  databaseUrl: string;
+  /** Set as the authenticator role's password (skipped when empty). */
+  authenticatorPassword: string;
+  /** Also run migrations/current.sql (work in progress; development and tests only). */
+  includeCurrent?: boolean;
+  /** Load migrations/seeds/demo-catalog.sql when the catalog is empty. */
+  loadDemoCatalog?: boolean;
+  log: Logger;
+}
+
+export async function migrateDatabase(options: MigrateOptions): Promise<void> {
+  const { databaseUrl, log } = options;
+  await createDatabaseIfMissing(databaseUrl, log);
+  const settings: Settings = {
+    ...readGmrc(),
+    connectionString: databaseUrl,
+    rootConnectionString: withDatabase(databaseUrl, "postgres"),
+    migrationsFolder: MIGRATIONS,
+    logger: migrateLogger(log),
+  };
+  try {
+    await run(settings, await readFile(join(MIGRATIONS, "afterReset.sql"), "utf8"), "afterReset.sql");
+    await withClient(databaseUrl, async (client) => {
+      if (options.authenticatorPassword) {
+        const role = client.escapeIdentifier(loadRoles().authenticator);
+        await client.query(`alter role ${role} with password ${client.escapeLiteral(options.authenticatorPassword)}`);
+      }
+    });
+    await migrate(settings);
+    if (options.includeCurrent) {
+      await watch(settings, true);
+    }
+  } finally {
+    // graphile-migrate keeps a pool per connection string; an idle one would end the process later.
+    clearAllPools();
+  }
+  if (options.loadDemoCatalog) {
+    await loadDemoCatalogIfEmpty(databaseUrl, log);
+  }
+}
+
+async function loadDemoCatalogIfEmpty(databaseUrl: string, log: Logger): Promise<void> {
+  const seed = await readFile(join(MIGRATIONS, "seeds", "demo-catalog.sql"), "utf8");
+  await withClient(databaseUrl, async (client) => {
+    await client.query("begin");
+    try {
+      // The lock makes two servers starting at once load the catalog once.
+      await client.query("lock table status_public.levels in share row exclusive mode");
+      const { rows } = await client.query("select exists (select from status_public.levels) as has_catalog");
+      if (!rows[0].has_catalog) {
+        await client.query(seed);
+        log.info("loaded the demo catalog (migrations/seeds/demo-catalog.sql)");
+      }
+      await client.query("commit");
+    } catch (error) {
+      await client.query("rollback");
+      throw error;
+    }
+  });
+}
+
+async function createDatabaseIfMissing(databaseUrl: string, log: Logger): Promise<void> {
+  const name = decodeURIComponent(new URL(databaseUrl).pathname.slice(1));
+  await withClient(withDatabase(databaseUrl, "postgres"), async (client) => {
+    const { rowCount } = await client.query("select from pg_database where datname = $1", [name]);
+    if (rowCount === 0) {
+      await client.query(`create database ${client.escapeIdentifier(name)}`);
+      log.info({ database: name }, "created the database");
+    }
+  });
+}
+
+export async function withClient<T>(connectionString: string, callback: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString });
+  await client.connect();
+  try {
+    return await callback(client);
+  } finally {
+    await client.end();
+  }
+}
+
+function migrateLogger(log: Logger): MigrateLogger {
+  return new MigrateLogger(() => (level, message) => {
+    const method = level === "warning" ? "warn" : level;
+    log[method]({ component: "graphile-migrate" }, message);
+  });
+}

@@ -1,0 +1,44 @@
+// The PostGraphile preset: Amber, the status_public schema, JWT sessions, coded errors, websockets.
+import { makePgService } from "postgraphile/adaptors/pg";
+import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
+import { makeJwtAuthPlugin } from "../plugins/jwt-auth";
+import { type Authenticate, AuthenticationError, pgSettingsOf } from "./auth";
+import { maskError } from "./errors";
+
+export const EXPOSED_SCHEMAS = ["status_public"];
+
+export function makePreset(options: {
+  /** The connection the server uses: the authenticator role. */
+  connectionString: string;
+  authenticate: Authenticate;
+  graphiql: boolean;
+}): GraphileConfig.Preset {
+  const { authenticate } = options;
+  return {
+    extends: [PostGraphileAmberPreset],
+    plugins: [makeJwtAuthPlugin(authenticate)],
+    pgServices: [makePgService({ connectionString: options.connectionString, schemas: EXPOSED_SCHEMAS, pubsub: true })],
+    grafserv: {
+      graphqlPath: "/graphql",
+      websockets: true,
+      graphiql: options.graphiql,
+      graphiqlPath: "/graphiql",
+      maskError,
+    },
+    grafast: {
+      explain: false,
+      async context(requestContext, args) {
+        let session = requestContext.achievementsSession;
+        try {
+          session ??= await authenticate(
+            requestContext.ws?.normalizedConnectionParams?.authorization?.toString() ??
+              requestContext.node?.req?.headers?.authorization,
+          );
+        } catch (error) {
+          throw error instanceof AuthenticationError ? error.toSafeError() : error;
+        }
+        return { pgSettings: { ...args.contextValue?.pgSettings, ...pgSettingsOf(session) } };
+      },
+    },
+  };
+}

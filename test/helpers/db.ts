@@ -1,0 +1,91 @@
+// Database tests run in a transaction that is rolled back. Setup and inspection run as the superuser;
+// everything under test runs as a real API role with real JWT claims (`tx.as`), as the server does it.
+import { randomUUID } from "node:crypto";
+import pg from "pg";
+import type { Session } from "../../src/auth";
+import { loadRoles } from "../../src/roles";
+
+export const roles = loadRoles();
+
+export type ApiRole = "anonymous" | "user" | "service" | "admin";
+export interface Actor {
+  role: ApiRole;
+  userId?: string | null;
+}
+
+export const anonymous: Actor = { role: "anonymous" };
+export const asUser = (userId: string): Actor => ({ role: "user", userId });
+export const asService = (userId: string = randomUUID()): Actor => ({ role: "service", userId });
+export const asAdmin = (userId: string = randomUUID()): Actor => ({ role: "admin", userId });
+export const newUserId = (): string => randomUUID();
+
+export function sessionOf(actor: Actor): Session {
+  return { role: roles[actor.role], userId: actor.userId ?? null };
+}
+
+export function testDatabaseUrl(variable: "TEST_ROOT_URL" | "TEST_AUTH_URL" = "TEST_ROOT_URL"): string {
+  const url = process.env[variable];
+  if (!url) throw new Error(`${variable} is not set: run the tests with \`npm test\` (test/global-setup.ts sets it)`);
+  return url;
+}
+
+export class TestTransaction {
+  constructor(readonly client: pg.Client) {}
+
+  /** Runs SQL as the superuser: setup and inspection. */
+  async root<Row extends pg.QueryResultRow = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<Row[]> {
+    return (await this.client.query<Row>(sql, params)).rows;
+  }
+
+  /** Runs SQL as `actor`'s API role and claims. A failing statement is rolled back alone and rethrown. */
+  async as<Row extends pg.QueryResultRow = Record<string, unknown>>(actor: Actor, sql: string, params: unknown[] = []): Promise<Row[]> {
+    await this.client.query("savepoint as_actor");
+    try {
+      await this.client.query("select set_config('role', $1, true), set_config('jwt.claims.user_id', $2, true)", [
+        roles[actor.role],
+        actor.userId ?? "",
+      ]);
+      const { rows } = await this.client.query<Row>(sql, params);
+      await this.client.query("release savepoint as_actor");
+      return rows;
+    } catch (error) {
+      await this.client.query("rollback to savepoint as_actor");
+      throw error;
+    } finally {
+      await this.resetActor();
+    }
+  }
+
+  /** Back to the superuser with no claims (settings made local to the transaction outlive a savepoint). */
+  async resetActor(): Promise<void> {
+    await this.client.query("reset role; select set_config('jwt.claims.user_id', '', true)");
+  }
+
+  /** Expects the statement to fail as `actor`; returns the error. */
+  async expectError(actor: Actor, sql: string, params: unknown[] = []): Promise<pg.DatabaseError> {
+    try {
+      await this.as(actor, sql, params);
+    } catch (error) {
+      if (error instanceof pg.DatabaseError) return error;
+      throw error;
+    }
+    throw new Error(`Expected an error from: ${sql}`);
+  }
+}
+
+export async function withTransaction(callback: (tx: TestTransaction) => Promise<void>): Promise<void> {
+  const client = new pg.Client({ connectionString: testDatabaseUrl() });
+  await client.connect();
+  try {
+    await client.query("begin");
+    await callback(new TestTransaction(client));
+  } finally {
+    await client.query("rollback").catch(() => undefined);
+    await client.end();
+  }
+}
+
+/** A pool of superuser connections, for tests that must commit (concurrency); they clean up themselves. */
+export function rootPool(max = 10): pg.Pool {
+  return new pg.Pool({ connectionString: testDatabaseUrl(), max });
+}

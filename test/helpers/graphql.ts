@@ -1,0 +1,59 @@
+// The v5 equivalent of graphile-test (which requires PostGraphile 4): the real schema, executed with
+// grafast against a client that is already inside the test's rolled-back transaction, as a real role
+// with real claims. Errors are masked exactly as the server masks them.
+import { makeWithPgClientViaPgClientAlreadyInTransaction } from "postgraphile/adaptors/pg";
+import { execute, hookArgs } from "postgraphile/grafast";
+import { type ExecutionResult, type GraphQLError, type GraphQLSchema, parse, validate } from "postgraphile/graphql";
+import { makeSchema } from "postgraphile";
+import type { PoolClient } from "pg";
+import { maskError } from "../../src/errors";
+import { makePreset } from "../../src/preset";
+import { type Actor, sessionOf, testDatabaseUrl, type TestTransaction } from "./db";
+
+export interface GraphQLResult<Data = Record<string, any>> {
+  data?: Data | null;
+  errors?: readonly GraphQLError[];
+}
+
+export interface GraphQLRunner {
+  schema: GraphQLSchema;
+  run<Data = Record<string, any>>(tx: TestTransaction, actor: Actor, source: string, variables?: Record<string, unknown>): Promise<GraphQLResult<Data>>;
+  release(): Promise<void>;
+}
+
+export async function makeGraphQLRunner(): Promise<GraphQLRunner> {
+  const preset = makePreset({
+    connectionString: testDatabaseUrl("TEST_AUTH_URL"),
+    graphiql: false,
+    authenticate: async () => {
+      throw new Error("the runner passes sessions directly");
+    },
+  });
+  const { schema, resolvedPreset } = await makeSchema(preset);
+
+  return {
+    schema,
+    async run(tx, actor, source, variables) {
+      const document = parse(source);
+      const validationErrors = validate(schema, document);
+      if (validationErrors.length > 0) return { errors: validationErrors };
+      const args = {
+        schema,
+        document,
+        variableValues: variables,
+        resolvedPreset,
+        requestContext: { achievementsSession: sessionOf(actor) },
+      };
+      await hookArgs(args);
+      (args as unknown as { contextValue: Record<string, unknown> }).contextValue.withPgClient =
+        // A plain Client does all that is used here; `release` belongs to pooled clients only.
+        makeWithPgClientViaPgClientAlreadyInTransaction(tx.client as PoolClient, true);
+      const result = (await execute(args)) as ExecutionResult;
+      await tx.resetActor();
+      return { data: result.data as never, errors: result.errors?.map(maskError) };
+    },
+    async release() {
+      await Promise.all((resolvedPreset.pgServices ?? []).map((service) => service.release?.()));
+    },
+  };
+}
