@@ -17,6 +17,8 @@ export function makePreset(options: {
   return {
     extends: [PostGraphileAmberPreset],
     plugins: [makeJwtAuthPlugin(authenticate)],
+    // Function arguments without a default are required (`stepsRequired(level: String!)`).
+    gather: { pgStrictFunctions: true },
     pgServices: [makePgService({ connectionString: options.connectionString, schemas: EXPOSED_SCHEMAS, pubsub: true })],
     grafserv: {
       graphqlPath: "/graphql",

@@ -1,0 +1,62 @@
+// The tally that the trigger on user_steps keeps, including under concurrent inserts.
+import { asService, newUserId, roles, rootPool, withTransaction } from "../../helpers/db";
+
+describe("status_public.user_achievements (the tally)", () => {
+  it("adds up a user's steps by name and never goes below zero", () =>
+    withTransaction(async (tx) => {
+      const user = newUserId();
+      const record = (name: string, count: number) =>
+        tx.as(asService(), "insert into status_public.user_steps (user_id, name, count) values ($1, $2, $3)", [user, name, count]);
+      await record("post", 1);
+      await record("post", 4);
+      await record("like", 2);
+      await record("like", -5);
+      await record("like", 1);
+      const tallies = await tx.root("select name, count from status_public.user_achievements where user_id = $1 order by name", [user]);
+      expect(tallies).toEqual([
+        { name: "like", count: 1 },
+        { name: "post", count: 5 },
+      ]);
+      const [{ updated }] = await tx.root<{ updated: boolean }>(
+        "select updated_at >= created_at as updated from status_public.user_achievements where user_id = $1 and name = 'post'",
+        [user],
+      );
+      expect(updated).toBe(true);
+    }));
+
+  it("rejects a step that counts nothing", () =>
+    withTransaction(async (tx) => {
+      const error = await tx.expectError(asService(), "insert into status_public.user_steps (user_id, name, count) values ($1, 'post', 0)", [newUserId()]);
+      expect(error.code).toBe("23514");
+    }));
+
+  it("is exact when many connections record the same step for the same user at once", async () => {
+    const pool = rootPool(16);
+    const user = newUserId();
+    const writers = 16;
+    const stepsEach = 25;
+    try {
+      await Promise.all(
+        Array.from({ length: writers }, async () => {
+          const client = await pool.connect();
+          try {
+            for (let i = 0; i < stepsEach; i++) {
+              await client.query("begin");
+              await client.query("select set_config('role', $1, true)", [roles.service]);
+              await client.query("insert into status_public.user_steps (user_id, name, count) values ($1, 'post', 1)", [user]);
+              await client.query("commit");
+            }
+          } finally {
+            client.release();
+          }
+        }),
+      );
+      const { rows } = await pool.query("select count from status_public.user_achievements where user_id = $1 and name = 'post'", [user]);
+      expect(rows).toEqual([{ count: writers * stepsEach }]);
+    } finally {
+      await pool.query("delete from status_public.user_steps where user_id = $1", [user]);
+      await pool.query("delete from status_public.user_achievements where user_id = $1", [user]);
+      await pool.end();
+    }
+  });
+});
