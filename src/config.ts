@@ -50,8 +50,10 @@ interface DevelopmentSecrets {
 export class ConfigError extends Error {}
 
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
+  // An empty variable (`JWT_SECRET=`, as docker compose passes an unset one) counts as unset.
+  const given = Object.fromEntries(Object.entries(environment).filter(([, value]) => value !== ""));
   const env = cleanEnv(
-    environment,
+    given,
     {
       NODE_ENV: str({ choices: ["development", "test", "production"], default: "development" }),
       HOST: str({ default: "127.0.0.1", desc: "Interface to listen on" }),

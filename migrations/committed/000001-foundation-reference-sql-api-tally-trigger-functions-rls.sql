@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:425a4806a6fe409c09a61783e2c0f906b4f7e0e5
+--! Hash: sha1:ea674df7e379483eb72d2763e6a536bccadb4177
 --! Message: foundation: reference SQL API, tally, trigger functions, RLS
 
 -- Errors raised here use the project's SQLSTATE class "AC"; src/errors.ts maps them to GraphQL codes:
@@ -76,13 +76,17 @@ create table status_public.user_steps (
   name text not null check (length(name) between 1 and 100 and name = btrim(name)),
   -- Negative counts take a step back (the toggle triggers do this); the tally never goes below zero.
   count integer not null default 1 check (count <> 0),
-  created_at timestamptz not null default now()
+  -- NULL: the writer gave no key. A key is unique per user, so a retried request counts once.
+  idempotency_key text check (length(idempotency_key) between 1 and 200),
+  created_at timestamptz not null default now(),
+  unique (user_id, idempotency_key)
 );
 create index user_steps_user_id_name_idx on status_public.user_steps (user_id, name);
 comment on table status_public.user_steps is E'Append-only log of every step a user performed. Written by the service role and by the tg_achievement* triggers.';
 comment on column status_public.user_steps.user_id is E'The user credited with the step.';
 comment on column status_public.user_steps.name is E'The step (action) performed.';
 comment on column status_public.user_steps.count is E'How many steps this row counts (negative to take steps back).';
+comment on column status_public.user_steps.idempotency_key is E'Optional key, unique per user: recording a step again with the same key is a CONFLICT and counts nothing.';
 
 create table status_public.user_achievements (
   id uuid primary key default gen_random_uuid(),
@@ -355,7 +359,7 @@ create policy select_own on status_public.user_steps for select to :USER_ROLE
 create policy select_all_as_service_or_admin on status_public.user_steps for select to :SERVICE_ROLE, :ADMIN_ROLE using (true);
 create policy insert_as_service on status_public.user_steps for insert to :SERVICE_ROLE with check (true);
 grant select on status_public.user_steps to :USER_ROLE, :SERVICE_ROLE, :ADMIN_ROLE;
-grant insert (user_id, name, count) on status_public.user_steps to :SERVICE_ROLE;
+grant insert (user_id, name, count, idempotency_key) on status_public.user_steps to :SERVICE_ROLE;
 
 alter table status_public.user_achievements enable row level security;
 create policy select_own on status_public.user_achievements for select to :USER_ROLE

@@ -76,6 +76,17 @@ describe("GraphQL API", () => {
       });
     }));
 
+  it("reports a retried step (same idempotency key) as CONFLICT and counts it once", () =>
+    withTransaction(async (tx) => {
+      const user = newUserId();
+      const record = `mutation ($userId: UUID!) {
+        createUserStep(input: { userStep: { userId: $userId, name: "make_post", idempotencyKey: "post-42" } }) { userStep { count } }
+      }`;
+      expect((await graphql.run(tx, asService(), record, { userId: user })).errors).toBeUndefined();
+      expect(codesOf(await graphql.run(tx, asService(), record, { userId: user }))).toEqual(["CONFLICT"]);
+      expect(await tx.root("select count from status_public.user_achievements where user_id = $1", [user])).toEqual([{ count: 1 }]);
+    }));
+
   it("has no mutation that writes tallies", () => {
     const mutations = Object.keys(graphql.schema.getMutationType()?.getFields() ?? {});
     expect(mutations.filter((name) => /UserAchievement/.test(name))).toEqual([]);

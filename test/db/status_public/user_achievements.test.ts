@@ -24,6 +24,22 @@ describe("status_public.user_achievements (the tally)", () => {
       expect(updated).toBe(true);
     }));
 
+  it("counts a retried step once: the same idempotency key for the same user is a unique violation", () =>
+    withTransaction(async (tx) => {
+      const [user, other] = [newUserId(), newUserId()];
+      const record = (userId: string, key: string) =>
+        tx.as(asService(), "insert into status_public.user_steps (user_id, name, count, idempotency_key) values ($1, 'post', 2, $2)", [userId, key]);
+      await record(user, "request-1");
+      expect((await tx.expectError(asService(), "insert into status_public.user_steps (user_id, name, count, idempotency_key) values ($1, 'post', 2, 'request-1')", [user])).code).toBe("23505");
+      await record(user, "request-2");
+      await record(other, "request-1"); // keys are per user
+      const tallies = await tx.root("select user_id, count from status_public.user_achievements where user_id in ($1, $2) order by count", [user, other]);
+      expect(tallies).toEqual([
+        { user_id: other, count: 2 },
+        { user_id: user, count: 4 },
+      ]);
+    }));
+
   it("rejects a step that counts nothing", () =>
     withTransaction(async (tx) => {
       const error = await tx.expectError(asService(), "insert into status_public.user_steps (user_id, name, count) values ($1, 'post', 0)", [newUserId()]);

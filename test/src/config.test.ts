@@ -1,0 +1,45 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ConfigError, loadConfig } from "../../src/config";
+
+let dataDir: string;
+beforeEach(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), "achievements-config-"));
+});
+afterEach(() => rm(dataDir, { recursive: true, force: true }));
+
+describe("loadConfig", () => {
+  it("needs nothing in development: defaults, and secrets generated once and kept in the data folder", async () => {
+    const first = loadConfig({ DATA_DIR: dataDir });
+    expect(first).toMatchObject({ nodeEnv: "development", port: 5678, host: "127.0.0.1", databaseUrl: undefined, graphiql: true, migrateOnStart: true });
+    expect(first.jwtSecret.length).toBeGreaterThanOrEqual(32);
+    const second = loadConfig({ DATA_DIR: dataDir });
+    expect(second.jwtSecret).toBe(first.jwtSecret);
+    expect(second.authenticatorPassword).toBe(first.authenticatorPassword);
+    expect(JSON.parse(await readFile(join(dataDir, "secrets.json"), "utf8")).jwtSecret).toBe(first.jwtSecret);
+  });
+
+  it("has no production default for secrets", () => {
+    expect(() => loadConfig({ NODE_ENV: "production", DATA_DIR: dataDir, AUTHENTICATOR_PASSWORD: "p" })).toThrow(
+      new ConfigError("Invalid configuration:\n  JWT_SECRET: required when NODE_ENV=production"),
+    );
+    expect(() => loadConfig({ NODE_ENV: "production", DATA_DIR: dataDir, JWT_SECRET: "s".repeat(32) })).toThrow(/AUTHENTICATOR_PASSWORD: required/);
+    const config = loadConfig({ NODE_ENV: "production", DATA_DIR: dataDir, JWT_SECRET: "s".repeat(32), AUTHENTICATOR_PASSWORD: "p" });
+    expect(config).toMatchObject({ isDevelopment: false, graphiql: false, jwtSecret: "s".repeat(32), authenticatorPassword: "p" });
+  });
+
+  it.each([
+    [{ PORT: "http" }, /PORT: /],
+    [{ JWT_SECRET: "short" }, /JWT_SECRET: must be at least 32 characters/],
+    [{ DATABASE_URL: "mysql://localhost/db" }, /DATABASE_URL: must be a postgres:\/\/ connection string/],
+    [{ NODE_ENV: "staging" }, /NODE_ENV: /],
+    [{ MIGRATE_ON_START: "maybe" }, /MIGRATE_ON_START: /],
+  ])("names the variable and the problem for %j", (environment, message) => {
+    expect(() => loadConfig({ DATA_DIR: dataDir, ...environment })).toThrow(message);
+  });
+
+  it("treats an empty variable as unset", () => {
+    expect(loadConfig({ DATA_DIR: dataDir, PORT: "", JWT_SECRET: "" }).port).toBe(5678);
+  });
+});
