@@ -19,7 +19,7 @@ export interface AuthOptions {
   roles: Roles;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (value: string): boolean => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
 
 /** A token that is missing its parts, badly signed, expired or otherwise unusable: HTTP 401. */
 export class AuthenticationError extends Error {
@@ -55,7 +55,7 @@ export function makeAuthenticate({ jwtSecret, jwtAudience, roles }: AuthOptions)
     } catch (error) {
       throw new AuthenticationError(describeJwtError(error));
     }
-    if (typeof payload.sub !== "string" || !UUID.test(payload.sub)) {
+    if (typeof payload.sub !== "string" || !isUuid(payload.sub)) {
       throw new AuthenticationError("The token's `sub` claim must be the user's uuid");
     }
     const claim = payload.role ?? "user";
