@@ -61,19 +61,16 @@ async function loadDemoCatalogIfEmpty(databaseUrl: string, log: Logger): Promise
   await withClient(databaseUrl, async (client) => {
     await client.query("begin");
     try {
-      // The lock makes two servers starting at once load the catalog once.
-      await client.query("lock table status_public.levels in share row exclusive mode");
-      const { rows } = await client.query("select exists (select from status_public.levels) as has_catalog");
-      if (!rows[0].has_catalog) {
-        await client.query(seed);
-        log.info("loaded the demo catalog (migrations/seeds/demo-catalog.sql)");
-      }
+      // The seed fills only empty catalog tables; the lock makes two servers starting at once load it once.
+      await client.query("select pg_advisory_xact_lock(hashtext('achievements demo catalog'))");
+      await client.query(seed);
       await client.query("commit");
     } catch (error) {
       await client.query("rollback");
       throw error;
     }
   });
+  log.debug("demo catalog checked (migrations/seeds/demo-catalog.sql)");
 }
 
 async function createDatabaseIfMissing(databaseUrl: string, log: Logger): Promise<void> {

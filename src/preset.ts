@@ -2,6 +2,7 @@
 import { makePgService } from "postgraphile/adaptors/pg";
 import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
 import { makeJwtAuthPlugin } from "../plugins/jwt-auth";
+import { KeepIdColumnNamesPlugin } from "../plugins/keep-id-column-names";
 import { type Authenticate, AuthenticationError, pgSettingsOf } from "./auth";
 import { maskError } from "./errors";
 
@@ -16,7 +17,9 @@ export function makePreset(options: {
   const { authenticate } = options;
   return {
     extends: [PostGraphileAmberPreset],
-    plugins: [makeJwtAuthPlugin(authenticate)],
+    plugins: [makeJwtAuthPlugin(authenticate), KeepIdColumnNamesPlugin],
+    // No Relay global ids: rows keep their own keys (see plugins/keep-id-column-names.ts).
+    disablePlugins: ["NodePlugin"],
     // Function arguments without a default are required (`stepsRequired(level: String!)`).
     gather: { pgStrictFunctions: true },
     pgServices: [makePgService({ connectionString: options.connectionString, schemas: EXPOSED_SCHEMAS, pubsub: true })],
