@@ -3,14 +3,9 @@ module.exports = {
   testEnvironment: "node",
   testMatch: ["<rootDir>/test/**/*.test.ts"],
   transform: {
-    "^.+\\.ts$": [
-      "@swc/jest",
-      {
-        jsc: { parser: { syntax: "typescript" }, target: "es2023" },
-        // Keep import() as is: the embedded PostgreSQL binaries are an ES module.
-        module: { type: "commonjs", ignoreDynamic: true },
-      },
-    ],
+    // Transpile only (tsconfig's isolatedModules): `npm test` type-checks with tsc before jest runs.
+    // import() stays as is: the embedded PostgreSQL binaries are an ES module.
+    "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json" }],
   },
   globalSetup: "<rootDir>/test/global-setup.ts",
   globalTeardown: "<rootDir>/test/global-teardown.ts",
