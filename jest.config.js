@@ -7,6 +7,7 @@ module.exports = {
     // import() stays as is: the embedded PostgreSQL binaries are an ES module.
     "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json" }],
   },
+  reporters: ["default", "<rootDir>/test/summary-reporter.js"],
   globalSetup: "<rootDir>/test/global-setup.ts",
   globalTeardown: "<rootDir>/test/global-teardown.ts",
   testTimeout: 60000,
