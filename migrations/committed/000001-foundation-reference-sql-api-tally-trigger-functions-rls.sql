@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:ea674df7e379483eb72d2763e6a536bccadb4177
+--! Hash: sha1:f77a4ddb28227efa304c0c077a7f7a2c9220c92c
 --! Message: foundation: reference SQL API, tally, trigger functions, RLS
 
 -- Errors raised here use the project's SQLSTATE class "AC"; src/errors.ts maps them to GraphQL codes:
@@ -187,46 +187,6 @@ begin
 end;
 $$;
 
--- Whether a boolean column's value is TRUE; a clear error when the column is not boolean.
-create function status_private.trigger_column_is_true(row_data jsonb, column_name text, trigger_name name, table_name regclass)
-  returns boolean
-  language plpgsql immutable
-as $$
-declare
-  value jsonb := status_private.trigger_column_value(row_data, column_name, trigger_name, table_name);
-begin
-  if value is not null and jsonb_typeof(value) <> 'boolean' then
-    raise exception 'Trigger "%" on table % needs a boolean column, but "%" is not boolean', trigger_name, table_name, column_name
-      using errcode = 'datatype_mismatch';
-  end if;
-  return coalesce(value = 'true'::jsonb, false);
-end;
-$$;
-
--- Records `delta` steps named TG_ARGV[1] for the user the trigger credits (see above). Called by the
--- four tg_achievement* functions, with the trigger's arguments and the row (NEW, or OLD for a take-back).
-create function status_private.credit_trigger_step(trigger_args text[], row_data jsonb, delta integer, trigger_name name, table_name regclass)
-  returns void
-  language plpgsql volatile
-as $$
-declare
-  credited_user uuid;
-begin
-  if delta = 0 then
-    return;
-  end if;
-  if trigger_args[3] is null then
-    credited_user := jwt_public.current_user_id();
-  else
-    credited_user := (status_private.trigger_column_value(row_data, trigger_args[3], trigger_name, table_name) #>> '{}')::uuid;
-  end if;
-  if credited_user is null then
-    return;
-  end if;
-  insert into status_public.user_steps (user_id, name, count) values (credited_user, trigger_args[2], delta);
-end;
-$$;
-
 -- The arguments every tg_achievement* trigger takes, (column_name, step_name [, user_column]), checked and
 -- as a 1-based array (TG_ARGV is 0-based).
 create function status_private.trigger_arguments(trigger_args text[], trigger_name name, table_name regclass)
@@ -244,24 +204,73 @@ begin
 end;
 $$;
 
+-- What the four tg_achievement* functions share: read the trigger's arguments and the column's old and
+-- new values, count the steps that `mode` gives for this change, and record them for the user to credit
+-- (see above). Modes:
+--   set:            +1 when the column is set (insert with a value, update to another non-null value)
+--   toggle:         +1 on NULL -> value, -1 on value -> NULL
+--   boolean:        +1 each time the column becomes TRUE
+--   toggle_boolean: +1 on FALSE/NULL -> TRUE, -1 on TRUE -> FALSE/NULL
+-- Deletes count nothing.
+create function status_private.count_column_change(
+  mode text, operation text, trigger_args text[], trigger_name name, table_name regclass, old_row jsonb, new_row jsonb
+) returns void
+  language plpgsql volatile
+as $$
+declare
+  args text[] := status_private.trigger_arguments(trigger_args, trigger_name, table_name);
+  old_value jsonb;
+  new_value jsonb;
+  was_on boolean;
+  is_on boolean;
+  delta integer;
+  credited_user uuid;
+begin
+  if operation not in ('INSERT', 'UPDATE') then
+    return;
+  end if;
+  if operation = 'UPDATE' then
+    old_value := status_private.trigger_column_value(old_row, args[1], trigger_name, table_name);
+  end if;
+  new_value := status_private.trigger_column_value(new_row, args[1], trigger_name, table_name);
+
+  if mode in ('boolean', 'toggle_boolean') then
+    if jsonb_typeof(old_value) <> 'boolean' or jsonb_typeof(new_value) <> 'boolean' then
+      raise exception 'Trigger "%" on table % needs a boolean column, but "%" is not boolean', trigger_name, table_name, args[1]
+        using errcode = 'datatype_mismatch';
+    end if;
+    was_on := coalesce(old_value = 'true'::jsonb, false);
+    is_on := coalesce(new_value = 'true'::jsonb, false);
+  else
+    was_on := old_value is not null;
+    is_on := new_value is not null;
+  end if;
+
+  delta := case mode
+    when 'set' then (new_value is not null and new_value is distinct from old_value)::integer
+    when 'boolean' then (is_on and not was_on)::integer
+    else is_on::integer - was_on::integer -- toggle, toggle_boolean
+  end;
+  if delta = 0 then
+    return;
+  end if;
+
+  if args[3] is null then
+    credited_user := jwt_public.current_user_id();
+  else
+    credited_user := (status_private.trigger_column_value(new_row, args[3], trigger_name, table_name) #>> '{}')::uuid;
+  end if;
+  if credited_user is not null then
+    insert into status_public.user_steps (user_id, name, count) values (credited_user, args[2], delta);
+  end if;
+end;
+$$;
+
 create function status_private.tg_achievement() returns trigger
   language plpgsql volatile security definer set search_path = pg_catalog, public
 as $$
-declare
-  args text[] := status_private.trigger_arguments(TG_ARGV, TG_NAME, TG_RELID::regclass);
-  new_value jsonb;
-  old_value jsonb;
 begin
-  -- One step each time the column is set: on insert with a value, or on an update to another non-null value.
-  if TG_OP in ('INSERT', 'UPDATE') then
-    new_value := status_private.trigger_column_value(to_jsonb(NEW), args[1], TG_NAME, TG_RELID::regclass);
-    if TG_OP = 'UPDATE' then
-      old_value := status_private.trigger_column_value(to_jsonb(OLD), args[1], TG_NAME, TG_RELID::regclass);
-    end if;
-    if new_value is not null and new_value is distinct from old_value then
-      perform status_private.credit_trigger_step(args, to_jsonb(NEW), 1, TG_NAME, TG_RELID::regclass);
-    end if;
-  end if;
+  perform status_private.count_column_change('set', TG_OP, TG_ARGV, TG_NAME, TG_RELID::regclass, to_jsonb(OLD), to_jsonb(NEW));
   return coalesce(NEW, OLD);
 end;
 $$;
@@ -269,19 +278,8 @@ $$;
 create function status_private.tg_achievement_toggle() returns trigger
   language plpgsql volatile security definer set search_path = pg_catalog, public
 as $$
-declare
-  args text[] := status_private.trigger_arguments(TG_ARGV, TG_NAME, TG_RELID::regclass);
-  was_set boolean := false;
-  is_set boolean;
 begin
-  -- One step when the column goes from NULL to a value; going back to NULL takes that step back.
-  if TG_OP in ('INSERT', 'UPDATE') then
-    is_set := status_private.trigger_column_value(to_jsonb(NEW), args[1], TG_NAME, TG_RELID::regclass) is not null;
-    if TG_OP = 'UPDATE' then
-      was_set := status_private.trigger_column_value(to_jsonb(OLD), args[1], TG_NAME, TG_RELID::regclass) is not null;
-    end if;
-    perform status_private.credit_trigger_step(args, to_jsonb(NEW), is_set::integer - was_set::integer, TG_NAME, TG_RELID::regclass);
-  end if;
+  perform status_private.count_column_change('toggle', TG_OP, TG_ARGV, TG_NAME, TG_RELID::regclass, to_jsonb(OLD), to_jsonb(NEW));
   return coalesce(NEW, OLD);
 end;
 $$;
@@ -289,19 +287,8 @@ $$;
 create function status_private.tg_achievement_boolean() returns trigger
   language plpgsql volatile security definer set search_path = pg_catalog, public
 as $$
-declare
-  args text[] := status_private.trigger_arguments(TG_ARGV, TG_NAME, TG_RELID::regclass);
-  was_true boolean := false;
 begin
-  -- One step each time the column becomes TRUE.
-  if TG_OP in ('INSERT', 'UPDATE') then
-    if TG_OP = 'UPDATE' then
-      was_true := status_private.trigger_column_is_true(to_jsonb(OLD), args[1], TG_NAME, TG_RELID::regclass);
-    end if;
-    if status_private.trigger_column_is_true(to_jsonb(NEW), args[1], TG_NAME, TG_RELID::regclass) and not was_true then
-      perform status_private.credit_trigger_step(args, to_jsonb(NEW), 1, TG_NAME, TG_RELID::regclass);
-    end if;
-  end if;
+  perform status_private.count_column_change('boolean', TG_OP, TG_ARGV, TG_NAME, TG_RELID::regclass, to_jsonb(OLD), to_jsonb(NEW));
   return coalesce(NEW, OLD);
 end;
 $$;
@@ -309,19 +296,8 @@ $$;
 create function status_private.tg_achievement_toggle_boolean() returns trigger
   language plpgsql volatile security definer set search_path = pg_catalog, public
 as $$
-declare
-  args text[] := status_private.trigger_arguments(TG_ARGV, TG_NAME, TG_RELID::regclass);
-  was_true boolean := false;
-  is_true boolean;
 begin
-  -- One step on FALSE/NULL -> TRUE; TRUE -> FALSE/NULL takes it back.
-  if TG_OP in ('INSERT', 'UPDATE') then
-    is_true := status_private.trigger_column_is_true(to_jsonb(NEW), args[1], TG_NAME, TG_RELID::regclass);
-    if TG_OP = 'UPDATE' then
-      was_true := status_private.trigger_column_is_true(to_jsonb(OLD), args[1], TG_NAME, TG_RELID::regclass);
-    end if;
-    perform status_private.credit_trigger_step(args, to_jsonb(NEW), is_true::integer - was_true::integer, TG_NAME, TG_RELID::regclass);
-  end if;
+  perform status_private.count_column_change('toggle_boolean', TG_OP, TG_ARGV, TG_NAME, TG_RELID::regclass, to_jsonb(OLD), to_jsonb(NEW));
   return coalesce(NEW, OLD);
 end;
 $$;

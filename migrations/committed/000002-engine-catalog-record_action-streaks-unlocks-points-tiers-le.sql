@@ -1,5 +1,5 @@
---! Previous: sha1:ea674df7e379483eb72d2763e6a536bccadb4177
---! Hash: sha1:c5868c6b65f2da4992b422d26a1d14e7c260e69d
+--! Previous: sha1:f77a4ddb28227efa304c0c077a7f7a2c9220c92c
+--! Hash: sha1:0698076565a13c4f2abc35e8030da0f5893f0ae8
 --! Message: engine: catalog, record_action, streaks, unlocks, points, tiers, levels, progress, dashboard
 
 --------------------------------------------------------------------------------------------------
@@ -358,27 +358,19 @@ $$;
 create trigger _100_score after insert on status_public.points_ledger
   for each row execute function status_private.tg_points_ledger__score();
 
-create function status_private.tg_achievement_unlocks__notify() returns trigger
+-- Notifies the row's user: TG_ARGV[0] is the event, TG_ARGV[1] the column holding the id to send.
+create function status_private.tg__notify_user() returns trigger
   language plpgsql volatile security definer set search_path = pg_catalog, public
 as $$
 begin
-  perform status_private.notify_user(NEW.user_id, 'achievement_unlocked', NEW.id::text);
+  perform status_private.notify_user(NEW.user_id, TG_ARGV[0], to_jsonb(NEW) ->> TG_ARGV[1]);
   return null;
 end;
 $$;
 create trigger _500_notify after insert on status_public.achievement_unlocks
-  for each row execute function status_private.tg_achievement_unlocks__notify();
-
-create function status_private.tg_user_levels__notify() returns trigger
-  language plpgsql volatile security definer set search_path = pg_catalog, public
-as $$
-begin
-  perform status_private.notify_user(NEW.user_id, 'level_achieved', NEW.level);
-  return null;
-end;
-$$;
+  for each row execute function status_private.tg__notify_user('achievement_unlocked', 'id');
 create trigger _500_notify after insert on status_public.user_levels
-  for each row execute function status_private.tg_user_levels__notify();
+  for each row execute function status_private.tg__notify_user('level_achieved', 'level');
 
 -- A user who acts gets a score row (0 points) on their first step, so that "active users" are counted.
 create function status_private.tg_user_steps__score_row() returns trigger
