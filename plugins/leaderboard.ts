@@ -1,0 +1,131 @@
+// Leaderboard queries: top N, my rank, the entries around me, per period; and the rank on myDashboard.
+// The set logic lives in SQL (status_public.leaderboard, my_rank, leaderboard_around_me, in
+// migrations/): each field here runs one of those functions with the request's role and claims.
+import { loadManyWithPgClient, loadOneWithPgClient, type PgClient } from "postgraphile/@dataplan/pg";
+import { constant, type FieldArgs, lambda, object } from "postgraphile/grafast";
+import { extendSchema, gql } from "postgraphile/utils";
+
+interface EntryRow {
+  rank: number;
+  user_id: string;
+  display_name: string | null;
+  points: number;
+  tier: string | null;
+  badge: string | null;
+  medal: string | null;
+}
+
+interface RankRow {
+  rank: number;
+  points: number;
+  total_users: number;
+  percentile: number;
+}
+
+const toEntry = (row: EntryRow) => ({
+  rank: row.rank,
+  userId: row.user_id,
+  displayName: row.display_name,
+  points: row.points,
+  tier: row.tier,
+  badge: row.badge,
+  medal: row.medal,
+});
+
+const toRank = (row: RankRow | undefined) =>
+  row && { rank: row.rank, points: row.points, totalUsers: row.total_users, percentile: row.percentile };
+
+async function entries(client: PgClient, sql: string, values: unknown[]) {
+  const { rows } = await client.query<EntryRow>({ text: sql, values });
+  return rows.map(toEntry);
+}
+
+async function myRank(client: PgClient, period: string) {
+  const { rows } = await client.query<RankRow>({ text: "select * from status_public.my_rank($1)", values: [period] });
+  return toRank(rows[0]);
+}
+
+/** The arguments' defaults, in the schema and where an argument was left out (getRaw does not apply them). */
+const DEFAULTS = { period: "ALL_TIME", first: 10, offset: 0, radius: 5 };
+type Args = typeof DEFAULTS;
+
+export const LeaderboardPlugin = extendSchema((build) => {
+  const executor = build.input.pgRegistry.pgExecutors.main;
+  const argsOf = (fieldArgs: FieldArgs, names: (keyof Args)[]) =>
+    lambda(object(Object.fromEntries(names.map((name) => [name, fieldArgs.getRaw(name)]))), (given: Partial<Args>) => {
+      const args: Record<string, unknown> = {};
+      for (const name of names) args[name] = given[name] ?? DEFAULTS[name];
+      return args as Args;
+    });
+
+  return {
+    // LeaderboardPeriod comes from the status_public.leaderboard_period enum.
+    typeDefs: gql`
+      """
+      One user on a leaderboard. Equal points share a rank (1, 2, 2, 4); within a tie, the user who
+      reached the score first is listed first.
+      """
+      type LeaderboardEntry {
+        rank: Int!
+        userId: UUID!
+        displayName: String
+        points: Int!
+        "The user's tier (by all-time points) and its badge."
+        tier: String
+        badge: String
+        "🥇, 🥈 or 🥉 for ranks 1 to 3."
+        medal: String
+      }
+
+      "The signed-in user's place on a leaderboard."
+      type LeaderboardRank {
+        rank: Int!
+        points: Int!
+        "Users on the leaderboard, the signed-in user included."
+        totalUsers: Int!
+        "(totalUsers - rank) / totalUsers x 100, as in the tutorial."
+        percentile: Float!
+      }
+
+      extend type Query {
+        "The top of a leaderboard (first: 1 to 100). Users who opted out are not listed."
+        leaderboard(period: LeaderboardPeriod! = ${DEFAULTS.period}, first: Int! = ${String(DEFAULTS.first)}, offset: Int! = ${String(DEFAULTS.offset)}): [LeaderboardEntry!]!
+        "The signed-in user's rank; users who opted out still see theirs."
+        myRank(period: LeaderboardPeriod! = ${DEFAULTS.period}): LeaderboardRank
+        "The signed-in user and up to radius (1 to 50) entries above and below."
+        leaderboardAroundMe(period: LeaderboardPeriod! = ${DEFAULTS.period}, radius: Int! = ${String(DEFAULTS.radius)}): [LeaderboardEntry!]!
+      }
+
+      extend type Dashboard {
+        "The signed-in user's all-time rank."
+        rank: LeaderboardRank
+      }
+    `,
+    plans: {
+      Query: {
+        leaderboard(_: unknown, fieldArgs: FieldArgs) {
+          return loadManyWithPgClient(executor, argsOf(fieldArgs, ["period", "first", "offset"]), (client, lookups) =>
+            lookups.map(({ period, first, offset }) =>
+              entries(client, "select * from status_public.leaderboard($1, $2, $3)", [period, first, offset]),
+            ),
+          );
+        },
+        myRank(_: unknown, fieldArgs: FieldArgs) {
+          return loadOneWithPgClient(executor, argsOf(fieldArgs, ["period"]), (client, lookups) =>
+            lookups.map(({ period }) => myRank(client, period)),
+          );
+        },
+        leaderboardAroundMe(_: unknown, fieldArgs: FieldArgs) {
+          return loadManyWithPgClient(executor, argsOf(fieldArgs, ["period", "radius"]), (client, lookups) =>
+            lookups.map(({ period, radius }) => entries(client, "select * from status_public.leaderboard_around_me($1, $2)", [period, radius])),
+          );
+        },
+      },
+      Dashboard: {
+        rank() {
+          return loadOneWithPgClient(executor, constant(DEFAULTS.period), (client, periods) => periods.map((period) => myRank(client, period)));
+        },
+      },
+    },
+  };
+}, "LeaderboardPlugin");
