@@ -1,5 +1,6 @@
 // Benchmark: one user's exact all-time rank among N scored users, three ways, in the same run:
-//   histogram  status_private.rank_of(): 1 + the users at higher scores, from the histogram (what myRank uses)
+//   histogram  status_private.rank_of(): 1 + the users in higher 100-point buckets + those above you in
+//              yours, from the two-level histogram (what myRank and the leaderboards use)
 //   naive      1 + count(*) of the users with more points (index-only scan over everyone above you)
 //   redis      ZREVRANK on a sorted set (on 127.0.0.1:6379 when present; skipped otherwise)
 // Writes bench/results/rank.json and prints a table. Usage: npm run bench:rank [-- 10000 100000 1000000]
@@ -41,7 +42,7 @@ async function time(samples: number[], run: () => Promise<unknown>) {
 
 /** N users with points drawn from a long-tailed distribution (many low scores, few high ones), in steps of 5. */
 async function populate(client: pg.Client, users: number): Promise<void> {
-  await client.query("truncate status_public.leaderboard_scores, status_private.leaderboard_point_counts");
+  await client.query("truncate status_public.leaderboard_scores, status_private.leaderboard_point_counts, status_private.leaderboard_bucket_counts");
   await client.query(
     `insert into status_public.leaderboard_scores (period, period_start, user_id, points, reached_at, visible)
      select 'ALL_TIME', '-infinity', gen_random_uuid(), 5 + 5 * floor(power(random(), 3) * 4000)::int, now() - random() * interval '90 days', true
@@ -52,8 +53,13 @@ async function populate(client: pg.Client, users: number): Promise<void> {
     `insert into status_private.leaderboard_point_counts (period, period_start, points, users)
      select period, period_start, points, count(*) from status_public.leaderboard_scores where visible group by 1, 2, 3`,
   );
+  await client.query(
+    `insert into status_private.leaderboard_bucket_counts (period, period_start, bucket, users)
+     select period, period_start, points / 100, count(*) from status_public.leaderboard_scores where visible group by 1, 2, 3`,
+  );
   await client.query("vacuum analyze status_public.leaderboard_scores");
   await client.query("vacuum analyze status_private.leaderboard_point_counts");
+  await client.query("vacuum analyze status_private.leaderboard_bucket_counts");
 }
 
 async function redisOrNull(): Promise<Redis | null> {

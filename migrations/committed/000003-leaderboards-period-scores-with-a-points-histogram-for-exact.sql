@@ -1,5 +1,5 @@
 --! Previous: sha1:0698076565a13c4f2abc35e8030da0f5893f0ae8
---! Hash: sha1:0ba7a08f6c5e88daba26c1c0ce0c43ece041fcbb
+--! Hash: sha1:77234ef39855016086958b66f3607be6564f144b
 --! Message: leaderboards: period scores with a points histogram for exact ranks
 
 -- Leaderboards: all time and per calendar period (UTC; weeks start on Monday). Points count in the
@@ -7,8 +7,10 @@
 -- (ties share a rank: 1, 2, 2, 4); within a tie, who reached the score first is listed first, then by id.
 -- Opted-out users are invisible to others, but still get their own rank.
 --
--- Exact ranks in O(distinct scores above you) instead of O(users above you): besides each user's score
--- per period, a histogram counts the visible users at each score. rank = 1 + sum(users at higher scores).
+-- Exact ranks without counting every user above you: besides each user's score per period, a two-level
+-- histogram counts the visible users at each score and in each bucket of 100 points. rank = 1 + the users
+-- in higher buckets + the users in your bucket with more points: a few hundred rows at most, whatever the
+-- number of users.
 
 create type status_public.leaderboard_period as enum ('ALL_TIME', 'MONTH', 'WEEK', 'DAY');
 comment on type status_public.leaderboard_period is
@@ -39,6 +41,16 @@ create table status_private.leaderboard_point_counts (
 );
 comment on table status_private.leaderboard_point_counts is E'How many visible users have exactly `points` in the period: the histogram behind exact ranks.';
 
+create table status_private.leaderboard_bucket_counts (
+  period status_public.leaderboard_period not null,
+  period_start date not null,
+  -- points / 100
+  bucket integer not null,
+  users integer not null check (users >= 0),
+  primary key (period, period_start, bucket)
+);
+comment on table status_private.leaderboard_bucket_counts is E'How many visible users have points in [100 x bucket, 100 x bucket + 100) in the period.';
+
 create function status_private.period_start(period status_public.leaderboard_period, at timestamptz) returns date
   language sql immutable
 as $$
@@ -50,8 +62,21 @@ as $$
   end;
 $$;
 
+-- Adds `change` (+1 or -1) users at `points` to both levels of the histogram.
+create function status_private.count_in_histogram(
+  board status_public.leaderboard_period, board_start date, points integer, change integer
+) returns void
+  language sql volatile
+as $$
+  insert into status_private.leaderboard_point_counts as counts (period, period_start, points, users)
+    values (board, board_start, points, greatest(change, 0))
+    on conflict (period, period_start, points) do update set users = counts.users + change;
+  insert into status_private.leaderboard_bucket_counts as counts (period, period_start, bucket, users)
+    values (board, board_start, points / 100, greatest(change, 0))
+    on conflict (period, period_start, bucket) do update set users = counts.users + change;
+$$;
+
 -- Moves one visible user in the histogram from one score to another (NULL: not on the board).
--- Points only grow, so rows are always locked in ascending order of points.
 create function status_private.move_in_histogram(
   board status_public.leaderboard_period, board_start date, from_points integer, to_points integer
 ) returns void
@@ -59,13 +84,10 @@ create function status_private.move_in_histogram(
 as $$
 begin
   if from_points is not null then
-    update status_private.leaderboard_point_counts set users = users - 1
-      where period = board and period_start = board_start and points = from_points;
+    perform status_private.count_in_histogram(board, board_start, from_points, -1);
   end if;
   if to_points is not null then
-    insert into status_private.leaderboard_point_counts as counts (period, period_start, points, users)
-      values (board, board_start, to_points, 1)
-      on conflict (period, period_start, points) do update set users = counts.users + 1;
+    perform status_private.count_in_histogram(board, board_start, to_points, 1);
   end if;
 end;
 $$;
@@ -148,9 +170,12 @@ comment on type status_public.leaderboard_rank is E'@behavior -*';
 create function status_private.rank_of(board status_public.leaderboard_period, board_start date, points integer) returns integer
   language sql stable
 as $$
-  select 1 + coalesce(sum(counts.users), 0)::integer
-  from status_private.leaderboard_point_counts as counts
-  where counts.period = board and counts.period_start = board_start and counts.points > rank_of.points;
+  select 1
+    + coalesce((select sum(buckets.users) from status_private.leaderboard_bucket_counts as buckets
+                where buckets.period = board and buckets.period_start = board_start and buckets.bucket > rank_of.points / 100), 0)::integer
+    + coalesce((select sum(counts.users) from status_private.leaderboard_point_counts as counts
+                where counts.period = board and counts.period_start = board_start
+                  and counts.points > rank_of.points and counts.points < (rank_of.points / 100 + 1) * 100), 0)::integer;
 $$;
 
 create function status_private.leaderboard_entries(
@@ -211,7 +236,7 @@ begin
   -- The visible users, plus the viewer when not among them (no points yet, or opted out).
   select coalesce(sum(counts.users), 0)::integer + case when coalesce(mine.visible, false) then 0 else 1 end
     into result.total_users
-    from status_private.leaderboard_point_counts as counts
+    from status_private.leaderboard_bucket_counts as counts
     where counts.period = my_rank.period and counts.period_start = board_start;
   result.percentile := round((100.0 * (result.total_users - result.rank) / result.total_users)::numeric, 1)::double precision;
   return result;
@@ -261,6 +286,7 @@ create policy select_own on status_public.leaderboard_scores for select to :USER
 create policy select_all_as_service_or_admin on status_public.leaderboard_scores for select to :SERVICE_ROLE, :ADMIN_ROLE using (true);
 grant select on status_public.leaderboard_scores to :USER_ROLE, :SERVICE_ROLE, :ADMIN_ROLE;
 alter table status_private.leaderboard_point_counts enable row level security;
+alter table status_private.leaderboard_bucket_counts enable row level security;
 
 grant execute on function status_public.leaderboard(status_public.leaderboard_period, integer, integer) to :ANONYMOUS_ROLE, :USER_ROLE, :SERVICE_ROLE, :ADMIN_ROLE;
 grant execute on function status_public.my_rank(status_public.leaderboard_period) to :ANONYMOUS_ROLE, :USER_ROLE, :SERVICE_ROLE, :ADMIN_ROLE;

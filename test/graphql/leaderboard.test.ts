@@ -139,14 +139,20 @@ describe("leaderboards", () => {
       expect(await codes(asUser(users.bob), `{ leaderboardAroundMe(radius: 0) { rank } }`)).toEqual(["BAD_USER_INPUT"]);
     }));
 
-  it("keeps the histogram equal to the visible scores", () =>
+  it("keeps both levels of the histogram equal to the visible scores", () =>
     withRepeatableRead(async (tx) => {
       await scenario(tx);
       const mismatches = await tx.root(`
-        select period, points, counts.users, scores.users as actual
+        select 'points' as level, period, points as key, counts.users, scores.users as actual
         from status_private.leaderboard_point_counts as counts
         full join (select period, period_start, points, count(*)::int as users from status_public.leaderboard_scores where visible group by 1, 2, 3) as scores
           using (period, period_start, points)
+        where coalesce(counts.users, 0) <> coalesce(scores.users, 0)
+        union all
+        select 'bucket', period, bucket, counts.users, scores.users
+        from status_private.leaderboard_bucket_counts as counts
+        full join (select period, period_start, points / 100 as bucket, count(*)::int as users from status_public.leaderboard_scores where visible group by 1, 2, 3) as scores
+          using (period, period_start, bucket)
         where coalesce(counts.users, 0) <> coalesce(scores.users, 0)`);
       expect(mismatches).toEqual([]);
     }));
