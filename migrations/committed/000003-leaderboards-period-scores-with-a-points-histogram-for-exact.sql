@@ -1,5 +1,5 @@
 --! Previous: sha1:0698076565a13c4f2abc35e8030da0f5893f0ae8
---! Hash: sha1:77234ef39855016086958b66f3607be6564f144b
+--! Hash: sha1:83c153b1ad1123d9a0fd40fd4a3aa7cd98d5c07a
 --! Message: leaderboards: period scores with a points histogram for exact ranks
 
 -- Leaderboards: all time and per calendar period (UTC; weeks start on Monday). Points count in the
@@ -62,21 +62,10 @@ as $$
   end;
 $$;
 
--- Adds `change` (+1 or -1) users at `points` to both levels of the histogram.
-create function status_private.count_in_histogram(
-  board status_public.leaderboard_period, board_start date, points integer, change integer
-) returns void
-  language sql volatile
-as $$
-  insert into status_private.leaderboard_point_counts as counts (period, period_start, points, users)
-    values (board, board_start, points, greatest(change, 0))
-    on conflict (period, period_start, points) do update set users = counts.users + change;
-  insert into status_private.leaderboard_bucket_counts as counts (period, period_start, bucket, users)
-    values (board, board_start, points / 100, greatest(change, 0))
-    on conflict (period, period_start, bucket) do update set users = counts.users + change;
-$$;
-
--- Moves one visible user in the histogram from one score to another (NULL: not on the board).
+-- Moves one visible user in the histogram from one score to another (NULL: not on the board). Score rows
+-- are locked before bucket rows, each in ascending order (points only grow), so that two transactions
+-- moving users through the same scores take their locks in the same order. A move within one bucket
+-- leaves the bucket row alone.
 create function status_private.move_in_histogram(
   board status_public.leaderboard_period, board_start date, from_points integer, to_points integer
 ) returns void
@@ -84,10 +73,25 @@ create function status_private.move_in_histogram(
 as $$
 begin
   if from_points is not null then
-    perform status_private.count_in_histogram(board, board_start, from_points, -1);
+    update status_private.leaderboard_point_counts set users = users - 1
+      where period = board and period_start = board_start and points = from_points;
   end if;
   if to_points is not null then
-    perform status_private.count_in_histogram(board, board_start, to_points, 1);
+    insert into status_private.leaderboard_point_counts as counts (period, period_start, points, users)
+      values (board, board_start, to_points, 1)
+      on conflict (period, period_start, points) do update set users = counts.users + 1;
+  end if;
+  if from_points / 100 is not distinct from to_points / 100 then
+    return;
+  end if;
+  if from_points is not null then
+    update status_private.leaderboard_bucket_counts set users = users - 1
+      where period = board and period_start = board_start and bucket = from_points / 100;
+  end if;
+  if to_points is not null then
+    insert into status_private.leaderboard_bucket_counts as counts (period, period_start, bucket, users)
+      values (board, board_start, to_points / 100, 1)
+      on conflict (period, period_start, bucket) do update set users = counts.users + 1;
   end if;
 end;
 $$;
