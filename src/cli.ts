@@ -66,6 +66,7 @@ async function start(config: Config, log: Logger): Promise<void> {
       jwtAudience: config.jwtAudience,
       roles: loadRoles(),
       graphiql: config.graphiql,
+      demo: config.demo,
       host: config.host,
       port: config.port,
     });
@@ -76,6 +77,7 @@ async function start(config: Config, log: Logger): Promise<void> {
   const shownUrl = server.url.replace("://127.0.0.1:", "://localhost:");
   log.info(`GraphQL:    ${shownUrl}/graphql (websockets on the same path)`);
   if (config.graphiql) log.info(`GraphiQL:   ${shownUrl}/graphiql`);
+  if (config.demo) log.info(`Demo page:  ${shownUrl}/demo (development only; DEMO=false turns it off)`);
   log.info("A token:    npm run token -- --user <uuid> [--role user|service|admin]  (send it as `Authorization: Bearer <token>`)");
 
   let stopping = false;

@@ -37,6 +37,11 @@ export interface Config {
   embeddedPostgresPort: number;
   migrateOnStart: boolean;
   graphiql: boolean;
+  /**
+   * The demo page at /demo and its token endpoint POST /demo/token, which signs a user token for any user
+   * id: development only (see plugins/demo-page.ts).
+   */
+  demo: boolean;
   logLevel: string;
 }
 
@@ -67,6 +72,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       EMBEDDED_POSTGRES_PORT: port({ default: 54320 }),
       MIGRATE_ON_START: bool({ default: true }),
       GRAPHIQL: bool({ default: undefined }),
+      DEMO: bool({ default: undefined, desc: "Serve the demo page at /demo (default: on in development)" }),
       LOG_LEVEL: str({ choices: ["fatal", "error", "warn", "info", "debug", "trace", "silent"], default: "info" }),
     },
     {
@@ -82,6 +88,10 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
   const isDevelopment = env.NODE_ENV !== "production";
   const dataDir = resolve(env.DATA_DIR);
   const secrets = isDevelopment ? developmentSecrets(dataDir) : undefined;
+  if (env.DEMO && !isDevelopment) {
+    // The demo's token endpoint hands out a token for any user: it must never run in production.
+    throw new ConfigError("Invalid configuration:\n  DEMO: the demo page signs tokens for anyone; it cannot be on when NODE_ENV=production");
+  }
   const required = (name: string, value: string | undefined, fallback: string | undefined): string => {
     const result = value ?? fallback;
     if (result === undefined) {
@@ -109,6 +119,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     embeddedPostgresPort: env.EMBEDDED_POSTGRES_PORT,
     migrateOnStart: env.MIGRATE_ON_START,
     graphiql: env.GRAPHIQL ?? isDevelopment,
+    demo: env.DEMO ?? isDevelopment,
     logLevel: env.LOG_LEVEL,
   };
 }

@@ -3,6 +3,8 @@ import { makePgService } from "postgraphile/adaptors/pg";
 import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
 import { makeJwtAuthPlugin } from "../plugins/jwt-auth";
 import { KeepIdColumnNamesPlugin } from "../plugins/keep-id-column-names";
+import { AchievementSubscriptionsPlugin } from "../plugins/subscriptions";
+import { LeaderboardPlugin } from "../plugins/leaderboard";
 import { type Authenticate, AuthenticationError, pgSettingsOf } from "./auth";
 import { maskError } from "./errors";
 
@@ -17,7 +19,7 @@ export function makePreset(options: {
   const { authenticate } = options;
   return {
     extends: [PostGraphileAmberPreset],
-    plugins: [makeJwtAuthPlugin(authenticate), KeepIdColumnNamesPlugin],
+    plugins: [makeJwtAuthPlugin(authenticate), KeepIdColumnNamesPlugin, LeaderboardPlugin, AchievementSubscriptionsPlugin],
     // No Relay global ids: rows keep their own keys (see plugins/keep-id-column-names.ts).
     disablePlugins: ["NodePlugin"],
     // Function arguments without a default are required (`stepsRequired(level: String!)`).

@@ -1,8 +1,11 @@
-// The HTTP server: GraphQL (and websockets) at /graphql, Ruru at /graphiql in development.
+// The HTTP server: GraphQL (and websockets) at /graphql, Ruru at /graphiql in development, and in
+// development the demo page at /demo (plugins/demo-page.ts, a grafserv middleware that runs before grafserv's
+// own routing; without it grafserv answers /demo with a 404).
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { postgraphile } from "postgraphile";
 import { grafserv } from "postgraphile/grafserv/node";
+import { makeDemoPagePlugin } from "../plugins/demo-page";
 import { makeAuthenticate } from "./auth";
 import { makePreset } from "./preset";
 import type { Roles } from "./roles";
@@ -23,9 +26,14 @@ export async function startServer(options: {
   graphiql: boolean;
   host: string;
   port: number;
+  /** Serve the demo page and its token endpoint (development only: they sign tokens for anyone). */
+  demo?: boolean;
 }): Promise<RunningServer> {
   const authenticate = makeAuthenticate({ jwtSecret: options.jwtSecret, jwtAudience: options.jwtAudience, roles: options.roles });
-  const preset = makePreset({ connectionString: options.connectionString, authenticate, graphiql: options.graphiql });
+  const basePreset = makePreset({ connectionString: options.connectionString, authenticate, graphiql: options.graphiql });
+  const preset: GraphileConfig.Preset = options.demo
+    ? { extends: [basePreset], plugins: [makeDemoPagePlugin({ jwtSecret: options.jwtSecret, jwtAudience: options.jwtAudience })] }
+    : basePreset;
   const pgl = postgraphile(preset);
   const serv = pgl.createServ(grafserv);
   const server = createServer();

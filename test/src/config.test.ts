@@ -12,7 +12,7 @@ afterEach(() => rm(dataDir, { recursive: true, force: true }));
 describe("loadConfig", () => {
   it("needs nothing in development: defaults, and secrets generated once and kept in the data folder", async () => {
     const first = loadConfig({ DATA_DIR: dataDir });
-    expect(first).toMatchObject({ nodeEnv: "development", port: 5678, host: "127.0.0.1", databaseUrl: undefined, graphiql: true, migrateOnStart: true });
+    expect(first).toMatchObject({ nodeEnv: "development", port: 5678, host: "127.0.0.1", databaseUrl: undefined, graphiql: true, demo: true, migrateOnStart: true });
     expect(first.jwtSecret.length).toBeGreaterThanOrEqual(32);
     const second = loadConfig({ DATA_DIR: dataDir });
     expect(second.jwtSecret).toBe(first.jwtSecret);
@@ -26,7 +26,17 @@ describe("loadConfig", () => {
     );
     expect(() => loadConfig({ NODE_ENV: "production", DATA_DIR: dataDir, JWT_SECRET: "s".repeat(32) })).toThrow(/AUTHENTICATOR_PASSWORD: required/);
     const config = loadConfig({ NODE_ENV: "production", DATA_DIR: dataDir, JWT_SECRET: "s".repeat(32), AUTHENTICATOR_PASSWORD: "p" });
-    expect(config).toMatchObject({ isDevelopment: false, graphiql: false, jwtSecret: "s".repeat(32), authenticatorPassword: "p" });
+    expect(config).toMatchObject({ isDevelopment: false, graphiql: false, demo: false, jwtSecret: "s".repeat(32), authenticatorPassword: "p" });
+  });
+
+  it("serves the demo page in development unless DEMO=false, and never in production", () => {
+    expect(loadConfig({ DATA_DIR: dataDir, NODE_ENV: "test" }).demo).toBe(true);
+    expect(loadConfig({ DATA_DIR: dataDir, DEMO: "false" }).demo).toBe(false);
+    const production = { NODE_ENV: "production", DATA_DIR: dataDir, JWT_SECRET: "s".repeat(32), AUTHENTICATOR_PASSWORD: "p" };
+    expect(loadConfig({ ...production, DEMO: "false" }).demo).toBe(false);
+    expect(() => loadConfig({ ...production, DEMO: "true" })).toThrow(
+      new ConfigError("Invalid configuration:\n  DEMO: the demo page signs tokens for anyone; it cannot be on when NODE_ENV=production"),
+    );
   });
 
   it.each([
@@ -35,6 +45,7 @@ describe("loadConfig", () => {
     [{ DATABASE_URL: "mysql://localhost/db" }, /DATABASE_URL: must be a postgres:\/\/ connection string/],
     [{ NODE_ENV: "staging" }, /NODE_ENV: /],
     [{ MIGRATE_ON_START: "maybe" }, /MIGRATE_ON_START: /],
+    [{ DEMO: "sometimes" }, /DEMO: /],
   ])("names the variable and the problem for %j", (environment, message) => {
     expect(() => loadConfig({ DATA_DIR: dataDir, ...environment })).toThrow(message);
   });

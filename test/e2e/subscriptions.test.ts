@@ -1,0 +1,479 @@
+// Realtime toasts (plugins/subscriptions.ts) over real websockets (graphql-ws + ws), against the real
+// server and PostgreSQL: each user gets their own events and only the kind they subscribed to, anonymous
+// subscribers and bad tokens are refused with UNAUTHENTICATED, and an action recorded through one server
+// process reaches a subscriber connected to another (LISTEN/NOTIFY, not memory).
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { createClient, type Client } from "graphql-ws";
+import type pg from "pg";
+import WebSocket from "ws";
+import { signToken } from "../../src/auth";
+import { loadRoles } from "../../src/roles";
+import { type RunningServer, startServer } from "../../src/server";
+import { newUserId, rootPool, testDatabaseUrl } from "../helpers/db";
+import { freePort } from "../helpers/ports";
+
+const ROOT = resolve(__dirname, "../..");
+const BIN = join(ROOT, "node_modules", ".bin");
+/** What `npm start` runs: the project's Node 22 with tsx's loader. */
+const CLI = [join(BIN, "node"), "--import", "tsx", "src/cli.ts", "start"] as const;
+const EVENT_TIMEOUT = 15_000;
+
+const secret = () => process.env.TEST_JWT_SECRET as string;
+const tokenFor = (userId: string, role: "user" | "service" = "user") => signToken({ jwtSecret: secret(), userId, role });
+
+interface GraphQLErrorJson {
+  message: string;
+  extensions?: Record<string, unknown>;
+}
+interface Payload {
+  data?: Record<string, any> | null;
+  errors?: readonly GraphQLErrorJson[];
+}
+
+let server: RunningServer;
+let root: pg.Pool;
+const clients: Client[] = [];
+
+beforeAll(async () => {
+  server = await startServer({
+    connectionString: testDatabaseUrl("TEST_AUTH_URL"),
+    jwtSecret: secret(),
+    roles: loadRoles(),
+    graphiql: false,
+    host: "127.0.0.1",
+    port: 0,
+  });
+  root = rootPool(2);
+});
+
+afterAll(async () => {
+  await Promise.all(clients.map((client) => client.dispose()));
+  await server?.close();
+  await root?.end();
+});
+
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+/** Polls `check` until it is true; fails with `describe()` after `timeout` ms. */
+async function waitUntil(check: () => boolean | Promise<boolean>, describe: () => string, timeout = EVENT_TIMEOUT): Promise<void> {
+  for (const deadline = Date.now() + timeout; !(await check()); await sleep(10)) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${describe()}`);
+  }
+}
+
+/** One subscription operation and everything it received. */
+class Subscription {
+  readonly payloads: Payload[] = [];
+  readonly sinkErrors: unknown[] = [];
+  completed = false;
+
+  constructor(
+    readonly client: Client,
+    readonly query: string,
+  ) {
+    client.subscribe(
+      { query },
+      {
+        next: (payload) => void this.payloads.push(payload as Payload),
+        error: (error) => void this.sinkErrors.push(error),
+        complete: () => void (this.completed = true),
+      },
+    );
+  }
+
+  /** The data of each event of `field`; fails on any error payload. */
+  events(field: string): any[] {
+    return this.payloads.map((payload) => {
+      expect(payload.errors).toBeUndefined();
+      return payload.data?.[field];
+    });
+  }
+
+  async waitForPayloads(count: number): Promise<void> {
+    await waitUntil(
+      () => this.payloads.length >= count || this.completed || this.sinkErrors.length > 0,
+      () => `${count} payload(s) of \`${this.query}\`; received ${JSON.stringify(this.payloads)}`,
+    );
+    expect({ completed: this.completed, errors: this.sinkErrors }).toEqual({ completed: false, errors: [] });
+  }
+
+  /** Resolves once the operation ends: its payloads, or the errors the server refused it with. */
+  async waitForEnd(): Promise<{ payloads: Payload[]; errors: unknown[] }> {
+    await waitUntil(
+      () => this.completed || this.sinkErrors.length > 0,
+      () => `the end of \`${this.query}\`; received ${JSON.stringify(this.payloads)}`,
+    );
+    return { payloads: this.payloads, errors: this.sinkErrors };
+  }
+}
+
+function connect(baseUrl: string, authorization?: string): Client {
+  const client = createClient({
+    url: `${baseUrl.replace(/^http/, "ws")}/graphql`,
+    webSocketImpl: WebSocket,
+    connectionParams: authorization ? { authorization } : {},
+    retryAttempts: 0,
+  });
+  clients.push(client);
+  return client;
+}
+
+/**
+ * Until the server LISTENs on the user's channel: its PgSubscriber runs `LISTEN "achievements:<id>"` on its
+ * listening connection after the first subscription to that channel. Subscriptions are kept until the end of
+ * the file, so no UNLISTEN on that connection replaces the statement before we see it.
+ */
+async function waitUntilListening(userId: string): Promise<void> {
+  const statement = `LISTEN "achievements:${userId}"`;
+  await waitUntil(
+    async () => {
+      const { rows } = await root.query("select 1 from pg_stat_activity where datname = current_database() and state = 'idle' and query = $1", [statement]);
+      return rows.length > 0;
+    },
+    () => `a server to run ${statement}`,
+  );
+}
+
+async function graphql(baseUrl: string, token: string, query: string, variables: Record<string, unknown> = {}): Promise<Record<string, any>> {
+  const response = await fetch(`${baseUrl}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as Payload;
+  expect(body.errors).toBeUndefined();
+  expect(response.status).toBe(200);
+  return body.data!;
+}
+
+/** The user records `amount` completed tasks; returns the ids of the achievements this call unlocked. */
+async function completeTasks(baseUrl: string, userToken: string, amount: number): Promise<string[]> {
+  const data = await graphql(
+    baseUrl,
+    userToken,
+    `mutation ($amount: Int!) { recordAction(input: { action: "tasks_completed", amount: $amount }) { result { unlocked { achievementId } } } }`,
+    { amount },
+  );
+  return data.recordAction.result.unlocked.map((unlock: { achievementId: string }) => unlock.achievementId);
+}
+
+/** The service records steps for a user (the reference API's way, as the tg_achievement* triggers do). */
+async function recordSteps(baseUrl: string, userId: string, name: string, count: number): Promise<void> {
+  const data = await graphql(
+    baseUrl,
+    await tokenFor(newUserId(), "service"),
+    `mutation ($userId: UUID!, $name: String!, $count: Int!) { createUserStep(input: { userStep: { userId: $userId, name: $name, count: $count } }) { userStep { count } } }`,
+    { userId, name, count },
+  );
+  expect(data.createUserStep.userStep.count).toBe(count);
+}
+
+const ACHIEVEMENT_UNLOCKED = `subscription {
+  achievementUnlocked {
+    unlock { id userId achievementId points unlockedAt }
+    achievement { id name points }
+    pointsAwarded
+    totalPoints
+    tier { name minPoints badge }
+  }
+}`;
+const TIER_CHANGED = `subscription { tierChanged { tier { name minPoints badge } points } }`;
+const LEVEL_ACHIEVED = `subscription { levelAchieved { level { name } achievedAt } }`;
+
+const BEGINNER = { name: "Beginner", minPoints: 0, badge: "🥉" };
+const STUDENT = { name: "Student", minPoints: 100, badge: "🥈" };
+const EXPERT = { name: "Expert", minPoints: 500, badge: "🥇" };
+
+/** The unlock as the user reads it over HTTP (the subscription must show the same row). */
+async function myUnlock(baseUrl: string, userToken: string, achievementId: string) {
+  const data = await graphql(
+    baseUrl,
+    userToken,
+    `query ($achievementId: String!) { allAchievementUnlocks(condition: { achievementId: $achievementId }) { nodes { id userId achievementId points unlockedAt } } }`,
+    { achievementId },
+  );
+  expect(data.allAchievementUnlocks.nodes).toHaveLength(1);
+  return data.allAchievementUnlocks.nodes[0];
+}
+
+describe("the subscription API", () => {
+  it("has exactly the three event fields, none taking an argument (the topic comes from the session)", async () => {
+    const data = await graphql(
+      server.url,
+      await tokenFor(newUserId()),
+      `{
+        subscription: __type(name: "Subscription") { fields { name args { name } type { name kind } } }
+        unlocked: __type(name: "AchievementUnlockedEvent") { fields { name type { kind name ofType { name } } } }
+        tier: __type(name: "TierChangedEvent") { fields { name type { kind name ofType { name } } } }
+        level: __type(name: "LevelAchievedEvent") { fields { name type { kind name ofType { name } } } }
+      }`,
+    );
+    expect(data.subscription.fields).toEqual([
+      { name: "achievementUnlocked", args: [], type: { name: "AchievementUnlockedEvent", kind: "OBJECT" } },
+      { name: "tierChanged", args: [], type: { name: "TierChangedEvent", kind: "OBJECT" } },
+      { name: "levelAchieved", args: [], type: { name: "LevelAchievedEvent", kind: "OBJECT" } },
+    ]);
+    const object = (name: string) => ({ kind: "OBJECT", name, ofType: null });
+    const nonNull = (name: string) => ({ kind: "NON_NULL", name: null, ofType: { name } });
+    expect(data.unlocked.fields).toEqual([
+      { name: "unlock", type: object("AchievementUnlock") },
+      { name: "achievement", type: object("Achievement") },
+      { name: "pointsAwarded", type: nonNull("Int") },
+      { name: "totalPoints", type: nonNull("Int") },
+      { name: "tier", type: object("Tier") },
+    ]);
+    expect(data.tier.fields).toEqual([
+      { name: "tier", type: object("Tier") },
+      { name: "points", type: nonNull("Int") },
+    ]);
+    expect(data.level.fields).toEqual([
+      { name: "level", type: object("Level") },
+      { name: "achievedAt", type: nonNull("Datetime") },
+    ]);
+  });
+});
+
+describe("achievementUnlocked", () => {
+  it("delivers the unlock, its achievement, the points and the tier to the signed-in user, and to nobody else", async () => {
+    const [alice, bob] = [newUserId(), newUserId()];
+    const [aliceToken, bobToken] = await Promise.all([tokenFor(alice), tokenFor(bob)]);
+    const aliceToasts = new Subscription(connect(server.url, `Bearer ${aliceToken}`), ACHIEVEMENT_UNLOCKED);
+    await waitUntilListening(alice);
+    const bobToasts = new Subscription(connect(server.url, `Bearer ${bobToken}`), ACHIEVEMENT_UNLOCKED);
+    await waitUntilListening(bob);
+
+    expect(await completeTasks(server.url, aliceToken, 1)).toEqual(["tasks_completed_1"]);
+    await aliceToasts.waitForPayloads(1);
+    const aliceUnlock = await myUnlock(server.url, aliceToken, "tasks_completed_1");
+    expect(aliceUnlock).toMatchObject({ userId: alice, achievementId: "tasks_completed_1", points: 10 });
+    expect(aliceToasts.events("achievementUnlocked")).toEqual([
+      {
+        unlock: aliceUnlock,
+        achievement: { id: "tasks_completed_1", name: "1 tasks", points: 10 },
+        pointsAwarded: 10,
+        totalPoints: 10,
+        tier: BEGINNER,
+      },
+    ]);
+
+    // Bob's first toast is his own: had Alice's event reached him, it would have come first (one
+    // listening connection, notifications in commit order).
+    expect(await completeTasks(server.url, bobToken, 1)).toEqual(["tasks_completed_1"]);
+    await bobToasts.waitForPayloads(1);
+    const bobUnlock = await myUnlock(server.url, bobToken, "tasks_completed_1");
+    expect(bobUnlock.id).not.toBe(aliceUnlock.id);
+    expect(bobToasts.events("achievementUnlocked")).toEqual([
+      {
+        unlock: { ...bobUnlock, userId: bob },
+        achievement: { id: "tasks_completed_1", name: "1 tasks", points: 10 },
+        pointsAwarded: 10,
+        totalPoints: 10,
+        tier: BEGINNER,
+      },
+    ]);
+    await sleep(200);
+    expect(aliceToasts.payloads).toHaveLength(1);
+    expect(bobToasts.payloads).toHaveLength(1);
+  });
+});
+
+describe("tierChanged and levelAchieved", () => {
+  it("arrive for the signed-in user, each subscription receiving its own kind of event only", async () => {
+    const carol = newUserId();
+    const carolToken = await tokenFor(carol);
+    const client = connect(server.url, `Bearer ${carolToken}`);
+    const unlocks = new Subscription(client, ACHIEVEMENT_UNLOCKED);
+    const tiers = new Subscription(client, TIER_CHANGED);
+    const levels = new Subscription(client, LEVEL_ACHIEVED);
+    await waitUntilListening(carol);
+    // The first of the three LISTENs on the channel; the other two attach to it without a statement.
+    await sleep(300);
+
+    // 10 tasks: three achievements (10 + 100 + 75 points) in one transaction, Beginner -> Student.
+    const firstUnlocked = await completeTasks(server.url, carolToken, 10);
+    expect(firstUnlocked.sort()).toEqual(["launch_sprint", "tasks_completed_1", "tasks_completed_10"]);
+    await unlocks.waitForPayloads(3);
+    await tiers.waitForPayloads(1);
+    expect(tiers.events("tierChanged")).toEqual([{ tier: STUDENT, points: 185 }]);
+    const pointsOf: Record<string, number> = { tasks_completed_1: 10, tasks_completed_10: 100, launch_sprint: 75 };
+    const firstToasts = unlocks.events("achievementUnlocked");
+    expect(firstToasts.map((toast) => toast.achievement.id).sort()).toEqual(firstUnlocked);
+    for (const toast of firstToasts) {
+      expect(toast).toEqual({
+        unlock: await myUnlock(server.url, carolToken, toast.achievement.id),
+        achievement: { id: toast.achievement.id, name: expect.any(String), points: pointsOf[toast.achievement.id] },
+        pointsAwarded: pointsOf[toast.achievement.id],
+        totalPoints: 185,
+        tier: STUDENT,
+      });
+    }
+
+    // The reference API's level "beginner": complete_profile x1 and make_post x3, counted by the service.
+    await recordSteps(server.url, carol, "make_post", 3);
+    await recordSteps(server.url, carol, "complete_profile", 1);
+    await levels.waitForPayloads(1);
+    const achieved = await graphql(server.url, carolToken, `{ allUserLevels { nodes { level achievedAt } } }`);
+    expect(achieved.allUserLevels.nodes).toEqual([{ level: "beginner", achievedAt: expect.any(String) }]);
+    expect(levels.events("levelAchieved")).toEqual([{ level: { name: "beginner" }, achievedAt: achieved.allUserLevels.nodes[0].achievedAt }]);
+
+    // 40 more tasks: "50 tasks" (500 points) and Student -> Expert, after the level event on the channel.
+    for (let call = 0; call < 3; call++) expect(await completeTasks(server.url, carolToken, 10)).toEqual([]);
+    expect(await completeTasks(server.url, carolToken, 10)).toEqual(["tasks_completed_50"]);
+    await unlocks.waitForPayloads(4);
+    await tiers.waitForPayloads(2);
+    // Then the level "pro" (make_post x50, receive_likes x100), after those events on the channel.
+    await recordSteps(server.url, carol, "receive_likes", 100);
+    await recordSteps(server.url, carol, "make_post", 47);
+    await levels.waitForPayloads(2);
+    await sleep(300);
+
+    // Each stream holds exactly its own events: every other kind on the channel, before and after, was left out.
+    expect(unlocks.events("achievementUnlocked").slice(3)).toEqual([
+      {
+        unlock: await myUnlock(server.url, carolToken, "tasks_completed_50"),
+        achievement: { id: "tasks_completed_50", name: "50 tasks", points: 500 },
+        pointsAwarded: 500,
+        totalPoints: 685,
+        tier: EXPERT,
+      },
+    ]);
+    expect(unlocks.payloads).toHaveLength(4);
+    expect(tiers.events("tierChanged")).toEqual([
+      { tier: STUDENT, points: 185 },
+      { tier: EXPERT, points: 685 },
+    ]);
+    const allLevels = await graphql(server.url, carolToken, `{ allUserLevels { nodes { level achievedAt } } }`);
+    const achievedAt = new Map(allLevels.allUserLevels.nodes.map((row: { level: string; achievedAt: string }) => [row.level, row.achievedAt]));
+    expect(achievedAt.size).toBe(2);
+    expect(levels.events("levelAchieved")).toEqual([
+      { level: { name: "beginner" }, achievedAt: achievedAt.get("beginner") },
+      { level: { name: "pro" }, achievedAt: achievedAt.get("pro") },
+    ]);
+  });
+});
+
+describe("refusals", () => {
+  const operations = [
+    ["achievementUnlocked", ACHIEVEMENT_UNLOCKED],
+    ["tierChanged", TIER_CHANGED],
+    ["levelAchieved", LEVEL_ACHIEVED],
+  ];
+
+  it.each(operations)("%s: an anonymous subscriber gets UNAUTHENTICATED, not a masked error", async (_, query) => {
+    const { payloads, errors } = await new Subscription(connect(server.url), query).waitForEnd();
+    expect({ payloads, errors }).toEqual({
+      payloads: [
+        {
+          errors: [
+            {
+              message: "Sign in to subscribe to your achievements: send `authorization: Bearer <token>` in the connection parameters",
+              extensions: { code: "UNAUTHENTICATED" },
+              locations: expect.any(Array),
+            },
+          ],
+        },
+      ],
+      errors: [],
+    });
+  });
+
+  const badTokens: [string, () => Promise<string>, string][] = [
+    ["signed with another key", () => signToken({ jwtSecret: "z".repeat(40), userId: newUserId() }), "The token's signature is invalid"],
+    ["expired", () => signToken({ jwtSecret: secret(), userId: newUserId(), expiresIn: Math.floor(Date.now() / 1000) - 60 }), "The token has expired"],
+  ];
+
+  it.each(badTokens)("a token %s gets UNAUTHENTICATED", async (_, makeToken, message) => {
+    const { payloads, errors } = await new Subscription(connect(server.url, `Bearer ${await makeToken()}`), ACHIEVEMENT_UNLOCKED).waitForEnd();
+    const received = [...payloads.flatMap((payload) => payload.errors ?? []), ...errors.flatMap((error) => (Array.isArray(error) ? error : [error]))];
+    expect(received.map((error: GraphQLErrorJson) => [error.message, error.extensions?.code])).toEqual([[message, "UNAUTHENTICATED"]]);
+  });
+});
+
+describe("two server processes on one database", () => {
+  let child: ChildProcess | undefined;
+  let childExited: Promise<unknown>;
+  let childOutput = "";
+  let childUrl: string;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    // Its own DATA_DIR, so that the development secrets file of the project's .data is left alone.
+    dataDir = await mkdtemp(join(tmpdir(), "achievements-subscriptions-"));
+    const port = await freePort();
+    const env: NodeJS.ProcessEnv = {};
+    for (const [name, value] of Object.entries(process.env)) {
+      if (/DATABASE_URL|^TEST_|^PG|^JWT_|^AUTHENTICATOR_|^GRAPHILE_|^GRAPHIQL$|^MIGRATE_ON_START$|^HOST$|^NODE_OPTIONS$|^JEST_/.test(name)) continue;
+      env[name] = value;
+    }
+    Object.assign(env, {
+      PATH: `${BIN}:${process.env.PATH ?? ""}`,
+      DATABASE_URL: testDatabaseUrl("TEST_ROOT_URL"),
+      AUTH_DATABASE_URL: testDatabaseUrl("TEST_AUTH_URL"),
+      JWT_SECRET: secret(),
+      MIGRATE_ON_START: "false",
+      PORT: String(port),
+      NODE_ENV: "development",
+      LOG_LEVEL: "info",
+      DATA_DIR: dataDir,
+    });
+    child = spawn(CLI[0], CLI.slice(1), { cwd: ROOT, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    childExited = new Promise((done) => child!.once("exit", done));
+    child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (childOutput += chunk));
+    await new Promise<void>((ready, fail) => {
+      const timer = setTimeout(() => fail(new Error(`the second server did not start within 90 s\n${childOutput}`)), 90_000);
+      child!.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
+        childOutput += chunk;
+        if (childOutput.includes("GraphQL:")) {
+          clearTimeout(timer);
+          ready();
+        }
+      });
+      void childExited.then(() => {
+        clearTimeout(timer);
+        fail(new Error(`the second server exited before it was ready\n${childOutput}`));
+      });
+    });
+    childUrl = `http://127.0.0.1:${port}`;
+  }, 120_000);
+
+  afterAll(async () => {
+    if (child && child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGTERM");
+      let timer: NodeJS.Timeout | undefined;
+      const stopped = await Promise.race([childExited.then(() => true), new Promise<false>((done) => (timer = setTimeout(done, 15_000, false)))]);
+      clearTimeout(timer);
+      if (!stopped) {
+        process.kill(-child.pid!, "SIGKILL");
+        await childExited;
+      }
+    }
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  }, 30_000);
+
+  it("a subscriber on one process gets the toast for an action recorded through the other, both ways", async () => {
+    expect(childUrl).not.toBe(server.url);
+    for (const [subscribeThrough, recordThrough] of [
+      [childUrl, server.url],
+      [server.url, childUrl],
+    ]) {
+      const user = newUserId();
+      const token = await tokenFor(user);
+      const toasts = new Subscription(connect(subscribeThrough, `Bearer ${token}`), ACHIEVEMENT_UNLOCKED);
+      await waitUntilListening(user);
+      expect(await completeTasks(recordThrough, token, 1)).toEqual(["tasks_completed_1"]);
+      await toasts.waitForPayloads(1);
+      expect(toasts.events("achievementUnlocked")).toEqual([
+        {
+          unlock: await myUnlock(recordThrough, token, "tasks_completed_1"),
+          achievement: { id: "tasks_completed_1", name: "1 tasks", points: 10 },
+          pointsAwarded: 10,
+          totalPoints: 10,
+          tier: BEGINNER,
+        },
+      ]);
+    }
+  }, 60_000);
+});
