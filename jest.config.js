@@ -2,6 +2,8 @@
 module.exports = {
   testEnvironment: "node",
   testMatch: ["<rootDir>/test/**/*.test.ts"],
+  // The stress tests (minutes, not seconds) run with `npm run test:stress` (jest.stress.config.js).
+  testPathIgnorePatterns: ["/node_modules/", "<rootDir>/test/stress/"],
   transform: {
     // Transpile only (tsconfig's isolatedModules): `npm test` type-checks with tsc before jest runs.
     // import() stays as is: the embedded PostgreSQL binaries are an ES module.

@@ -67,6 +67,7 @@ async function start(config: Config, log: Logger): Promise<void> {
       roles: loadRoles(),
       graphiql: config.graphiql,
       demo: config.demo,
+      limits: config.limits,
       host: config.host,
       port: config.port,
     });

@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { bool, cleanEnv, makeValidator, port, str } from "envalid";
+import { DEFAULT_REQUEST_LIMITS, type RequestLimits } from "./limits";
 
 export const PROJECT_ROOT = resolve(__dirname, "..");
 
@@ -12,6 +13,15 @@ const postgresUrl = makeValidator<string>((value) => {
   }
   return value;
 });
+
+/** A whole number in [min, max], for the limits below. */
+const integerIn = (min: number, max: number) =>
+  makeValidator<number>((value) => {
+    if (!/^\d+$/.test(value.trim()) || Number(value) < min || Number(value) > max) {
+      throw new Error(`must be a whole number from ${min} to ${max}`);
+    }
+    return Number(value);
+  });
 
 const jwtSecret = makeValidator<string>((value) => {
   if (value.length < 32) {
@@ -43,6 +53,8 @@ export interface Config {
    */
   demo: boolean;
   logLevel: string;
+  /** Limits against abuse: body size, query depth and aliases, the rate of recordAction (src/limits.ts). */
+  limits: RequestLimits;
 }
 
 /** Secrets that a development server generates once and keeps in the data folder. */
@@ -73,6 +85,11 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       MIGRATE_ON_START: bool({ default: true }),
       GRAPHIQL: bool({ default: undefined }),
       DEMO: bool({ default: undefined, desc: "Serve the demo page at /demo (default: on in development)" }),
+      MAX_REQUEST_BYTES: integerIn(1_000, 100_000_000)({ default: DEFAULT_REQUEST_LIMITS.maxRequestBytes }),
+      MAX_QUERY_DEPTH: integerIn(2, 1_000)({ default: DEFAULT_REQUEST_LIMITS.maxQueryDepth }),
+      MAX_QUERY_ALIASES: integerIn(0, 100_000)({ default: DEFAULT_REQUEST_LIMITS.maxQueryAliases }),
+      RECORD_ACTION_RATE_LIMIT: integerIn(0, 1_000_000)({ default: DEFAULT_REQUEST_LIMITS.recordActionRateLimit }),
+      RECORD_ACTION_RATE_WINDOW_SECONDS: integerIn(1, 86_400)({ default: DEFAULT_REQUEST_LIMITS.recordActionRateWindowSeconds }),
       LOG_LEVEL: str({ choices: ["fatal", "error", "warn", "info", "debug", "trace", "silent"], default: "info" }),
     },
     {
@@ -121,6 +138,13 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     graphiql: env.GRAPHIQL ?? isDevelopment,
     demo: env.DEMO ?? isDevelopment,
     logLevel: env.LOG_LEVEL,
+    limits: {
+      maxRequestBytes: env.MAX_REQUEST_BYTES,
+      maxQueryDepth: env.MAX_QUERY_DEPTH,
+      maxQueryAliases: env.MAX_QUERY_ALIASES,
+      recordActionRateLimit: env.RECORD_ACTION_RATE_LIMIT,
+      recordActionRateWindowSeconds: env.RECORD_ACTION_RATE_WINDOW_SECONDS,
+    },
   };
 }
 

@@ -5,8 +5,10 @@ import { makeJwtAuthPlugin } from "../plugins/jwt-auth";
 import { KeepIdColumnNamesPlugin } from "../plugins/keep-id-column-names";
 import { AchievementSubscriptionsPlugin } from "../plugins/subscriptions";
 import { LeaderboardPlugin } from "../plugins/leaderboard";
+import { makeRequestLimitsPlugin } from "../plugins/request-limits";
 import { type Authenticate, AuthenticationError, pgSettingsOf } from "./auth";
 import { maskError } from "./errors";
+import { DEFAULT_REQUEST_LIMITS, type RequestLimits } from "./limits";
 
 export const EXPOSED_SCHEMAS = ["status_public"];
 
@@ -15,11 +17,19 @@ export function makePreset(options: {
   connectionString: string;
   authenticate: Authenticate;
   graphiql: boolean;
+  /** Limits against abuse (src/limits.ts); the defaults when not given. */
+  limits?: RequestLimits;
 }): GraphileConfig.Preset {
-  const { authenticate } = options;
+  const { authenticate, limits = DEFAULT_REQUEST_LIMITS } = options;
   return {
     extends: [PostGraphileAmberPreset],
-    plugins: [makeJwtAuthPlugin(authenticate), KeepIdColumnNamesPlugin, LeaderboardPlugin, AchievementSubscriptionsPlugin],
+    plugins: [
+      makeJwtAuthPlugin(authenticate),
+      makeRequestLimitsPlugin(limits, authenticate),
+      KeepIdColumnNamesPlugin,
+      LeaderboardPlugin,
+      AchievementSubscriptionsPlugin,
+    ],
     // No Relay global ids: rows keep their own keys (see plugins/keep-id-column-names.ts).
     disablePlugins: ["NodePlugin"],
     // Function arguments without a default are required (`stepsRequired(level: String!)`).
@@ -31,6 +41,7 @@ export function makePreset(options: {
       graphiql: options.graphiql,
       graphiqlPath: "/graphiql",
       maskError,
+      maxRequestLength: limits.maxRequestBytes,
     },
     grafast: {
       explain: false,

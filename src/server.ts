@@ -8,6 +8,7 @@ import { grafserv } from "postgraphile/grafserv/node";
 import { makeDemoPagePlugin } from "../plugins/demo-page";
 import { makeAuthenticate } from "./auth";
 import { makePreset } from "./preset";
+import type { RequestLimits } from "./limits";
 import type { Roles } from "./roles";
 
 export interface RunningServer {
@@ -28,9 +29,11 @@ export async function startServer(options: {
   port: number;
   /** Serve the demo page and its token endpoint (development only: they sign tokens for anyone). */
   demo?: boolean;
+  /** Limits against abuse (src/limits.ts); the defaults when not given. */
+  limits?: RequestLimits;
 }): Promise<RunningServer> {
   const authenticate = makeAuthenticate({ jwtSecret: options.jwtSecret, jwtAudience: options.jwtAudience, roles: options.roles });
-  const basePreset = makePreset({ connectionString: options.connectionString, authenticate, graphiql: options.graphiql });
+  const basePreset = makePreset({ connectionString: options.connectionString, authenticate, graphiql: options.graphiql, limits: options.limits });
   const preset: GraphileConfig.Preset = options.demo
     ? { extends: [basePreset], plugins: [makeDemoPagePlugin({ jwtSecret: options.jwtSecret, jwtAudience: options.jwtAudience })] }
     : basePreset;

@@ -46,8 +46,33 @@ describe("loadConfig", () => {
     [{ NODE_ENV: "staging" }, /NODE_ENV: /],
     [{ MIGRATE_ON_START: "maybe" }, /MIGRATE_ON_START: /],
     [{ DEMO: "sometimes" }, /DEMO: /],
+    [{ MAX_REQUEST_BYTES: "100kB" }, /MAX_REQUEST_BYTES: must be a whole number from 1000 to 100000000/],
+    [{ MAX_REQUEST_BYTES: "999" }, /MAX_REQUEST_BYTES: must be a whole number from 1000/],
+    [{ MAX_QUERY_DEPTH: "1" }, /MAX_QUERY_DEPTH: must be a whole number from 2 to 1000/],
+    [{ MAX_QUERY_ALIASES: "-1" }, /MAX_QUERY_ALIASES: must be a whole number from 0/],
+    [{ RECORD_ACTION_RATE_LIMIT: "1.5" }, /RECORD_ACTION_RATE_LIMIT: must be a whole number/],
+    [{ RECORD_ACTION_RATE_WINDOW_SECONDS: "0" }, /RECORD_ACTION_RATE_WINDOW_SECONDS: must be a whole number from 1 to 86400/],
   ])("names the variable and the problem for %j", (environment, message) => {
     expect(() => loadConfig({ DATA_DIR: dataDir, ...environment })).toThrow(message);
+  });
+
+  it("has limits against abuse, with defaults, each settable", () => {
+    expect(loadConfig({ DATA_DIR: dataDir }).limits).toEqual({
+      maxRequestBytes: 100_000,
+      maxQueryDepth: 16,
+      maxQueryAliases: 50,
+      recordActionRateLimit: 60,
+      recordActionRateWindowSeconds: 60,
+    });
+    const limits = loadConfig({
+      DATA_DIR: dataDir,
+      MAX_REQUEST_BYTES: "2000",
+      MAX_QUERY_DEPTH: "8",
+      MAX_QUERY_ALIASES: "0",
+      RECORD_ACTION_RATE_LIMIT: "0",
+      RECORD_ACTION_RATE_WINDOW_SECONDS: "3600",
+    }).limits;
+    expect(limits).toEqual({ maxRequestBytes: 2000, maxQueryDepth: 8, maxQueryAliases: 0, recordActionRateLimit: 0, recordActionRateWindowSeconds: 3600 });
   });
 
   it("treats an empty variable as unset", () => {
