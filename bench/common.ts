@@ -1,0 +1,168 @@
+// Shared by the benchmarks: a database (embedded PostgreSQL in a temp dir, or BENCH_DATABASE_URL's server),
+// sizes from argv/env, percentiles, timed client loops, and the results file.
+import "../src/environment";
+import { randomBytes } from "node:crypto";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { PROJECT_ROOT } from "../src/config";
+import { asRole, withDatabase } from "../src/connection-strings";
+import { startEmbeddedPostgres } from "../src/embedded-postgres";
+import { createLogger } from "../src/logger";
+import { migrateDatabase, withClient } from "../src/migrate";
+import { loadRoles } from "../src/roles";
+import { freePort } from "../test/helpers/ports";
+
+export const log = createLogger(process.env.LOG_LEVEL ?? "warn");
+export const roles = loadRoles();
+
+/** `--name=value` on the command line, else BENCH_<NAME> in the environment, else `fallback`. */
+export function option(name: string, fallback: number): number {
+  const prefix = `--${name}=`;
+  const fromArgv = process.argv.slice(2).find((arg) => arg.startsWith(prefix))?.slice(prefix.length);
+  const raw = fromArgv ?? process.env[`BENCH_${name.toUpperCase().replace(/-/g, "_")}`];
+  const value = raw === undefined ? fallback : Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name}: expected a positive number, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+export const progress = (message: string): void => void process.stderr.write(`${message}\n`);
+
+export interface BenchDatabase {
+  /** Superuser, on the bench database. */
+  databaseUrl: string;
+  /** The authenticator role (what the server connects as). */
+  authUrl: string;
+  stop(): Promise<void>;
+}
+
+/** A fresh, migrated database with the demo catalog, on an embedded server unless BENCH_DATABASE_URL is set. */
+export async function startBenchDatabase(name: string): Promise<BenchDatabase> {
+  let stopServer = async () => {};
+  let serverUrl = process.env.BENCH_DATABASE_URL;
+  if (!serverUrl) {
+    const dataDir = await mkdtemp(join(tmpdir(), "achievements-bench-"));
+    const embedded = await startEmbeddedPostgres({ dataDir, port: await freePort(), password: randomBytes(16).toString("hex"), log });
+    serverUrl = embedded.url;
+    stopServer = async () => {
+      await embedded.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    };
+  }
+  const databaseUrl = withDatabase(serverUrl, name);
+  await withClient(withDatabase(serverUrl, "postgres"), (client) => client.query(`drop database if exists ${client.escapeIdentifier(name)} with (force)`));
+  const authenticatorPassword = randomBytes(16).toString("hex");
+  await migrateDatabase({ databaseUrl, authenticatorPassword, loadDemoCatalog: true, log });
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    try {
+      if (process.env.BENCH_DATABASE_URL) {
+        await withClient(withDatabase(serverUrl, "postgres"), (client) => client.query(`drop database if exists ${client.escapeIdentifier(name)} with (force)`));
+      }
+    } finally {
+      await stopServer();
+    }
+  };
+  // Also stopped by main() when the benchmark fails before its own cleanup.
+  pendingStops.push(stop);
+  return { databaseUrl, authUrl: asRole(databaseUrl, roles.authenticator, authenticatorPassword), stop };
+}
+
+/** The databases started and maybe not stopped yet (stop() is idempotent). */
+const pendingStops: Array<() => Promise<void>> = [];
+
+export interface Timing {
+  p50: number;
+  p99: number;
+  mean: number;
+  n: number;
+}
+
+export function percentiles(samples: number[]): Timing {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+  return { p50: at(0.5), p99: at(0.99), mean: sorted.reduce((sum, x) => sum + x, 0) / Math.max(1, sorted.length), n: sorted.length };
+}
+
+export const nowMs = (): number => Number(process.hrtime.bigint()) / 1e6;
+export const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+export interface Throughput {
+  events: number;
+  seconds: number;
+  perSecond: number;
+  errors: number;
+}
+
+/**
+ * `clients` loops, each calling `step(client index, iteration)` back to back for `seconds` (bounded also by
+ * `maxEvents` per client). Events per second over the wall time of the slowest loop.
+ */
+export async function runLoops(
+  clients: number,
+  seconds: number,
+  step: (client: number, iteration: number) => Promise<unknown>,
+  maxEvents = Number.POSITIVE_INFINITY,
+): Promise<Throughput> {
+  const started = nowMs();
+  const deadline = started + seconds * 1000;
+  let events = 0;
+  let errors = 0;
+  let firstError: unknown;
+  await Promise.all(
+    Array.from({ length: clients }, async (_, client) => {
+      for (let i = 0; i < maxEvents && nowMs() < deadline; i++) {
+        try {
+          await step(client, i);
+          events++;
+        } catch (error) {
+          errors++;
+          firstError ??= error;
+          if (errors > 100) throw error;
+        }
+      }
+    }),
+  );
+  if (firstError) progress(`  ${errors} error(s), first: ${firstError instanceof Error ? firstError.message : String(firstError)}`);
+  const elapsed = (nowMs() - started) / 1000;
+  return { events, seconds: elapsed, perSecond: events / elapsed, errors };
+}
+
+export function machine(): string {
+  const [one] = loadavg();
+  return `${cpus().length} cores (${cpus()[0]?.model.trim() ?? "?"}), Node ${process.version}, load average ${one.toFixed(1)} at the end`;
+}
+
+export async function writeResult(name: string, result: Record<string, unknown>): Promise<void> {
+  await mkdir(join(PROJECT_ROOT, "bench", "results"), { recursive: true });
+  await writeFile(
+    join(PROJECT_ROOT, "bench", "results", `${name}.json`),
+    JSON.stringify({ date: new Date().toISOString(), machine: machine(), ...result }, null, 2) + "\n",
+  );
+}
+
+export const fmt = (x: number, digits = 0): string => x.toLocaleString("en", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+export function main(run: () => Promise<void>): void {
+  run().catch(async (error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    for (const stop of pendingStops) await stop().catch(() => undefined);
+    process.exit(1);
+  });
+}
+
+/** Runs every cleanup step even when one fails (so the embedded PostgreSQL is always stopped), then rethrows the first failure. */
+export async function cleanUp(...steps: Array<(() => Promise<unknown>) | undefined>): Promise<void> {
+  let first: unknown;
+  for (const step of steps) {
+    try {
+      await step?.();
+    } catch (error) {
+      first ??= error;
+      progress(`cleanup: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  if (first) throw first;
+}

@@ -1,0 +1,211 @@
+// Benchmark: realtime toasts. The time from the commit of an unlocking action to the `achievementUnlocked`
+// message at the subscriber, through one server (startServer, in this process) over websockets (graphql-ws
+// + ws), in the same run:
+//   LISTEN      a raw pg client LISTENing on the user's channel (the floor: PostgreSQL's NOTIFY alone)
+//   1 sub       one websocket subscriber
+//   N subs      N websocket subscribers (each a user with their own socket), all live, of which `sample`
+//               receive one unlock each
+// An action is `select status_public.record_action_for(user, 'bench_ping', 1)` as the service role in its own
+// transaction (autocommit); the commit time is taken when the call returns, so "commit → message" excludes
+// the call's own round trip and "call → message" includes it. Each call unlocks exactly one achievement
+// (`bench_ping_<k>` needs k pings, 0 points), one at a time. Writes bench/results/subscriptions.json.
+// Usage: npm run bench:subscriptions [-- --subscribers=1000 --sample=200]
+import "../src/environment";
+import { randomUUID } from "node:crypto";
+import { createClient, type Client } from "graphql-ws";
+import pg from "pg";
+import WebSocket from "ws";
+import { signToken } from "../src/auth";
+import { startServer } from "../src/server";
+import { cleanUp, fmt, machine, main, nowMs, option, percentiles, progress, roles, sleep, startBenchDatabase, type Timing, writeResult } from "./common";
+
+const SUBSCRIBERS = option("subscribers", 1000);
+const SAMPLE = option("sample", 200);
+const TIMEOUT_MS = option("timeout-ms", 10_000);
+const JWT_SECRET = "bench-secret-bench-secret-bench-secret-0123";
+
+const ACHIEVEMENT_UNLOCKED = `subscription {
+  achievementUnlocked {
+    unlock { id userId achievementId points unlockedAt }
+    achievement { id name points }
+    pointsAwarded
+    totalPoints
+    tier { name minPoints badge }
+  }
+}`;
+
+interface Latencies {
+  commitToMessage: Timing;
+  callToMessage: Timing;
+  missed: number;
+}
+
+/** Resolvers of the messages awaited, by user. */
+const waiting = new Map<string, (at: number) => void>();
+
+function arrived(userId: string): void {
+  const at = nowMs();
+  const resolve = waiting.get(userId);
+  if (resolve) {
+    waiting.delete(userId);
+    resolve(at);
+  }
+}
+
+/** Triggers one unlock for each of `users` in turn and times its message. */
+async function measure(trigger: pg.Client, users: string[]): Promise<Latencies> {
+  const commitToMessage: number[] = [];
+  const callToMessage: number[] = [];
+  let missed = 0;
+  for (const userId of users) {
+    let timer: NodeJS.Timeout | undefined;
+    const message = new Promise<number | null>((resolve) => {
+      waiting.set(userId, resolve);
+      timer = setTimeout(() => resolve(null), TIMEOUT_MS);
+    });
+    const called = nowMs();
+    await trigger.query("select status_public.record_action_for($1, 'bench_ping', 1)", [userId]);
+    const committed = nowMs();
+    const at = await message;
+    clearTimeout(timer);
+    waiting.delete(userId);
+    if (at === null) {
+      missed++;
+      // Bounded: a broken setup would otherwise wait TIMEOUT_MS for every sample.
+      if (missed >= 5 && commitToMessage.length === 0) throw new Error(`no toast arrived for the first ${missed} unlocks: is the subscription refused?`);
+      continue;
+    }
+    commitToMessage.push(at - committed);
+    callToMessage.push(at - called);
+  }
+  return { commitToMessage: percentiles(commitToMessage), callToMessage: percentiles(callToMessage), missed };
+}
+
+/** Until the server's listening connection is idle after a LISTEN and stays so for `quietMs`. */
+async function waitUntilListening(admin: pg.Client, quietMs = 2000, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  let since = Date.now();
+  for (;;) {
+    const { rows } = await admin.query<{ query: string; state: string }>(
+      "select query, state from pg_stat_activity where datname = current_database() and query like 'LISTEN %' order by backend_start desc limit 1",
+    );
+    const now = rows[0] ? `${rows[0].state} ${rows[0].query}` : "";
+    if (now !== last || !now.startsWith("idle ")) {
+      last = now;
+      since = Date.now();
+    } else if (Date.now() - since >= quietMs) {
+      return;
+    }
+    if (Date.now() > deadline) throw new Error(`the server did not finish its LISTENs within ${timeoutMs} ms (last: ${last})`);
+    await sleep(100);
+  }
+}
+
+main(async () => {
+  progress(`subscriptions: ${SUBSCRIBERS} subscribers, ${SAMPLE} unlocks timed per case`);
+  const database = await startBenchDatabase("achievements_bench_subscriptions");
+  const admin = new pg.Client({ connectionString: database.databaseUrl });
+  await admin.connect();
+  // One achievement per ping count, so that every call unlocks exactly one.
+  await admin.query("insert into status_public.actions (name, description, max_amount) values ('bench_ping', 'Benchmark: unlocks one achievement a call', 1)");
+  await admin.query(
+    `insert into status_public.achievements (id, name, points, kind, position)
+     select 'bench_ping_' || n, 'Ping ' || n, 0, 'milestone', 1000 + n from generate_series(1, $1) as n`,
+    [SAMPLE + 10],
+  );
+  await admin.query(
+    `insert into status_public.achievement_criteria (achievement_id, kind, action, threshold)
+     select 'bench_ping_' || n, 'count', 'bench_ping', n from generate_series(1, $1) as n`,
+    [SAMPLE + 10],
+  );
+  const trigger = new pg.Client({ connectionString: database.databaseUrl });
+  await trigger.connect();
+  await trigger.query(`set role ${trigger.escapeIdentifier(roles.service)}`);
+  const server = await startServer({ connectionString: database.authUrl, jwtSecret: JWT_SECRET, roles, graphiql: false, host: "127.0.0.1", port: 0 });
+  const clients: Client[] = [];
+  const errors: unknown[] = [];
+  const subscribe = async (userId: string): Promise<void> => {
+    const client = createClient({
+      url: `${server.url.replace(/^http/, "ws")}/graphql`,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${await signToken({ jwtSecret: JWT_SECRET, userId, role: "user", expiresIn: "2h" })}` },
+      retryAttempts: 0,
+      lazy: false,
+    });
+    clients.push(client);
+    await new Promise<void>((resolve, reject) => {
+      client.on("connected", () => resolve());
+      client.on("closed", (event) => reject(new Error(`socket closed: ${JSON.stringify(event)}`)));
+    });
+    client.subscribe(
+      { query: ACHIEVEMENT_UNLOCKED },
+      {
+        next: (payload) => {
+          if (payload.errors) errors.push(payload.errors);
+          else arrived(userId);
+        },
+        error: (error) => void errors.push(error),
+        complete: () => undefined,
+      },
+    );
+  };
+
+  const results: Record<string, Latencies> = {};
+  let listener: pg.Client | undefined;
+  try {
+    // The floor: PostgreSQL's NOTIFY to a raw LISTEN client.
+    progress("raw LISTEN...");
+    const rawUser = randomUUID();
+    listener = new pg.Client({ connectionString: database.databaseUrl });
+    await listener.connect();
+    listener.on("notification", (notification) => {
+      if (notification.payload?.includes("achievement_unlocked")) arrived(rawUser);
+    });
+    await listener.query(`LISTEN ${listener.escapeIdentifier(`achievements:${rawUser}`)}`);
+    await measure(trigger, [rawUser, rawUser, rawUser].slice(0, 3)); // warm-up
+    results.listen = await measure(trigger, Array.from({ length: SAMPLE }, () => rawUser));
+    await listener.end();
+    listener = undefined;
+
+    progress("1 websocket subscriber...");
+    const single = randomUUID();
+    await subscribe(single);
+    await waitUntilListening(admin);
+    await measure(trigger, [single, single, single]); // warm-up
+    results.one = await measure(trigger, Array.from({ length: SAMPLE }, () => single));
+
+    progress(`${SUBSCRIBERS} websocket subscribers: connecting...`);
+    const users = Array.from({ length: SUBSCRIBERS - 1 }, () => randomUUID());
+    for (let i = 0; i < users.length; i += 50) {
+      await Promise.all(users.slice(i, i + 50).map(subscribe));
+      if ((i / 50) % 5 === 4) progress(`  ${clients.length} connected`);
+    }
+    await waitUntilListening(admin);
+    progress(`${clients.length} websocket subscribers live: timing ${SAMPLE} unlocks...`);
+    const sample = [...users].sort(() => Math.random() - 0.5).slice(0, SAMPLE);
+    results.many = await measure(trigger, sample);
+  } finally {
+    await cleanUp(
+      async () => listener?.end(),
+      () => Promise.all(clients.map((client) => client.dispose())),
+      () => server.close(),
+      () => trigger.end(),
+      () => admin.end(),
+      () => database.stop(),
+    );
+  }
+  if (errors.length > 0) progress(`${errors.length} subscription error(s), first: ${JSON.stringify(errors[0])}`);
+
+  const row = (label: string, result: Latencies, base: Latencies) =>
+    `| ${label} | ${result.commitToMessage.n} | ${result.missed} | ${result.commitToMessage.p50.toFixed(2)} / ${result.commitToMessage.p99.toFixed(2)} | ${result.callToMessage.p50.toFixed(2)} / ${result.callToMessage.p99.toFixed(2)} | ${(result.callToMessage.p50 / base.callToMessage.p50).toFixed(2)} / ${(result.callToMessage.p99 / base.callToMessage.p99).toFixed(2)} |`;
+  const table = [
+    "| receiver | toasts timed | missed | commit → message p50 / p99 ms | call → message p50 / p99 ms | call → message vs 1 subscriber (p50 / p99) |",
+    "| --- | ---: | ---: | ---: | ---: | ---: |",
+    row("raw pg LISTEN (no server)", results.listen, results.one),
+    row("1 websocket subscriber", results.one, results.one),
+    row(`${fmt(SUBSCRIBERS)} websocket subscribers`, results.many, results.one),
+  ].join("\n");
+  process.stdout.write(`${table}\n\n${machine()}\n`);
+  await writeResult("subscriptions", { subscribers: SUBSCRIBERS, sample: SAMPLE, errors: errors.length, ...results });
+});
