@@ -1,5 +1,5 @@
 --! Previous: sha1:f77a4ddb28227efa304c0c077a7f7a2c9220c92c
---! Hash: sha1:0698076565a13c4f2abc35e8030da0f5893f0ae8
+--! Hash: sha1:2efe5d499cf946385f53ea7898f4dcc996f658dd
 --! Message: engine: catalog, record_action, streaks, unlocks, points, tiers, levels, progress, dashboard
 
 --------------------------------------------------------------------------------------------------
@@ -282,9 +282,14 @@ begin
   with candidates as (
     select achievement.id, achievement.points
     from status_public.achievements as achievement
+    -- Two index lookups, not one OR: with an OR, a generic plan (which PostgreSQL may switch to for
+    -- this trigger's cached statement) scans every criterion, and the cost would grow with the catalog.
     where achievement.id in (
         select criterion.achievement_id from status_public.achievement_criteria as criterion
-        where criterion.action = NEW.name or (criterion.kind = 'streak' and criterion.action is null))
+        where criterion.action = NEW.name
+        union all
+        select criterion.achievement_id from status_public.achievement_criteria as criterion
+        where criterion.action is null and criterion.kind = 'streak')
       and (achievement.available_from is null or achievement.available_from <= NEW.occurred_at)
       and (achievement.available_until is null or NEW.occurred_at < achievement.available_until)
       and not exists (

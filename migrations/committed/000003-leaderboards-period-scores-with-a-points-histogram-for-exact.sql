@@ -1,5 +1,5 @@
---! Previous: sha1:0698076565a13c4f2abc35e8030da0f5893f0ae8
---! Hash: sha1:83c153b1ad1123d9a0fd40fd4a3aa7cd98d5c07a
+--! Previous: sha1:2efe5d499cf946385f53ea7898f4dcc996f658dd
+--! Hash: sha1:d1b24ec995f44672602699cedb6a415748930f2a
 --! Message: leaderboards: period scores with a points histogram for exact ranks
 
 -- Leaderboards: all time and per calendar period (UTC; weeks start on Monday). Points count in the

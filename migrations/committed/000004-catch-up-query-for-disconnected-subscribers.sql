@@ -1,5 +1,5 @@
---! Previous: sha1:83c153b1ad1123d9a0fd40fd4a3aa7cd98d5c07a
---! Hash: sha1:a5539839a50f95061df0e45e7d7ef3354ca63e0d
+--! Previous: sha1:d1b24ec995f44672602699cedb6a415748930f2a
+--! Hash: sha1:0cf99d3b67594a4cdff33fd87f41f2c06875dd3a
 --! Message: catch-up query for disconnected subscribers
 
 -- Catch-up for subscribers that were disconnected (a PostgreSQL restart ends every subscription, see

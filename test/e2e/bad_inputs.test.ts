@@ -4,6 +4,7 @@
 // unsigned, forged, expired... token on a query) are not repeated: the ones here are other variants, sent
 // with mutations. The limits (body size, depth, aliases, recordAction rate) run with small configured values.
 import { createHmac } from "node:crypto";
+import { startTestServer } from "../helpers/server";
 import { createClient } from "graphql-ws";
 import { SignJWT, UnsecuredJWT } from "jose";
 import WebSocket from "ws";
@@ -13,7 +14,7 @@ import { RateLimiter } from "../../plugins/request-limits";
 import { signToken } from "../../src/auth";
 import type { RequestLimits } from "../../src/limits";
 import { loadRoles } from "../../src/roles";
-import { type RunningServer, startServer } from "../../src/server";
+import type { RunningServer } from "../../src/server";
 import { newUserId, testDatabaseUrl } from "../helpers/db";
 
 const AUDIENCE = "achievements-bad-inputs";
@@ -33,16 +34,7 @@ let root: pg.Client;
 beforeAll(async () => {
   root = new pg.Client({ connectionString: testDatabaseUrl() });
   await root.connect();
-  server = await startServer({
-    connectionString: testDatabaseUrl("TEST_AUTH_URL"),
-    jwtSecret: secret(),
-    jwtAudience: AUDIENCE,
-    roles,
-    graphiql: false,
-    host: "127.0.0.1",
-    port: 0,
-    limits: LIMITS,
-  });
+  server = await startTestServer({ jwtAudience: AUDIENCE, limits: LIMITS });
 });
 afterAll(async () => {
   await server?.close();

@@ -2,14 +2,14 @@
 // Debian's headless Chromium (driven by playwright-core, which never downloads a browser) against the real
 // server, database and websocket subscriptions. The screenshot is kept at test/artifacts/demo.png.
 import { mkdir } from "node:fs/promises";
+import { startTestServer } from "../helpers/server";
 import { join } from "node:path";
 import { jwtVerify } from "jose";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { isUuid } from "../../src/auth";
 import { PROJECT_ROOT } from "../../src/config";
-import { loadRoles } from "../../src/roles";
-import { type RunningServer, startServer } from "../../src/server";
-import { newUserId, testDatabaseUrl } from "../helpers/db";
+import type { RunningServer } from "../../src/server";
+import { newUserId } from "../helpers/db";
 
 const AUDIENCE = "achievements-demo-test";
 const ARTIFACTS = join(PROJECT_ROOT, "test", "artifacts");
@@ -20,16 +20,7 @@ const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 const secret = () => process.env.TEST_JWT_SECRET as string;
 
 function start(demo: boolean): Promise<RunningServer> {
-  return startServer({
-    connectionString: testDatabaseUrl("TEST_AUTH_URL"),
-    jwtSecret: secret(),
-    jwtAudience: AUDIENCE,
-    roles: loadRoles(),
-    graphiql: false,
-    host: "127.0.0.1",
-    port: 0,
-    demo,
-  });
+  return startTestServer({ jwtAudience: AUDIENCE, demo });
 }
 
 let server: RunningServer;

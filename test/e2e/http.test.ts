@@ -1,11 +1,11 @@
 // The running server over real HTTP and websockets, with real tokens.
 import { generateKeyPair, SignJWT, UnsecuredJWT } from "jose";
+import { startTestServer } from "../helpers/server";
 import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
 import { signToken } from "../../src/auth";
-import { loadRoles } from "../../src/roles";
-import { type RunningServer, startServer } from "../../src/server";
-import { newUserId, testDatabaseUrl } from "../helpers/db";
+import type { RunningServer } from "../../src/server";
+import { newUserId } from "../helpers/db";
 
 const AUDIENCE = "achievements-test";
 const secret = () => process.env.TEST_JWT_SECRET as string;
@@ -13,15 +13,7 @@ const key = () => new TextEncoder().encode(secret());
 
 let server: RunningServer;
 beforeAll(async () => {
-  server = await startServer({
-    connectionString: testDatabaseUrl("TEST_AUTH_URL"),
-    jwtSecret: secret(),
-    jwtAudience: AUDIENCE,
-    roles: loadRoles(),
-    graphiql: true,
-    host: "127.0.0.1",
-    port: 0,
-  });
+  server = await startTestServer({ jwtAudience: AUDIENCE, graphiql: true });
 });
 afterAll(() => server.close());
 

@@ -2,20 +2,13 @@
 // consecutive local days (recorded by the backend, once before 6 AM), complete 100 tasks, and cross the
 // tiers: the tutorial's results, end to end over HTTP.
 import { signToken } from "../../src/auth";
-import { loadRoles } from "../../src/roles";
-import { type RunningServer, startServer } from "../../src/server";
-import { newUserId, testDatabaseUrl } from "../helpers/db";
+import { startTestServer } from "../helpers/server";
+import type { RunningServer } from "../../src/server";
+import { newUserId } from "../helpers/db";
 
 let server: RunningServer;
 beforeAll(async () => {
-  server = await startServer({
-    connectionString: testDatabaseUrl("TEST_AUTH_URL"),
-    jwtSecret: process.env.TEST_JWT_SECRET as string,
-    roles: loadRoles(),
-    graphiql: false,
-    host: "127.0.0.1",
-    port: 0,
-  });
+  server = await startTestServer();
 });
 afterAll(() => server.close());
 

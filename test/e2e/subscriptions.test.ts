@@ -3,6 +3,7 @@
 // subscribers and bad tokens are refused with UNAUTHENTICATED, and an action recorded through one server
 // process reaches a subscriber connected to another (LISTEN/NOTIFY, not memory).
 import { type ChildProcess, spawn } from "node:child_process";
+import { startTestServer } from "../helpers/server";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -10,8 +11,7 @@ import { createClient, type Client } from "graphql-ws";
 import type pg from "pg";
 import WebSocket from "ws";
 import { signToken } from "../../src/auth";
-import { loadRoles } from "../../src/roles";
-import { type RunningServer, startServer } from "../../src/server";
+import type { RunningServer } from "../../src/server";
 import { newUserId, rootPool, testDatabaseUrl } from "../helpers/db";
 import { freePort } from "../helpers/ports";
 
@@ -38,14 +38,7 @@ let root: pg.Pool;
 const clients: Client[] = [];
 
 beforeAll(async () => {
-  server = await startServer({
-    connectionString: testDatabaseUrl("TEST_AUTH_URL"),
-    jwtSecret: secret(),
-    roles: loadRoles(),
-    graphiql: false,
-    host: "127.0.0.1",
-    port: 0,
-  });
+  server = await startTestServer();
   root = rootPool(2);
 });
 

@@ -7,7 +7,7 @@ import type { Client } from "graphql-ws";
 import type { RunningServer } from "../../src/server";
 import { newUserId, rootPool } from "../helpers/db";
 import { ACHIEVEMENT_UNLOCKED, connect, graphql, RECORD_ACTION, Subscription, waitUntil } from "./support";
-import { startTestServer, tokenFor } from "./server";
+import { startTestServer, tokenFor } from "../helpers/server";
 
 let server: RunningServer;
 let root: pg.Pool;

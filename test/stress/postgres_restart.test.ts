@@ -5,6 +5,7 @@
 // recovers by itself within seconds, without a restart of its own; no action is counted twice (steps =
 // distinct keys, tally = sum); open subscriptions end with an error, and a new subscription works.
 import { randomBytes } from "node:crypto";
+import { startTestServer } from "../helpers/server";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,7 +16,7 @@ import { type EmbeddedPostgres, startEmbeddedPostgres } from "../../src/embedded
 import { createLogger } from "../../src/logger";
 import { migrateDatabase, withClient } from "../../src/migrate";
 import { loadRoles } from "../../src/roles";
-import { type RunningServer, startServer } from "../../src/server";
+import type { RunningServer } from "../../src/server";
 import { newUserId } from "../helpers/db";
 import { freePort } from "../helpers/ports";
 import { ACHIEVEMENT_UNLOCKED, connect, describeError, type GraphQLErrorJson, postGraphQL, RECORD_ACTION, sleep, Subscription, waitUntil } from "./support";
@@ -47,14 +48,7 @@ beforeAll(async () => {
   databaseUrl = withDatabase(postgres.url, "achievements");
   const authenticatorPassword = randomBytes(16).toString("hex");
   await migrateDatabase({ databaseUrl, authenticatorPassword, includeCurrent: true, loadDemoCatalog: true, log });
-  server = await startServer({
-    connectionString: asRole(databaseUrl, loadRoles().authenticator, authenticatorPassword),
-    jwtSecret,
-    roles: loadRoles(),
-    graphiql: false,
-    host: "127.0.0.1",
-    port: 0,
-  });
+  server = await startTestServer({ connectionString: asRole(databaseUrl, loadRoles().authenticator, authenticatorPassword), jwtSecret });
 }, 60_000);
 
 afterAll(async () => {

@@ -6,7 +6,7 @@ import pg from "pg";
 import type { RunningServer } from "../../src/server";
 import { newUserId, roles, rootPool, testDatabaseUrl } from "../helpers/db";
 import { postGraphQL, RECORD_ACTION, sleep } from "./support";
-import { startTestServer, tokenFor } from "./server";
+import { startTestServer, tokenFor } from "../helpers/server";
 
 let server: RunningServer;
 let root: pg.Pool;
