@@ -4,7 +4,7 @@
 // unsigned, forged, expired... token on a query) are not repeated: the ones here are other variants, sent
 // with mutations. The limits (body size, depth, aliases, recordAction rate) run with small configured values.
 import { createHmac } from "node:crypto";
-import { startTestServer } from "../helpers/server";
+import { startTestServer, testJwtSecret } from "../helpers/server";
 import { createClient } from "graphql-ws";
 import { SignJWT, UnsecuredJWT } from "jose";
 import WebSocket from "ws";
@@ -26,8 +26,7 @@ const LIMITS: RequestLimits = {
   recordActionRateWindowSeconds: 600,
 };
 const roles = loadRoles();
-const secret = () => process.env.TEST_JWT_SECRET as string;
-const key = () => new TextEncoder().encode(secret());
+const key = () => new TextEncoder().encode(testJwtSecret());
 
 let server: RunningServer;
 let root: pg.Client;
@@ -42,13 +41,13 @@ afterAll(async () => {
 });
 
 type Role = "user" | "service" | "admin";
-const bearer = async (userId: string, role: Role = "user") => `Bearer ${await signToken({ jwtSecret: secret(), audience: AUDIENCE, userId, role })}`;
+const bearer = async (userId: string, role: Role = "user") => `Bearer ${await signToken({ jwtSecret: testJwtSecret(), audience: AUDIENCE, userId, role })}`;
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
 const hour = () => Math.floor(Date.now() / 1000) + 3600;
 /** A token signed with our secret, whatever its header and claims (for cases jose would refuse to sign). */
 const hmacToken = (header: Record<string, unknown>, claims: Record<string, unknown>) => {
   const unsigned = `${b64(header)}.${b64(claims)}`;
-  return `${unsigned}.${createHmac("sha256", secret()).update(unsigned).digest("base64url")}`;
+  return `${unsigned}.${createHmac("sha256", testJwtSecret()).update(unsigned).digest("base64url")}`;
 };
 const claimsToken = (claims: Record<string, unknown>) => new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).setAudience(AUDIENCE).sign(key());
 
@@ -155,7 +154,7 @@ const tokenCases: [string, Case][] = [
     "a token whose payload was changed after signing (role user → admin)",
     {
       request: async (me) => {
-        const [header, , signature] = (await signToken({ jwtSecret: secret(), audience: AUDIENCE, userId: me })).split(".");
+        const [header, , signature] = (await signToken({ jwtSecret: testJwtSecret(), audience: AUDIENCE, userId: me })).split(".");
         return graphql(RECORD, { action: "tasks_completed" }, `Bearer ${header}.${b64({ sub: me, aud: AUDIENCE, exp: hour(), role: "admin" })}.${signature}`);
       },
       status: 401,

@@ -2,7 +2,7 @@
 // Debian's headless Chromium (driven by playwright-core, which never downloads a browser) against the real
 // server, database and websocket subscriptions. The screenshot is kept at test/artifacts/demo.png.
 import { mkdir } from "node:fs/promises";
-import { startTestServer } from "../helpers/server";
+import { startTestServer, testJwtSecret } from "../helpers/server";
 import { join } from "node:path";
 import { jwtVerify } from "jose";
 import { type Browser, chromium, type Page } from "playwright-core";
@@ -17,7 +17,6 @@ const CHROMIUM = "/usr/bin/chromium";
 // Without the background-networking flags Chromium keeps dialling Google's hosts, which this network refuses.
 const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
-const secret = () => process.env.TEST_JWT_SECRET as string;
 
 function start(demo: boolean): Promise<RunningServer> {
   return startTestServer({ jwtAudience: AUDIENCE, demo });
@@ -40,7 +39,7 @@ describe("the demo endpoints (development only)", () => {
     expect(fresh.headers.get("cache-control")).toBe("no-store");
     const created = (await fresh.json()) as { userId: string; token: string };
     expect(isUuid(created.userId)).toBe(true);
-    const { payload } = await jwtVerify(created.token, new TextEncoder().encode(secret()), { audience: AUDIENCE });
+    const { payload } = await jwtVerify(created.token, new TextEncoder().encode(testJwtSecret()), { audience: AUDIENCE });
     expect(payload).toMatchObject({ sub: created.userId, role: "user", aud: AUDIENCE });
 
     const userId = newUserId();

@@ -1,6 +1,6 @@
 // The running server over real HTTP and websockets, with real tokens.
 import { generateKeyPair, SignJWT, UnsecuredJWT } from "jose";
-import { startTestServer } from "../helpers/server";
+import { startTestServer, testJwtSecret } from "../helpers/server";
 import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
 import { signToken } from "../../src/auth";
@@ -8,8 +8,7 @@ import type { RunningServer } from "../../src/server";
 import { newUserId } from "../helpers/db";
 
 const AUDIENCE = "achievements-test";
-const secret = () => process.env.TEST_JWT_SECRET as string;
-const key = () => new TextEncoder().encode(secret());
+const key = () => new TextEncoder().encode(testJwtSecret());
 
 let server: RunningServer;
 beforeAll(async () => {
@@ -18,7 +17,7 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 const tokenFor = (userId: string, role: "user" | "service" | "admin" = "user") =>
-  signToken({ jwtSecret: secret(), audience: AUDIENCE, userId, role });
+  signToken({ jwtSecret: testJwtSecret(), audience: AUDIENCE, userId, role });
 
 async function post(query: string, variables: Record<string, unknown> = {}, authorization?: string) {
   const response = await fetch(`${server.url}/graphql`, {
@@ -72,13 +71,13 @@ describe("GraphQL over HTTP", () => {
       },
       "The token must be signed with HS256",
     ],
-    ["expired", async () => `Bearer ${await signToken({ jwtSecret: secret(), audience: AUDIENCE, userId: newUserId(), expiresIn: Math.floor(Date.now() / 1000) - 60 })}`, "The token has expired"],
+    ["expired", async () => `Bearer ${await signToken({ jwtSecret: testJwtSecret(), audience: AUDIENCE, userId: newUserId(), expiresIn: Math.floor(Date.now() / 1000) - 60 })}`, "The token has expired"],
     [
       "not valid yet",
       async () => `Bearer ${await new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setSubject(newUserId()).setAudience(AUDIENCE).setNotBefore("1h").setExpirationTime("2h").sign(key())}`,
       "The token is not valid yet",
     ],
-    ["for another audience", async () => `Bearer ${await signToken({ jwtSecret: secret(), audience: "someone-else", userId: newUserId() })}`, "The token is for another audience"],
+    ["for another audience", async () => `Bearer ${await signToken({ jwtSecret: testJwtSecret(), audience: "someone-else", userId: newUserId() })}`, "The token is for another audience"],
     [
       "without exp",
       async () => `Bearer ${await new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setSubject(newUserId()).setAudience(AUDIENCE).sign(key())}`,
@@ -89,7 +88,7 @@ describe("GraphQL over HTTP", () => {
       async () => `Bearer ${await new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setAudience(AUDIENCE).setExpirationTime("1h").sign(key())}`,
       "The token's `sub` claim is missing or invalid",
     ],
-    ["with a sub that is not a uuid", async () => `Bearer ${await signToken({ jwtSecret: secret(), audience: AUDIENCE, userId: "alice" })}`, "The token's `sub` claim must be the user's uuid"],
+    ["with a sub that is not a uuid", async () => `Bearer ${await signToken({ jwtSecret: testJwtSecret(), audience: AUDIENCE, userId: "alice" })}`, "The token's `sub` claim must be the user's uuid"],
     [
       "naming a Postgres role that is not an API role",
       async () => `Bearer ${await new SignJWT({ role: "postgres" }).setProtectedHeader({ alg: "HS256" }).setSubject(newUserId()).setAudience(AUDIENCE).setExpirationTime("1h").sign(key())}`,

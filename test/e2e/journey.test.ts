@@ -2,7 +2,7 @@
 // consecutive local days (recorded by the backend, once before 6 AM), complete 100 tasks, and cross the
 // tiers: the tutorial's results, end to end over HTTP.
 import { signToken } from "../../src/auth";
-import { startTestServer } from "../helpers/server";
+import { startTestServer, testJwtSecret, tokenFor } from "../helpers/server";
 import type { RunningServer } from "../../src/server";
 import { newUserId } from "../helpers/db";
 
@@ -26,8 +26,8 @@ async function graphql(token: string, query: string, variables: Record<string, u
 describe("a user's journey", () => {
   it("gives the tutorial's results: milestones, streaks, an early bird, and the tiers", async () => {
     const user = newUserId();
-    const userToken = await signToken({ jwtSecret: process.env.TEST_JWT_SECRET as string, userId: user });
-    const serviceToken = await signToken({ jwtSecret: process.env.TEST_JWT_SECRET as string, userId: newUserId(), role: "service" });
+    const userToken = await tokenFor(user);
+    const serviceToken = await signToken({ jwtSecret: testJwtSecret(), userId: newUserId(), role: "service" });
 
     await graphql(userToken, `mutation { setMyProfile(input: { displayName: "Kenji", timeZone: "Asia/Tokyo" }) { result { timeZone } } }`);
 

@@ -3,35 +3,24 @@
 // subscribers and bad tokens are refused with UNAUTHENTICATED, and an action recorded through one server
 // process reaches a subscriber connected to another (LISTEN/NOTIFY, not memory).
 import { type ChildProcess, spawn } from "node:child_process";
-import { startTestServer } from "../helpers/server";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { createClient, type Client } from "graphql-ws";
+import type { Client } from "graphql-ws";
 import type pg from "pg";
-import WebSocket from "ws";
 import { signToken } from "../../src/auth";
 import type { RunningServer } from "../../src/server";
 import { newUserId, rootPool, testDatabaseUrl } from "../helpers/db";
+import { connect as connectClient, type GraphQLErrorJson, graphql, sleep, Subscription, waitUntil } from "../helpers/graphql-client";
 import { freePort } from "../helpers/ports";
+import { startTestServer, testJwtSecret } from "../helpers/server";
 
 const ROOT = resolve(__dirname, "../..");
 const BIN = join(ROOT, "node_modules", ".bin");
 /** What `npm start` runs: the project's Node 22 with tsx's loader. */
 const CLI = [join(BIN, "node"), "--import", "tsx", "src/cli.ts", "start"] as const;
-const EVENT_TIMEOUT = 15_000;
 
-const secret = () => process.env.TEST_JWT_SECRET as string;
-const tokenFor = (userId: string, role: "user" | "service" = "user") => signToken({ jwtSecret: secret(), userId, role });
-
-interface GraphQLErrorJson {
-  message: string;
-  extensions?: Record<string, unknown>;
-}
-interface Payload {
-  data?: Record<string, any> | null;
-  errors?: readonly GraphQLErrorJson[];
-}
+const tokenFor = (userId: string, role: "user" | "service" = "user") => signToken({ jwtSecret: testJwtSecret(), userId, role });
 
 let server: RunningServer;
 let root: pg.Pool;
@@ -48,68 +37,9 @@ afterAll(async () => {
   await root?.end();
 });
 
-const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
-
-/** Polls `check` until it is true; fails with `describe()` after `timeout` ms. */
-async function waitUntil(check: () => boolean | Promise<boolean>, describe: () => string, timeout = EVENT_TIMEOUT): Promise<void> {
-  for (const deadline = Date.now() + timeout; !(await check()); await sleep(10)) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${describe()}`);
-  }
-}
-
-/** One subscription operation and everything it received. */
-class Subscription {
-  readonly payloads: Payload[] = [];
-  readonly sinkErrors: unknown[] = [];
-  completed = false;
-
-  constructor(
-    readonly client: Client,
-    readonly query: string,
-  ) {
-    client.subscribe(
-      { query },
-      {
-        next: (payload) => void this.payloads.push(payload as Payload),
-        error: (error) => void this.sinkErrors.push(error),
-        complete: () => void (this.completed = true),
-      },
-    );
-  }
-
-  /** The data of each event of `field`; fails on any error payload. */
-  events(field: string): any[] {
-    return this.payloads.map((payload) => {
-      expect(payload.errors).toBeUndefined();
-      return payload.data?.[field];
-    });
-  }
-
-  async waitForPayloads(count: number): Promise<void> {
-    await waitUntil(
-      () => this.payloads.length >= count || this.completed || this.sinkErrors.length > 0,
-      () => `${count} payload(s) of \`${this.query}\`; received ${JSON.stringify(this.payloads)}`,
-    );
-    expect({ completed: this.completed, errors: this.sinkErrors }).toEqual({ completed: false, errors: [] });
-  }
-
-  /** Resolves once the operation ends: its payloads, or the errors the server refused it with. */
-  async waitForEnd(): Promise<{ payloads: Payload[]; errors: unknown[] }> {
-    await waitUntil(
-      () => this.completed || this.sinkErrors.length > 0,
-      () => `the end of \`${this.query}\`; received ${JSON.stringify(this.payloads)}`,
-    );
-    return { payloads: this.payloads, errors: this.sinkErrors };
-  }
-}
-
+/** A client the file disposes of at its end. */
 function connect(baseUrl: string, authorization?: string): Client {
-  const client = createClient({
-    url: `${baseUrl.replace(/^http/, "ws")}/graphql`,
-    webSocketImpl: WebSocket,
-    connectionParams: authorization ? { authorization } : {},
-    retryAttempts: 0,
-  });
+  const client = connectClient(baseUrl, authorization);
   clients.push(client);
   return client;
 }
@@ -128,18 +58,6 @@ async function waitUntilListening(userId: string): Promise<void> {
     },
     () => `a server to run ${statement}`,
   );
-}
-
-async function graphql(baseUrl: string, token: string, query: string, variables: Record<string, unknown> = {}): Promise<Record<string, any>> {
-  const response = await fetch(`${baseUrl}/graphql`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await response.json()) as Payload;
-  expect(body.errors).toBeUndefined();
-  expect(response.status).toBe(200);
-  return body.data!;
 }
 
 /** The user records `amount` completed tasks; returns the ids of the achievements this call unlocked. */
@@ -375,7 +293,7 @@ describe("refusals", () => {
 
   const badTokens: [string, () => Promise<string>, string][] = [
     ["signed with another key", () => signToken({ jwtSecret: "z".repeat(40), userId: newUserId() }), "The token's signature is invalid"],
-    ["expired", () => signToken({ jwtSecret: secret(), userId: newUserId(), expiresIn: Math.floor(Date.now() / 1000) - 60 }), "The token has expired"],
+    ["expired", () => signToken({ jwtSecret: testJwtSecret(), userId: newUserId(), expiresIn: Math.floor(Date.now() / 1000) - 60 }), "The token has expired"],
   ];
 
   it.each(badTokens)("a token %s gets UNAUTHENTICATED", async (_, makeToken, message) => {
@@ -405,7 +323,7 @@ describe("two server processes on one database", () => {
       PATH: `${BIN}:${process.env.PATH ?? ""}`,
       DATABASE_URL: testDatabaseUrl("TEST_ROOT_URL"),
       AUTH_DATABASE_URL: testDatabaseUrl("TEST_AUTH_URL"),
-      JWT_SECRET: secret(),
+      JWT_SECRET: testJwtSecret(),
       MIGRATE_ON_START: "false",
       PORT: String(port),
       NODE_ENV: "development",

@@ -6,7 +6,7 @@ import type pg from "pg";
 import type { Client } from "graphql-ws";
 import type { RunningServer } from "../../src/server";
 import { newUserId, rootPool } from "../helpers/db";
-import { ACHIEVEMENT_UNLOCKED, connect, graphql, RECORD_ACTION, Subscription, waitUntil } from "./support";
+import { ACHIEVEMENT_UNLOCKED, connect, graphql, RECORD_ACTION, Subscription, waitUntil } from "../helpers/graphql-client";
 import { startTestServer, tokenFor } from "../helpers/server";
 
 let server: RunningServer;

@@ -3,7 +3,7 @@
 // each unlock is notified exactly once on the user's channel `achievements:<uuid>`.
 import pg from "pg";
 import { newUserId, roles, rootPool, testDatabaseUrl } from "../helpers/db";
-import { sleep } from "./support";
+import { sleep } from "../helpers/graphql-client";
 
 const WRITERS = 32;
 const EVENTS_EACH = 30;

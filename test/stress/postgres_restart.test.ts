@@ -19,7 +19,7 @@ import { loadRoles } from "../../src/roles";
 import type { RunningServer } from "../../src/server";
 import { newUserId } from "../helpers/db";
 import { freePort } from "../helpers/ports";
-import { ACHIEVEMENT_UNLOCKED, connect, describeError, type GraphQLErrorJson, postGraphQL, RECORD_ACTION, sleep, Subscription, waitUntil } from "./support";
+import { ACHIEVEMENT_UNLOCKED, connect, describeError, type GraphQLErrorJson, postGraphQL, RECORD_ACTION, sleep, Subscription, waitUntil } from "../helpers/graphql-client";
 
 const log = createLogger(process.env.TEST_LOG_LEVEL ?? "warn");
 const WORKERS = 4;

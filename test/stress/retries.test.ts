@@ -5,7 +5,7 @@
 import pg from "pg";
 import type { RunningServer } from "../../src/server";
 import { newUserId, roles, rootPool, testDatabaseUrl } from "../helpers/db";
-import { postGraphQL, RECORD_ACTION, sleep } from "./support";
+import { postGraphQL, RECORD_ACTION, sleep } from "../helpers/graphql-client";
 import { startTestServer, tokenFor } from "../helpers/server";
 
 let server: RunningServer;

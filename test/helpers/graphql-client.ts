@@ -1,5 +1,6 @@
-// Shared by the stress tests: GraphQL over HTTP (with a time limit, so a hang fails instead of blocking),
-// graphql-ws subscriptions that record everything they receive, and polling with a deadline.
+// A test client of the running server, shared by the e2e and stress tests: GraphQL over HTTP (with a time
+// limit, so a hang fails instead of blocking), graphql-ws subscriptions that record everything they
+// receive, and polling with a deadline.
 import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
 
@@ -53,11 +54,12 @@ export const RECORD_ACTION = `mutation ($action: String!, $amount: Int!, $key: S
 
 export const ACHIEVEMENT_UNLOCKED = `subscription { achievementUnlocked { unlock { id achievementId points unlockedAt } pointsAwarded } }`;
 
-export function connect(baseUrl: string, authorization: string): Client {
+/** A graphql-ws client of the server at `baseUrl` (no authorization: anonymous); it never retries. */
+export function connect(baseUrl: string, authorization?: string): Client {
   return createClient({
     url: `${baseUrl.replace(/^http/, "ws")}/graphql`,
     webSocketImpl: WebSocket,
-    connectionParams: { authorization },
+    connectionParams: authorization ? { authorization } : {},
     retryAttempts: 0,
     lazy: true,
   });
@@ -96,13 +98,23 @@ export class Subscription {
     });
   }
 
+  /** Waits for `count` payloads; fails when the subscription ended (completed or errored) instead. */
   async waitForPayloads(count: number, timeout?: number): Promise<void> {
     await waitUntil(
       () => this.payloads.length >= count || this.ended,
       () => `${count} payload(s) of \`${this.query}\`; received ${JSON.stringify(this.payloads)}`,
       timeout,
     );
-    if (this.payloads.length < count) throw new Error(`the subscription ended: ${JSON.stringify({ payloads: this.payloads, errors: this.sinkErrors.map(describeError) })}`);
+    if (this.ended) throw new Error(`the subscription ended: ${JSON.stringify({ payloads: this.payloads, errors: this.sinkErrors.map(describeError) })}`);
+  }
+
+  /** Resolves once the operation ends: its payloads, or the errors the server refused it with. */
+  async waitForEnd(): Promise<{ payloads: Payload[]; errors: unknown[] }> {
+    await waitUntil(
+      () => this.ended,
+      () => `the end of \`${this.query}\`; received ${JSON.stringify(this.payloads)}`,
+    );
+    return { payloads: this.payloads, errors: this.sinkErrors };
   }
 }
 
