@@ -3,7 +3,14 @@
 import { defaultMaskError } from "postgraphile/grafserv";
 import { GraphQLError } from "postgraphile/graphql";
 
-export type ErrorCode = "BAD_USER_INPUT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "CONFLICT" | "DATABASE_UNAVAILABLE";
+export type ErrorCode =
+  | "BAD_USER_INPUT"
+  | "UNAUTHENTICATED"
+  | "FORBIDDEN"
+  | "NOT_FOUND"
+  | "CONFLICT"
+  | "TRANSACTION_CONFLICT"
+  | "DATABASE_UNAVAILABLE";
 
 /** SQLSTATEs of the project's own class (raised in migrations/) and the standard ones users can cause. */
 const CODE_OF_SQLSTATE: Record<string, ErrorCode> = {
@@ -22,6 +29,13 @@ const CODE_OF_SQLSTATE: Record<string, ErrorCode> = {
   "22001": "BAD_USER_INPUT", // string_data_right_truncation
   "22007": "BAD_USER_INPUT", // invalid_datetime_format (an occurredAt that is not a date)
   "22008": "BAD_USER_INPUT", // datetime_field_overflow
+  "40001": "TRANSACTION_CONFLICT", // serialization_failure
+  "40P01": "TRANSACTION_CONFLICT", // deadlock_detected
+};
+
+/** What to do about an error, where ours says more than PostgreSQL's hint (for a deadlock: "see server log"). */
+const HINT_OF_CODE: Partial<Record<ErrorCode, string>> = {
+  TRANSACTION_CONFLICT: "A concurrent transaction got in the way and nothing was written: retry (with the same idempotency key).",
 };
 
 interface DatabaseError extends Error {
@@ -61,17 +75,15 @@ export function maskError(error: GraphQLError): GraphQLError {
     });
   }
   if (isDatabaseError(original) && original.code in CODE_OF_SQLSTATE) {
+    const code = CODE_OF_SQLSTATE[original.code];
+    const hint = HINT_OF_CODE[code] ?? original.hint;
     return new GraphQLError(original.message, {
       nodes: error.nodes,
       source: error.source,
       positions: error.positions,
       path: error.path,
       originalError: original,
-      extensions: {
-        code: CODE_OF_SQLSTATE[original.code],
-        sqlState: original.code,
-        ...(original.hint ? { hint: original.hint } : {}),
-      },
+      extensions: { code, sqlState: original.code, ...(hint ? { hint } : {}) },
     });
   }
   return defaultMaskError(error);

@@ -1,5 +1,5 @@
 --! Previous: sha1:f77a4ddb28227efa304c0c077a7f7a2c9220c92c
---! Hash: sha1:2efe5d499cf946385f53ea7898f4dcc996f658dd
+--! Hash: sha1:652fc8f4e7824e8f65855c7d75c1ae0f40322d6d
 --! Message: engine: catalog, record_action, streaks, unlocks, points, tiers, levels, progress, dashboard
 
 --------------------------------------------------------------------------------------------------
@@ -431,6 +431,7 @@ declare
   previous status_public.user_steps;
   step status_public.user_steps;
   result status_public.record_action_result;
+  deadlocks integer := 0;
 begin
   select * into catalog_action from status_public.actions where actions.name = record_action.action;
   if not found then
@@ -468,10 +469,24 @@ begin
         return result;
       end if;
     end if;
-    insert into status_public.user_steps (user_id, name, count, idempotency_key, occurred_at)
-      values (record_action.user_id, record_action.action, amount, idempotency_key, coalesce(occurred_at, now()))
-      on conflict on constraint user_steps_user_id_idempotency_key_key do nothing
-      returning * into step;
+    -- The step and everything its triggers do run in a savepoint: when this transaction is chosen as the
+    -- victim of a deadlock (a transaction elsewhere awarding points in several statements can lock shared
+    -- leaderboard rows out of order), the savepoint's rollback releases what the step locked and the
+    -- step is tried again, after a short pause that lets the other transaction go first, a few times
+    -- before the error reaches the caller.
+    begin
+      insert into status_public.user_steps (user_id, name, count, idempotency_key, occurred_at)
+        values (record_action.user_id, record_action.action, amount, idempotency_key, coalesce(occurred_at, now()))
+        on conflict on constraint user_steps_user_id_idempotency_key_key do nothing
+        returning * into step;
+    exception when deadlock_detected then
+      deadlocks := deadlocks + 1;
+      if deadlocks >= 3 then
+        raise;
+      end if;
+      perform pg_sleep(0.02 * deadlocks + 0.02 * random());
+      continue;
+    end;
     exit when found;
   end loop;
 

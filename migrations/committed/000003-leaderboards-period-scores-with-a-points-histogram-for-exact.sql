@@ -1,5 +1,5 @@
---! Previous: sha1:2efe5d499cf946385f53ea7898f4dcc996f658dd
---! Hash: sha1:d1b24ec995f44672602699cedb6a415748930f2a
+--! Previous: sha1:652fc8f4e7824e8f65855c7d75c1ae0f40322d6d
+--! Hash: sha1:ec01e665ede5f33b3dc621636adc8d03c00d1611
 --! Message: leaderboards: period scores with a points histogram for exact ranks
 
 -- Leaderboards: all time and per calendar period (UTC; weeks start on Monday). Points count in the
@@ -62,84 +62,117 @@ as $$
   end;
 $$;
 
--- Moves one visible user in the histogram from one score to another (NULL: not on the board). Score rows
--- are locked before bucket rows, each in ascending order (points only grow), so that two transactions
--- moving users through the same scores take their locks in the same order. A move within one bucket
--- leaves the bucket row alone.
-create function status_private.move_in_histogram(
-  board status_public.leaderboard_period, board_start date, from_points integer, to_points integer
-) returns void
+-- Histogram changes: users moving from one score to another in a period (NULL: not on the board).
+create type status_private.histogram_move as (
+  period status_public.leaderboard_period,
+  period_start date,
+  from_points integer,
+  to_points integer
+);
+
+-- The net change of users per key of one histogram level (key = points / key_width).
+create function status_private.histogram_deltas(moves status_private.histogram_move[], key_width integer)
+  returns table (period status_public.leaderboard_period, period_start date, key integer, delta integer)
+  language sql immutable
+as $$
+  select changes.period, changes.period_start, changes.key, sum(changes.delta)::integer
+  from (
+    select move.period, move.period_start, move.from_points / key_width as key, -1 as delta
+      from unnest(moves) as move where move.from_points is not null
+    union all
+    select move.period, move.period_start, move.to_points / key_width, 1
+      from unnest(moves) as move where move.to_points is not null
+  ) as changes
+  group by 1, 2, 3
+  having sum(changes.delta) <> 0;
+$$;
+
+-- Applies moves to both levels of the histogram. Histogram rows are shared by every user at a score, so
+-- every transaction locks them in one global order: score rows before bucket rows, each by period and key
+-- (existing rows locked first, in order; then new rows inserted in order). Concurrent awards then wait
+-- for each other instead of deadlocking.
+create function status_private.apply_histogram_moves(moves status_private.histogram_move[]) returns void
   language plpgsql volatile
 as $$
+declare
+  level record;
 begin
-  if from_points is not null then
-    update status_private.leaderboard_point_counts set users = users - 1
-      where period = board and period_start = board_start and points = from_points;
-  end if;
-  if to_points is not null then
-    insert into status_private.leaderboard_point_counts as counts (period, period_start, points, users)
-      values (board, board_start, to_points, 1)
-      on conflict (period, period_start, points) do update set users = counts.users + 1;
-  end if;
-  if from_points / 100 is not distinct from to_points / 100 then
-    return;
-  end if;
-  if from_points is not null then
-    update status_private.leaderboard_bucket_counts set users = users - 1
-      where period = board and period_start = board_start and bucket = from_points / 100;
-  end if;
-  if to_points is not null then
-    insert into status_private.leaderboard_bucket_counts as counts (period, period_start, bucket, users)
-      values (board, board_start, to_points / 100, 1)
-      on conflict (period, period_start, bucket) do update set users = counts.users + 1;
-  end if;
+  for level in select * from (values ('leaderboard_point_counts', 'points', 1), ('leaderboard_bucket_counts', 'bucket', 100)) as levels (tbl, key_column, key_width)
+  loop
+    execute format(
+      'select 1 from status_private.%1$I as counts join status_private.histogram_deltas($1, $2) as d
+         on counts.period = d.period and counts.period_start = d.period_start and counts.%2$I = d.key
+       order by counts.period, counts.period_start, counts.%2$I for update of counts', level.tbl, level.key_column)
+      using moves, level.key_width;
+    execute format(
+      'update status_private.%1$I as counts set users = counts.users + d.delta from status_private.histogram_deltas($1, $2) as d
+       where counts.period = d.period and counts.period_start = d.period_start and counts.%2$I = d.key', level.tbl, level.key_column)
+      using moves, level.key_width;
+    -- Keys nobody had yet: only users arriving there (a positive change).
+    execute format(
+      'insert into status_private.%1$I as counts (period, period_start, %2$I, users)
+       select d.period, d.period_start, d.key, d.delta from status_private.histogram_deltas($1, $2) as d
+       where not exists (select from status_private.%1$I as existing
+                         where existing.period = d.period and existing.period_start = d.period_start and existing.%2$I = d.key)
+       order by d.period, d.period_start, d.key
+       on conflict (period, period_start, %2$I) do update set users = counts.users + excluded.users', level.tbl, level.key_column)
+      using moves, level.key_width;
+  end loop;
 end;
 $$;
 
+-- Once per statement that awards points (all unlocks of one action at once): the users' period scores,
+-- in (period, period_start, user) order, then the histogram.
 create function status_private.tg_points_ledger__leaderboards() returns trigger
   language plpgsql volatile security definer set search_path = pg_catalog, public
 as $$
 declare
-  board status_public.leaderboard_period;
-  board_start date;
-  points_after integer;
-  shown boolean;
-  opted_out boolean := coalesce((select leaderboard_opt_out from status_public.user_profiles where user_id = NEW.user_id), false);
+  moves status_private.histogram_move[];
 begin
-  foreach board in array enum_range(null::status_public.leaderboard_period) loop
-    board_start := status_private.period_start(board, NEW.created_at);
+  with awards as (
+    select board.period, status_private.period_start(board.period, awarded.created_at) as period_start, awarded.user_id,
+           sum(awarded.points)::integer as points, max(awarded.created_at) as reached_at
+    from awarded cross join unnest(enum_range(null::status_public.leaderboard_period)) as board (period)
+    group by 1, 2, 3
+  ), scored as (
     insert into status_public.leaderboard_scores as score (period, period_start, user_id, points, reached_at, visible)
-      values (board, board_start, NEW.user_id, NEW.points, NEW.created_at, not opted_out)
-      on conflict (period, period_start, user_id) do update
-        set points = score.points + excluded.points, reached_at = excluded.reached_at
-      returning score.points, score.visible into points_after, shown;
-    if shown then
-      perform status_private.move_in_histogram(board, board_start, nullif(points_after - NEW.points, 0), points_after);
-    end if;
-  end loop;
+    select awards.period, awards.period_start, awards.user_id, awards.points, awards.reached_at,
+           not coalesce((select profile.leaderboard_opt_out from status_public.user_profiles as profile where profile.user_id = awards.user_id), false)
+    from awards
+    order by awards.period, awards.period_start, awards.user_id
+    on conflict (period, period_start, user_id) do update
+      set points = score.points + excluded.points, reached_at = excluded.reached_at
+    returning score.period, score.period_start, score.user_id, score.points, score.visible
+  )
+  select array_agg(row(scored.period, scored.period_start, nullif(scored.points - awards.points, 0), scored.points)::status_private.histogram_move)
+    into moves
+    from scored join awards using (period, period_start, user_id)
+    where scored.visible;
+  perform status_private.apply_histogram_moves(coalesce(moves, '{}'));
   return null;
 end;
 $$;
 create trigger _200_leaderboards after insert on status_public.points_ledger
-  for each row execute function status_private.tg_points_ledger__leaderboards();
+  referencing new table as awarded
+  for each statement execute function status_private.tg_points_ledger__leaderboards();
 
 create function status_private.tg_user_profiles__leaderboard_visibility() returns trigger
   language plpgsql volatile security definer set search_path = pg_catalog, public
 as $$
 declare
-  score status_public.leaderboard_scores;
+  moves status_private.histogram_move[];
 begin
-  for score in
+  with changed as (
     update status_public.leaderboard_scores set visible = not NEW.leaderboard_opt_out
     where user_id = NEW.user_id and visible = NEW.leaderboard_opt_out
     returning *
-  loop
-    if score.visible then
-      perform status_private.move_in_histogram(score.period, score.period_start, null, score.points);
-    else
-      perform status_private.move_in_histogram(score.period, score.period_start, score.points, null);
-    end if;
-  end loop;
+  )
+  select array_agg(row(changed.period, changed.period_start,
+                       case when changed.visible then null else changed.points end,
+                       case when changed.visible then changed.points end)::status_private.histogram_move)
+    into moves
+    from changed;
+  perform status_private.apply_histogram_moves(coalesce(moves, '{}'));
   return null;
 end;
 $$;

@@ -1,5 +1,5 @@
---! Previous: sha1:d1b24ec995f44672602699cedb6a415748930f2a
---! Hash: sha1:0cf99d3b67594a4cdff33fd87f41f2c06875dd3a
+--! Previous: sha1:ec01e665ede5f33b3dc621636adc8d03c00d1611
+--! Hash: sha1:0353ae55502ad88c38f9792ac5ca325e326d1a88
 --! Message: catch-up query for disconnected subscribers
 
 -- Catch-up for subscribers that were disconnected (a PostgreSQL restart ends every subscription, see

@@ -62,7 +62,8 @@ describe("leaderboards under concurrency", () => {
     } finally {
       // Take the users off the boards (and the histogram) before removing their rows.
       await pool.query(
-        "select status_private.move_in_histogram(period, period_start, points, null) from status_public.leaderboard_scores where user_id = any($1) and visible",
+        `select status_private.apply_histogram_moves(array_agg(row(period, period_start, points, null)::status_private.histogram_move))
+         from status_public.leaderboard_scores where user_id = any($1) and visible`,
         [users],
       );
       for (const table of ["leaderboard_scores", "points_ledger", "user_scores"]) {

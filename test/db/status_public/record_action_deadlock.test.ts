@@ -1,0 +1,71 @@
+// record_action survives being the victim of a deadlock: it retries its step in a savepoint, and the
+// action is counted exactly once. The deadlock is made on purpose: another transaction holds a shared
+// leaderboard row that record_action needs, then waits for a row that record_action holds.
+import pg from "pg";
+import { newUserId, roles, rootPool, testDatabaseUrl } from "../../helpers/db";
+
+describe("record_action and deadlocks", () => {
+  it("retries its step when chosen as the deadlock victim, and counts it once", async () => {
+    const pool = rootPool(3);
+    const [other, user] = [newUserId(), newUserId()];
+    const [blocker, recorder] = [new pg.Client({ connectionString: testDatabaseUrl() }), new pg.Client({ connectionString: testDatabaseUrl() })];
+    await Promise.all([blocker.connect(), recorder.connect()]);
+    const deadlocks = async () =>
+      (await pool.query<{ n: number }>("select pg_stat_clear_snapshot(), deadlocks::int as n from pg_stat_database where datname = current_database()")).rows[0].n;
+    const deadlocksBefore = await deadlocks();
+    try {
+      // PostgreSQL aborts the transaction whose deadlock check runs first: make that the recorder's.
+      await blocker.query("set deadlock_timeout = '30s'");
+      await recorder.query("set deadlock_timeout = '200ms'");
+      // The blocker awards 10 points: it locks the histogram rows of 10 points until it ends.
+      await blocker.query("begin");
+      await blocker.query("insert into status_public.points_ledger (user_id, points) values ($1, 10)", [other]);
+
+      // The user's first task also awards 10 points: record_action locks the user's rows, then waits.
+      const { rows: [{ pid }] } = await recorder.query<{ pid: number }>("select pg_backend_pid() as pid");
+      await recorder.query("begin");
+      await recorder.query("select set_config('role', $1, true)", [roles.service]);
+      const recorded = recorder.query("select tally, (unlocked[1]).achievement_id from status_public.record_action_for($1, 'tasks_completed')", [user]);
+      for (let waited = 0; ; waited += 20) {
+        const { rows } = await pool.query("select wait_event_type from pg_stat_activity where pid = $1", [pid]);
+        if (rows[0]?.wait_event_type === "Lock") break;
+        if (waited > 10_000) throw new Error("record_action never waited for the blocker");
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+
+      // Now the blocker waits for the user's score row that record_action inserted: a deadlock, which the
+      // recorder's check finds and ends by aborting the recorder's step.
+      await blocker.query("insert into status_public.user_scores (user_id) values ($1) on conflict do nothing", [user]);
+      await blocker.query("rollback");
+
+      const { rows } = await recorded;
+      await recorder.query("commit");
+      expect(rows).toEqual([{ tally: 1, achievement_id: "tasks_completed_1" }]);
+      const counts = await pool.query(
+        `select (select count(*)::int from status_public.user_steps where user_id = $1) as steps,
+                (select count(*)::int from status_public.achievement_unlocks where user_id = $1) as unlocks,
+                (select points from status_public.user_scores where user_id = $1) as points`,
+        [user],
+      );
+      expect(counts.rows).toEqual([{ steps: 1, unlocks: 1, points: 10 }]);
+      // And the deadlock did happen: a session reports its statistics when it ends.
+      await recorder.end();
+      for (let waited = 0; (await deadlocks()) === deadlocksBefore && waited < 5_000; waited += 100) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(await deadlocks()).toBeGreaterThan(deadlocksBefore);
+    } finally {
+      await Promise.all([blocker.end().catch(() => undefined), recorder.end().catch(() => undefined)]);
+      await pool.query(
+        `select status_private.apply_histogram_moves(array_agg(row(period, period_start, points, null)::status_private.histogram_move))
+         from status_public.leaderboard_scores where user_id = $1 and visible`,
+        [user],
+      );
+      await pool.query("delete from status_public.user_steps where user_id = $1", [user]);
+      for (const table of ["leaderboard_scores", "points_ledger", "user_scores", "user_achievements", "user_streaks"]) {
+        await pool.query(`delete from status_public.${table} where user_id = $1`, [user]);
+      }
+      await pool.end();
+    }
+  });
+});
