@@ -1,5 +1,5 @@
 --! Previous: sha1:652fc8f4e7824e8f65855c7d75c1ae0f40322d6d
---! Hash: sha1:ec01e665ede5f33b3dc621636adc8d03c00d1611
+--! Hash: sha1:0dbabcb8cccf73fe7b0446628207b13598d424f2
 --! Message: leaderboards: period scores with a points histogram for exact ranks
 
 -- Leaderboards: all time and per calendar period (UTC; weeks start on Monday). Points count in the
@@ -90,7 +90,9 @@ $$;
 -- Applies moves to both levels of the histogram. Histogram rows are shared by every user at a score, so
 -- every transaction locks them in one global order: score rows before bucket rows, each by period and key
 -- (existing rows locked first, in order; then new rows inserted in order). Concurrent awards then wait
--- for each other instead of deadlocking.
+-- for each other instead of deadlocking. A decrease is an update: the row exists, since it counts the
+-- user who leaves it. An increase is an upsert, in one statement, so that a row another transaction
+-- creates meanwhile is added to, never missed.
 create function status_private.apply_histogram_moves(moves status_private.histogram_move[]) returns void
   language plpgsql volatile
 as $$
@@ -106,14 +108,12 @@ begin
       using moves, level.key_width;
     execute format(
       'update status_private.%1$I as counts set users = counts.users + d.delta from status_private.histogram_deltas($1, $2) as d
-       where counts.period = d.period and counts.period_start = d.period_start and counts.%2$I = d.key', level.tbl, level.key_column)
+       where d.delta < 0 and counts.period = d.period and counts.period_start = d.period_start and counts.%2$I = d.key', level.tbl, level.key_column)
       using moves, level.key_width;
-    -- Keys nobody had yet: only users arriving there (a positive change).
     execute format(
       'insert into status_private.%1$I as counts (period, period_start, %2$I, users)
        select d.period, d.period_start, d.key, d.delta from status_private.histogram_deltas($1, $2) as d
-       where not exists (select from status_private.%1$I as existing
-                         where existing.period = d.period and existing.period_start = d.period_start and existing.%2$I = d.key)
+       where d.delta > 0
        order by d.period, d.period_start, d.key
        on conflict (period, period_start, %2$I) do update set users = counts.users + excluded.users', level.tbl, level.key_column)
       using moves, level.key_width;

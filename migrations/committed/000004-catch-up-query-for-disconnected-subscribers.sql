@@ -1,5 +1,5 @@
---! Previous: sha1:ec01e665ede5f33b3dc621636adc8d03c00d1611
---! Hash: sha1:0353ae55502ad88c38f9792ac5ca325e326d1a88
+--! Previous: sha1:0dbabcb8cccf73fe7b0446628207b13598d424f2
+--! Hash: sha1:f10496fa85fda86593c27348826a556881d46c08
 --! Message: catch-up query for disconnected subscribers
 
 -- Catch-up for subscribers that were disconnected (a PostgreSQL restart ends every subscription, see
