@@ -38,7 +38,10 @@ const ACHIEVEMENT_UNLOCKED = `subscription AchievementUnlocked {
 }`;
 const TIER_CHANGED = `subscription TierChanged { tierChanged { tier { name badge } points } }`;
 
-const TOAST_MS = 8000;
+const TOAST_MS = 6000;
+// Older toasts make way, so a burst of unlocks cannot cover the page: three in the gutter of a wide window
+// (demo.css), one at the top of anything narrower.
+const maxToasts = () => (matchMedia("(min-width: 1500px)").matches ? 3 : 1);
 const BANNER_MS = 8000;
 const STORAGE_KEY = "achievements-demo";
 
@@ -129,9 +132,10 @@ function describeError(error) {
 
 function renderLive() {
   const live = $("live");
-  let state = "offline";
-  let text = "offline";
-  let title = "GraphQL subscriptions over websockets";
+  // Before any demo user exists there is nothing to listen to yet: say so rather than "offline".
+  let state = "idle";
+  let text = "create a demo user to go live";
+  let title = "GraphQL subscriptions over websockets start when a demo user is signed in";
   if (session && connection) {
     if (connection.problems.size > 0) {
       [state, text] = ["error", "live updates unavailable"];
@@ -212,11 +216,13 @@ function showToast({ achievement, pointsAwarded, totalPoints, tier }) {
       el("div", { class: "title" }, "Achievement unlocked"),
       el("div", { class: "name" }, achievement.name),
       achievement.description ? el("div", { class: "detail" }, achievement.description) : null,
-      el("div", { class: "detail" }, `+${pointsAwarded} points · ${totalPoints} in all${tier ? ` · ${tier.badge ?? ""} ${tier.name}` : ""}`),
+      el("div", { class: "detail points" }, `+${pointsAwarded} points · ${totalPoints} in all${tier ? ` · ${tier.badge ?? ""} ${tier.name}` : ""}`),
     ]),
   ]);
   toast.addEventListener("click", () => toast.remove());
-  $("toasts").append(toast);
+  const toasts = $("toasts");
+  toasts.append(toast);
+  while (toasts.children.length > maxToasts()) toasts.firstElementChild.remove();
   setTimeout(() => toast.remove(), TOAST_MS);
 }
 
@@ -341,6 +347,7 @@ async function selectUser(userId) {
   renderUserSelect();
   $("user-id").textContent = session.userId;
   for (const control of userControls()) control.disabled = false;
+  $("new-user").classList.remove("primary");
   status.textContent = "";
   $("action-status").textContent = "";
   $("display-name").value = store.users.find((user) => user.id === session.userId)?.name ?? "";
@@ -410,5 +417,10 @@ renderLive();
 if (store.current) {
   void selectUser(store.current);
 } else {
+  // A first visit: one clear next step instead of empty cards.
+  $("new-user").classList.add("primary");
+  $("unlocked").replaceChildren(
+    el("p", { class: "welcome", "data-state": "welcome" }, "Click “New demo user”, then “Complete a task”: the unlock toast arrives over a GraphQL subscription."),
+  );
   $("leaderboard").replaceChildren(el("p", { class: "muted" }, "Create a demo user to see the leaderboard."));
 }

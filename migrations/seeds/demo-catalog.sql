@@ -36,7 +36,7 @@ begin
   if not exists (select from status_public.achievements) then
     -- Milestones: 1, 10, 50 and 100 completed tasks, 10 points a task.
     insert into status_public.achievements (id, name, description, points, icon, kind, position)
-    select 'tasks_completed_' || n, n || ' tasks', 'Reach ' || n || ' tasks_completed', n * 10, '🎯', 'milestone', n
+    select 'tasks_completed_' || n, n || case when n = 1 then ' task' else ' tasks' end, 'Complete ' || n || case when n = 1 then ' task' else ' tasks' end, n * 10, '🎯', 'milestone', n
     from unnest(array[1, 10, 50, 100]) as n;
     insert into status_public.achievement_criteria (achievement_id, kind, action, threshold)
     select 'tasks_completed_' || n, 'count', 'tasks_completed', n from unnest(array[1, 10, 50, 100]) as n;

@@ -130,6 +130,9 @@ describe("the demo page in Chromium", () => {
     });
     try {
       await page.goto(`${server.url}/demo`);
+      // A first visit says what to do, instead of "offline" and empty cards.
+      await page.locator('#live[data-state="idle"]').waitFor();
+      expect(await page.locator(".welcome").innerText()).toContain("New demo user");
       await page.getByRole("button", { name: "New demo user" }).click();
       await page.locator("#user-id", { hasText: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/ }).waitFor();
 
@@ -153,10 +156,17 @@ describe("the demo page in Chromium", () => {
       const toastAfterMs = Date.now() - clickedAt;
       const toastText = (await toast.innerText()).replace(/\s+/g, " ");
       expect(toastText).toMatch(/achievement unlocked/i); // shown in capitals (CSS)
-      // A new user's first task unlocks "1 tasks" (10 points).
-      expect(toastText).toContain("1 tasks");
+      // A new user's first task unlocks "1 task" (10 points).
+      expect(toastText).toMatch(/\b1 task\b/);
       expect(toastText).toContain("+10 points");
       expect(await toast.getAttribute("data-achievement-id")).toBe("tasks_completed_1");
+      // The toast covers neither the buttons nor the leaderboard.
+      const overlaps = (a: { x: number; y: number; width: number; height: number }, b: typeof a) =>
+        a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+      const toastBox = (await toast.boundingBox())!;
+      for (const covered of ["#complete-task", "#log-in", "#leaderboard"]) {
+        expect([covered, overlaps(toastBox, (await page.locator(covered).boundingBox())!)]).toEqual([covered, false]);
+      }
       // The page caught up: the achievement moved to the unlocked ones.
       await page.locator('#unlocked .chip[data-achievement-id="tasks_completed_1"]').waitFor();
       // The leaderboard (refreshed on the toast) ranks the user under their display name.

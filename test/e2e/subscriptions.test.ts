@@ -163,7 +163,7 @@ describe("achievementUnlocked", () => {
     expect(aliceToasts.events("achievementUnlocked")).toEqual([
       {
         unlock: aliceUnlock,
-        achievement: { id: "tasks_completed_1", name: "1 tasks", points: 10 },
+        achievement: { id: "tasks_completed_1", name: "1 task", points: 10 },
         pointsAwarded: 10,
         totalPoints: 10,
         tier: BEGINNER,
@@ -179,7 +179,7 @@ describe("achievementUnlocked", () => {
     expect(bobToasts.events("achievementUnlocked")).toEqual([
       {
         unlock: { ...bobUnlock, userId: bob },
-        achievement: { id: "tasks_completed_1", name: "1 tasks", points: 10 },
+        achievement: { id: "tasks_completed_1", name: "1 task", points: 10 },
         pointsAwarded: 10,
         totalPoints: 10,
         tier: BEGINNER,
@@ -379,7 +379,7 @@ describe("two server processes on one database", () => {
       expect(toasts.events("achievementUnlocked")).toEqual([
         {
           unlock: await myUnlock(recordThrough, token, "tasks_completed_1"),
-          achievement: { id: "tasks_completed_1", name: "1 tasks", points: 10 },
+          achievement: { id: "tasks_completed_1", name: "1 task", points: 10 },
           pointsAwarded: 10,
           totalPoints: 10,
           tier: BEGINNER,
