@@ -10,6 +10,8 @@ module.exports = {
     "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json" }],
   },
   reporters: ["default", "<rootDir>/test/summary-reporter.js"],
+  // Upstream's tests (test/compat/) import `pgsql-test`: our harness stands in for it.
+  moduleNameMapper: { "^pgsql-test$": "<rootDir>/test/compat/pgsql-test.ts" },
   globalSetup: "<rootDir>/test/global-setup.ts",
   globalTeardown: "<rootDir>/test/global-teardown.ts",
   testTimeout: 60000,

@@ -2,7 +2,7 @@
 // progress on stderr and each one's table on stdout; then the rank chart. The tables also go, with the date,
 // the machine and the command, to bench/results/latest.md (git-ignored), to copy into bench/README.md. Arguments after `--` are passed to
 // every benchmark (`--clients=4 --seconds=3`, see each file), environment variables (BENCH_*) too.
-// Usage: npm run bench [-- --only=ingest,catalog]
+// Usage: npm run bench [-- --only=ingest,catalog] [-- --refresh (the committed chart too)]
 import { spawn } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
@@ -43,7 +43,9 @@ async function main(): Promise<void> {
     if (!BENCHMARKS.includes(name)) throw new Error(`unknown benchmark "${name}": ${BENCHMARKS.join(", ")}`);
     process.stderr.write(`\n[${index + 1}/${only.length}] bench:${name} (${((Date.now() - started) / 1000).toFixed(0)} s elapsed)\n`);
     // bench:rank takes its sizes as bare numbers, the others --name=value options: pass each its own kind.
-    const own = name === "rank" ? args.filter((arg) => /^\d+$/.test(arg)) : name === "chart" ? [] : args.filter((arg) => arg.startsWith("--"));
+    // The chart goes to bench/results/ unless --refresh asks to replace the committed bench/rank-latency.svg.
+    const own =
+      name === "rank" ? args.filter((arg) => /^\d+$/.test(arg)) : name === "chart" ? args.filter((arg) => arg === "--refresh") : args.filter((arg) => arg.startsWith("--") && arg !== "--refresh");
     const begun = Date.now();
     const { code, output } = await run(name, own);
     if (output.trim()) report.push("", `## bench:${name}`, "", output.trim());

@@ -2,13 +2,15 @@
 // (the whole engine), the same clients, with the demo catalog (11 achievements, 5 of them naming
 // `tasks_completed`) and with 10,000 more whose criteria name another action. The unlock trigger looks up
 // only the criteria of the recorded action (index on achievement_criteria.action), so the ratio should be
-// close to 1. The two catalogs alternate for `rounds` rounds, each phase with fresh users.
+// close to 1. The two catalogs alternate for `rounds` rounds, each phase with fresh users; after each, the
+// tallies must equal the events counted and the unlocks what the tallies reach (none of the 10,000), and any
+// failed event fails the run.
 // Writes bench/results/catalog.json and prints a table.
 // Usage: npm run bench:catalog [-- --clients=8 --seconds=5 --users=1000 --rounds=2 --extra=10000]
 import "../src/environment";
 import pg from "pg";
 import { cleanUp, fmt, machine, main, option, progress, startBenchDatabase, type Throughput, writeResult } from "./common";
-import { closeClients, newUsers, openClients, PIPELINE_SQL, runSql, unlockCount } from "./workload";
+import { closeClients, newUsers, openClients, PIPELINE_SQL, runSql, verifyPhase } from "./workload";
 
 const CLIENTS = option("clients", 8);
 const SECONDS = option("seconds", 5);
@@ -59,19 +61,18 @@ main(async () => {
   const sizes: Record<string, { achievements: number; naming: number }> = {};
   try {
     progress("warm-up...");
-    await runSql(clients, newUsers(USERS), PIPELINE_SQL, 1);
+    await verifyPhase(admin, "warm-up", (await runSql(clients, newUsers(USERS), PIPELINE_SQL, 1)).eventsPerUser, "engine");
     for (let round = 1; round <= ROUNDS; round++) {
       for (const size of ["small", "large"] as const) {
         if (size === "large") await addLargeCatalog(admin);
         sizes[size] = await catalogSize(admin);
-        const before = await unlockCount(admin);
         const result = await runSql(clients, newUsers(USERS), PIPELINE_SQL, SECONDS);
-        unlocks[size] += (await unlockCount(admin)) - before;
+        unlocks[size] += await verifyPhase(admin, `round ${round}, ${size} catalog`, result.eventsPerUser, "engine");
         const total = totals[size];
         totals[size] = total
-          ? { events: total.events + result.events, seconds: total.seconds + result.seconds, perSecond: (total.events + result.events) / (total.seconds + result.seconds), errors: total.errors + result.errors }
-          : result;
-        progress(`round ${round}, ${sizes[size].achievements} achievements: ${fmt(result.perSecond)} events/s (${result.events} events, ${result.errors} errors)`);
+          ? { events: total.events + result.events, seconds: total.seconds + result.seconds, perSecond: (total.events + result.events) / (total.seconds + result.seconds) }
+          : { events: result.events, seconds: result.seconds, perSecond: result.perSecond };
+        progress(`round ${round}, ${sizes[size].achievements} achievements: ${fmt(result.perSecond)} events/s (${result.events} events, tallies verified)`);
         if (size === "large") await removeLargeCatalog(admin);
       }
     }

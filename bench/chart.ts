@@ -1,8 +1,10 @@
-// Draws bench/rank-latency.svg from bench/results/rank.json (npm run bench:rank): p50 (solid) and p99 (dashed)
+// Draws the rank chart from bench/results/rank.json (npm run bench:rank): p50 (solid) and p99 (dashed)
 // rank-lookup latency against the number of users, log-log, for the histogram, the naive count and Redis.
-// A hand-written SVG string: no plotting dependency. Usage: npm run bench:chart [-- results.json out.svg]
-import { readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+// A hand-written SVG string: no plotting dependency. It goes to bench/results/rank-latency.svg (git-ignored);
+// `--refresh` replaces the committed bench/rank-latency.svg that bench/README.md shows.
+// Usage: npm run bench:chart [-- --refresh] [-- results.json out.svg]
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { PROJECT_ROOT } from "../src/config";
 import { main, progress } from "./common";
 
@@ -76,7 +78,10 @@ export function renderChart(rows: RankRow[], date: string): string {
 }
 
 main(async () => {
-  const [input = join(PROJECT_ROOT, "bench", "results", "rank.json"), output = join(PROJECT_ROOT, "bench", "rank-latency.svg")] = process.argv.slice(2);
+  const refresh = process.argv.includes("--refresh");
+  const defaultOutput = refresh ? join(PROJECT_ROOT, "bench", "rank-latency.svg") : join(PROJECT_ROOT, "bench", "results", "rank-latency.svg");
+  const [input = join(PROJECT_ROOT, "bench", "results", "rank.json"), output = defaultOutput] = process.argv.slice(2).filter((arg) => arg !== "--refresh");
+  await mkdir(dirname(output), { recursive: true });
   const results = JSON.parse(await readFile(input, "utf8")) as { date: string; rows: RankRow[] };
   if (!results.rows?.length) throw new Error(`${input}: no rows (run npm run bench:rank first)`);
   await writeFile(output, renderChart(results.rows, results.date));

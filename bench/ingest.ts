@@ -6,14 +6,16 @@
 //   graphql   recordAction over HTTP as each user, through a server started in-process (startServer), with
 //             keep-alive fetch clients
 // Each phase uses fresh users (so each sees the same unlock rate) and the phases alternate for `rounds`
-// rounds. Writes bench/results/ingest.json and prints tables.
+// rounds. After each phase the tallies must equal the events counted, user by user, and the engine's unlocks
+// what those tallies reach; any failed event fails the run. Writes bench/results/ingest.json and prints tables.
 // Usage: npm run bench:ingest [-- --clients=8 --seconds=5 --users=1000 --rounds=2]
 import "../src/environment";
 import pg from "pg";
 import { signToken } from "../src/auth";
 import { startServer } from "../src/server";
-import { cleanUp, fmt, machine, main, option, progress, roles, runLoops, startBenchDatabase, type Throughput, writeResult } from "./common";
-import { closeClients, createFloorTables, FLOOR_SQL, newUsers, openClients, PIPELINE_SQL, runSql, unlockCount } from "./workload";
+import { DEFAULT_REQUEST_LIMITS } from "../src/limits";
+import { BENCH_RATE_LIMITS, cleanUp, fmt, machine, main, option, progress, roles, runLoops, startBenchDatabase, type Throughput, writeResult } from "./common";
+import { closeClients, createFloorTables, FLOOR_SQL, newUsers, openClients, type Phase as PhaseResult, PIPELINE_SQL, runSql, verifyPhase } from "./workload";
 
 const CLIENTS = option("clients", 8);
 const SECONDS = option("seconds", 5);
@@ -29,7 +31,7 @@ function add(total: Throughput | undefined, next: Throughput): Throughput {
   if (!total) return next;
   const events = total.events + next.events;
   const seconds = total.seconds + next.seconds;
-  return { events, seconds, perSecond: events / seconds, errors: total.errors + next.errors };
+  return { events, seconds, perSecond: events / seconds };
 }
 
 main(async () => {
@@ -45,40 +47,49 @@ main(async () => {
     graphiql: false,
     host: "127.0.0.1",
     port: 0,
+    // As high as the database's (bench/common.ts): the server passes its own limits to each transaction.
+    limits: {
+      ...DEFAULT_REQUEST_LIMITS,
+      recordActionRateLimit: Number(BENCH_RATE_LIMITS["achievements.record_action_rate_limit"]),
+      recordActionServiceRateLimit: Number(BENCH_RATE_LIMITS["achievements.record_action_service_rate_limit"]),
+    },
   });
   const totals: Partial<Record<Phase, Throughput>> = {};
   const unlocks: Record<Phase, number> = { floor: 0, pipeline: 0, graphql: 0 };
   try {
     await createFloorTables(admin);
-    const phases: Record<Phase, () => Promise<Throughput>> = {
+    const phases: Record<Phase, () => Promise<PhaseResult>> = {
       floor: () => runSql(sqlClients, newUsers(USERS), FLOOR_SQL, SECONDS),
       pipeline: () => runSql(sqlClients, newUsers(USERS), PIPELINE_SQL, SECONDS),
       graphql: async () => {
         const users = newUsers(USERS);
         const tokens = await Promise.all(users.map((userId) => signToken({ jwtSecret: JWT_SECRET, userId, role: "user", expiresIn: "1h" })));
-        return runLoops(CLIENTS, SECONDS, async () => {
+        const eventsPerUser = new Map<string, number>();
+        const result = await runLoops(CLIENTS, SECONDS, async () => {
+          const index = Math.floor(Math.random() * tokens.length);
           const response = await fetch(`${server.url}/graphql`, {
             method: "POST",
-            headers: { "content-type": "application/json", authorization: `Bearer ${tokens[Math.floor(Math.random() * tokens.length)]}` },
+            headers: { "content-type": "application/json", authorization: `Bearer ${tokens[index]}` },
             body: JSON.stringify({ query: RECORD_ACTION, variables: { amount: 1 } }),
           });
           const body = (await response.json()) as { errors?: { message: string }[] };
           if (body.errors || response.status !== 200) throw new Error(`HTTP ${response.status}: ${JSON.stringify(body.errors)}`);
+          eventsPerUser.set(users[index], (eventsPerUser.get(users[index]) ?? 0) + 1);
         });
+        return { ...result, eventsPerUser };
       },
     };
     // Warm-up: plans, the server's schema and pool, the JIT of this process.
     progress("warm-up...");
-    await runSql(sqlClients, newUsers(USERS), FLOOR_SQL, 1);
-    await runSql(sqlClients, newUsers(USERS), PIPELINE_SQL, 1);
-    await phases.graphql();
+    await verifyPhase(admin, "warm-up floor", (await runSql(sqlClients, newUsers(USERS), FLOOR_SQL, 1)).eventsPerUser, "floor");
+    await verifyPhase(admin, "warm-up pipeline", (await runSql(sqlClients, newUsers(USERS), PIPELINE_SQL, 1)).eventsPerUser, "engine");
+    await verifyPhase(admin, "warm-up graphql", (await phases.graphql()).eventsPerUser, "engine");
     for (let round = 1; round <= ROUNDS; round++) {
       for (const phase of ["floor", "pipeline", "graphql"] as const) {
-        const before = await unlockCount(admin);
         const result = await phases[phase]();
-        unlocks[phase] += (await unlockCount(admin)) - before;
-        totals[phase] = add(totals[phase], result);
-        progress(`round ${round}, ${phase}: ${fmt(result.perSecond)} events/s (${result.events} events, ${result.errors} errors)`);
+        unlocks[phase] += await verifyPhase(admin, `round ${round}, ${phase}`, result.eventsPerUser, phase === "floor" ? "floor" : "engine");
+        totals[phase] = add(totals[phase], { events: result.events, seconds: result.seconds, perSecond: result.perSecond });
+        progress(`round ${round}, ${phase}: ${fmt(result.perSecond)} events/s (${result.events} events, tallies verified)`);
       }
     }
   } finally {

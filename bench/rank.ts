@@ -2,9 +2,13 @@
 //   histogram  status_private.rank_of(): 1 + the users in higher 100-point buckets + those above you in
 //              yours, from the two-level histogram (what myRank and the leaderboards use)
 //   naive      1 + count(*) of the users with more points (index-only scan over everyone above you)
-//   redis      ZREVRANK on a sorted set (on 127.0.0.1:6379 when present; skipped otherwise)
-// Writes bench/results/rank.json and prints a table. Usage: npm run bench:rank [-- 10000 100000 1000000]
+//   redis      ZREVRANK on a sorted set, in a redis-server that the benchmark starts on a free port of
+//              127.0.0.1 and stops (skipped, and said so, when redis-server is not installed: apt redis-server)
+// The scores are awarded through the engine (points_ledger inserts, whose triggers keep the scores and the
+// histogram), and every lookup is checked: the histogram's rank against count(*), and Redis' answer against
+// both. Writes bench/results/rank.json and prints a table. Usage: npm run bench:rank [-- 10000 100000 1000000]
 import "../src/environment";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -40,38 +44,76 @@ async function time(samples: number[], run: () => Promise<unknown>) {
   samples.push(Number(process.hrtime.bigint() - started) / 1e6);
 }
 
-/** N users with points drawn from a long-tailed distribution (many low scores, few high ones), in steps of 5. */
+/**
+ * N users with points drawn from a long-tailed distribution (many low scores, few high ones), in steps of 5,
+ * each awarded once through the engine: inserts into points_ledger in batches, whose triggers write the
+ * users' scores (every period) and the histogram, as they do for real awards. Then checks that the
+ * histogram's two levels match the all-time scores.
+ */
 async function populate(client: pg.Client, users: number): Promise<void> {
-  await client.query("truncate status_public.leaderboard_scores, status_private.leaderboard_point_counts, status_private.leaderboard_bucket_counts");
   await client.query(
-    `insert into status_public.leaderboard_scores (period, period_start, user_id, points, reached_at, visible)
-     select 'ALL_TIME', '-infinity', gen_random_uuid(), 5 + 5 * floor(power(random(), 3) * 4000)::int, now() - random() * interval '90 days', true
-     from generate_series(1, $1)`,
-    [users],
+    `truncate status_public.points_ledger, status_public.user_scores, status_public.leaderboard_scores,
+              status_private.leaderboard_point_counts, status_private.leaderboard_bucket_counts`,
   );
-  await client.query(
-    `insert into status_private.leaderboard_point_counts (period, period_start, points, users)
-     select period, period_start, points, count(*) from status_public.leaderboard_scores where visible group by 1, 2, 3`,
+  const batch = 50_000;
+  for (let done = 0; done < users; done += batch) {
+    await client.query(
+      `insert into status_public.points_ledger (user_id, points, created_at)
+       select gen_random_uuid(), 5 + 5 * floor(power(random(), 3) * 4000)::int, now() - random() * interval '90 days'
+       from generate_series(1, $1)`,
+      [Math.min(batch, users - done)],
+    );
+  }
+  const { rows: mismatches } = await client.query(
+    `select 'points' as level, coalesce(counts.points, scores.points) as key, counts.users, scores.users as actual
+     from (select * from status_private.leaderboard_point_counts where period = 'ALL_TIME') as counts
+     full join (select points, count(*)::int as users from status_public.leaderboard_scores where period = 'ALL_TIME' and visible group by 1) as scores using (points)
+     where coalesce(counts.users, 0) <> coalesce(scores.users, 0)
+     union all
+     select 'bucket', coalesce(counts.bucket, scores.bucket), counts.users, scores.users
+     from (select * from status_private.leaderboard_bucket_counts where period = 'ALL_TIME') as counts
+     full join (select points / 100 as bucket, count(*)::int as users from status_public.leaderboard_scores where period = 'ALL_TIME' and visible group by 1) as scores using (bucket)
+     where coalesce(counts.users, 0) <> coalesce(scores.users, 0)
+     limit 5`,
   );
-  await client.query(
-    `insert into status_private.leaderboard_bucket_counts (period, period_start, bucket, users)
-     select period, period_start, points / 100, count(*) from status_public.leaderboard_scores where visible group by 1, 2, 3`,
-  );
+  if (mismatches.length > 0) throw new Error(`the histogram does not match the scores: ${JSON.stringify(mismatches)}`);
+  const { rows } = await client.query("select count(*)::int as n from status_public.leaderboard_scores where period = 'ALL_TIME'");
+  if (rows[0].n !== users) throw new Error(`${rows[0].n} all-time scores for ${users} users`);
   await client.query("vacuum analyze status_public.leaderboard_scores");
   await client.query("vacuum analyze status_private.leaderboard_point_counts");
   await client.query("vacuum analyze status_private.leaderboard_bucket_counts");
 }
 
-async function redisOrNull(): Promise<Redis | null> {
-  const redis = new Redis({ host: "127.0.0.1", port: 6379, lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+/** A redis-server of the benchmark's own, on a free port of 127.0.0.1, keeping nothing on disk; null when it is not installed. */
+async function startRedis(): Promise<{ redis: Redis; stop(): Promise<void> } | null> {
+  if (spawnSync("redis-server", ["--version"]).error) return null;
+  const port = await freePort();
+  const dir = await mkdtemp(join(tmpdir(), "achievements-bench-redis-"));
+  const server: ChildProcess = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir], {
+    stdio: "ignore",
+  });
+  const exited = new Promise((resolve) => server.once("exit", resolve));
+  const redis = new Redis({ host: "127.0.0.1", port, lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
   redis.on("error", () => undefined);
-  try {
-    await redis.connect();
-    await redis.ping();
-    return redis;
-  } catch {
+  const stop = async () => {
     redis.disconnect();
-    return null;
+    server.kill("SIGTERM");
+    await exited;
+    await rm(dir, { recursive: true, force: true });
+  };
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await redis.connect();
+      await redis.ping();
+      return { redis, stop };
+    } catch (error) {
+      if (attempt >= 50) {
+        await stop();
+        throw new Error(`redis-server on port ${port} did not answer: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      redis.disconnect();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 }
 
@@ -93,22 +135,25 @@ async function main(): Promise<void> {
 
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
-  const redis = await redisOrNull();
-  process.stderr.write(redis ? "redis: 127.0.0.1:6379\n" : "redis: not reachable on 127.0.0.1:6379, its column is skipped\n");
+  const ownRedis = await startRedis();
+  const redis = ownRedis?.redis ?? null;
+  process.stderr.write(ownRedis ? "redis: a redis-server of this benchmark's own\n" : "redis: redis-server is not installed (apt install redis-server): its column is skipped\n");
 
   const rows = [];
   try {
     for (const users of USER_COUNTS) {
-      process.stderr.write(`${users} users: populating...\n`);
+      process.stderr.write(`${users} users: awarding their points through the engine...\n`);
+      const populating = process.hrtime.bigint();
       await populate(client, users);
+      process.stderr.write(`${users} users: populated in ${(Number(process.hrtime.bigint() - populating) / 1e9).toFixed(1)} s, histogram checked\n`);
       const { rows: sample } = await client.query<{ user_id: string; points: number }>(
-        "select user_id, points from status_public.leaderboard_scores tablesample bernoulli (least(100, 100.0 * $1 / $2)) limit $1",
+        "select user_id::text, points from status_public.leaderboard_scores tablesample bernoulli (least(100, 100.0 * $1 / $2)) where period = 'ALL_TIME' limit $1",
         [LOOKUPS * 2, users],
       );
       const probes = sample.slice(0, LOOKUPS);
       if (redis) {
         await redis.del("bench:leaderboard");
-        const { rows: all } = await client.query<{ user_id: string; points: number }>("select user_id, points from status_public.leaderboard_scores");
+        const { rows: all } = await client.query<{ user_id: string; points: number }>("select user_id::text, points from status_public.leaderboard_scores where period = 'ALL_TIME'");
         for (let i = 0; i < all.length; i += 10_000) {
           await redis.zadd("bench:leaderboard", ...all.slice(i, i + 10_000).flatMap((row) => [row.points, row.user_id]));
         }
@@ -130,23 +175,31 @@ async function main(): Promise<void> {
           )).rows[0].rank;
         });
         if (viaHistogram !== viaCount) throw new Error(`rank mismatch for ${probe.points} points: histogram ${viaHistogram}, count ${viaCount}`);
-        if (redis) await time(zrevrank, () => redis.zrevrank("bench:leaderboard", probe.user_id));
+        if (redis) {
+          let position: number | null = null;
+          await time(zrevrank, async () => {
+            position = await redis.zrevrank("bench:leaderboard", probe.user_id);
+          });
+          // ZREVRANK is a 0-based position: ties are ordered by member, so it lies among the tied users' positions.
+          const higher = Number(await redis.zcount("bench:leaderboard", `(${probe.points}`, "+inf"));
+          const tied = Number(await redis.zcount("bench:leaderboard", probe.points, probe.points));
+          if (higher + 1 !== viaHistogram || position === null || position < higher || position >= higher + tied) {
+            throw new Error(`Redis disagrees for ${probe.points} points: ${higher} higher, ${tied} tied, ZREVRANK ${position}; histogram rank ${viaHistogram}`);
+          }
+        }
       }
       const row = {
         users,
         histogram: percentiles(histogram),
         naive: percentiles(naive),
         redis: redis ? percentiles(zrevrank) : null,
-        distinctScores: (await client.query("select count(*)::int as n from status_private.leaderboard_point_counts")).rows[0].n as number,
+        distinctScores: (await client.query("select count(*)::int as n from status_private.leaderboard_point_counts where period = 'ALL_TIME'")).rows[0].n as number,
       };
       rows.push(row);
       process.stderr.write(`${users} users: histogram p50 ${row.histogram.p50.toFixed(3)} ms, naive p50 ${row.naive.p50.toFixed(3)} ms\n`);
     }
   } finally {
-    if (redis) {
-      await redis.del("bench:leaderboard");
-      redis.disconnect();
-    }
+    await ownRedis?.stop();
     await client.end();
     await stop();
   }

@@ -8,7 +8,9 @@
 // An action is `select status_public.record_action_for(user, 'bench_ping', 1)` as the service role in its own
 // transaction (autocommit); the commit time is taken when the call returns, so "commit → message" excludes
 // the call's own round trip and "call → message" includes it. Each call unlocks exactly one achievement
-// (`bench_ping_<k>` needs k pings, 0 points), one at a time. Writes bench/results/subscriptions.json.
+// (`bench_ping_<k>` needs k pings, 0 points), one at a time. Every toast must arrive, within --timeout-ms,
+// and be for the achievement that call unlocked: a missed or wrong toast, or a subscription error, fails
+// the run. Writes bench/results/subscriptions.json.
 // Usage: npm run bench:subscriptions [-- --subscribers=1000 --sample=200]
 import "../src/environment";
 import { randomUUID } from "node:crypto";
@@ -37,30 +39,38 @@ const ACHIEVEMENT_UNLOCKED = `subscription {
 interface Latencies {
   commitToMessage: Timing;
   callToMessage: Timing;
-  missed: number;
 }
 
-/** Resolvers of the messages awaited, by user. */
-const waiting = new Map<string, (at: number) => void>();
+/** The messages awaited, by user: when one arrives, and which achievement it must be for. */
+const waiting = new Map<string, { resolve: (at: number) => void; achievementId: string }>();
+/** Toasts that came for another achievement than the one unlocked, or when none was awaited. */
+const wrongToasts: string[] = [];
+/** Pings recorded per user so far: the k-th unlocks bench_ping_k. */
+const pings = new Map<string, number>();
 
-function arrived(userId: string): void {
+/** A toast for `userId` (for `achievementId`; undefined from a raw LISTEN, whose payload has the unlock's id only). */
+function arrived(userId: string, achievementId?: string): void {
   const at = nowMs();
-  const resolve = waiting.get(userId);
-  if (resolve) {
-    waiting.delete(userId);
-    resolve(at);
+  const awaited = waiting.get(userId);
+  if (!awaited || (achievementId !== undefined && achievementId !== awaited.achievementId)) {
+    wrongToasts.push(`${userId}: ${achievementId ?? "a toast"} while awaiting ${awaited?.achievementId ?? "none"}`);
+    return;
   }
+  waiting.delete(userId);
+  awaited.resolve(at);
 }
 
 /** Triggers one unlock for each of `users` in turn and times its message. */
 async function measure(trigger: pg.Client, users: string[]): Promise<Latencies> {
   const commitToMessage: number[] = [];
   const callToMessage: number[] = [];
-  let missed = 0;
   for (const userId of users) {
     let timer: NodeJS.Timeout | undefined;
+    const ping = (pings.get(userId) ?? 0) + 1;
+    pings.set(userId, ping);
+    const achievementId = `bench_ping_${ping}`;
     const message = new Promise<number | null>((resolve) => {
-      waiting.set(userId, resolve);
+      waiting.set(userId, { resolve, achievementId });
       timer = setTimeout(() => resolve(null), TIMEOUT_MS);
     });
     const called = nowMs();
@@ -69,16 +79,12 @@ async function measure(trigger: pg.Client, users: string[]): Promise<Latencies> 
     const at = await message;
     clearTimeout(timer);
     waiting.delete(userId);
-    if (at === null) {
-      missed++;
-      // Bounded: a broken setup would otherwise wait TIMEOUT_MS for every sample.
-      if (missed >= 5 && commitToMessage.length === 0) throw new Error(`no toast arrived for the first ${missed} unlocks: is the subscription refused?`);
-      continue;
-    }
+    if (at === null) throw new Error(`no toast for ${achievementId} of user ${userId} within ${TIMEOUT_MS} ms (${commitToMessage.length} arrived before it)`);
+    if (wrongToasts.length > 0) throw new Error(`wrong toast: ${wrongToasts[0]}`);
     commitToMessage.push(at - committed);
     callToMessage.push(at - called);
   }
-  return { commitToMessage: percentiles(commitToMessage), callToMessage: percentiles(callToMessage), missed };
+  return { commitToMessage: percentiles(commitToMessage), callToMessage: percentiles(callToMessage) };
 }
 
 /** Until the server's listening connection is idle after a LISTEN and stays so for `quietMs`. */
@@ -143,7 +149,7 @@ main(async () => {
       {
         next: (payload) => {
           if (payload.errors) errors.push(payload.errors);
-          else arrived(userId);
+          else arrived(userId, (payload.data as { achievementUnlocked?: { achievement?: { id?: string } } } | null)?.achievementUnlocked?.achievement?.id ?? "(no achievement)");
         },
         error: (error) => void errors.push(error),
         complete: () => undefined,
@@ -195,17 +201,18 @@ main(async () => {
       () => database.stop(),
     );
   }
-  if (errors.length > 0) progress(`${errors.length} subscription error(s), first: ${JSON.stringify(errors[0])}`);
+  if (errors.length > 0) throw new Error(`${errors.length} subscription error(s), first: ${JSON.stringify(errors[0])}`);
+  if (wrongToasts.length > 0) throw new Error(`${wrongToasts.length} wrong toast(s), first: ${wrongToasts[0]}`);
 
   const row = (label: string, result: Latencies, base: Latencies) =>
-    `| ${label} | ${result.commitToMessage.n} | ${result.missed} | ${result.commitToMessage.p50.toFixed(2)} / ${result.commitToMessage.p99.toFixed(2)} | ${result.callToMessage.p50.toFixed(2)} / ${result.callToMessage.p99.toFixed(2)} | ${(result.callToMessage.p50 / base.callToMessage.p50).toFixed(2)} / ${(result.callToMessage.p99 / base.callToMessage.p99).toFixed(2)} |`;
+    `| ${label} | ${result.commitToMessage.n} | ${result.commitToMessage.p50.toFixed(2)} / ${result.commitToMessage.p99.toFixed(2)} | ${result.callToMessage.p50.toFixed(2)} / ${result.callToMessage.p99.toFixed(2)} | ${(result.callToMessage.p50 / base.callToMessage.p50).toFixed(2)} / ${(result.callToMessage.p99 / base.callToMessage.p99).toFixed(2)} |`;
   const table = [
-    "| receiver | toasts timed | missed | commit → message p50 / p99 ms | call → message p50 / p99 ms | call → message vs 1 subscriber (p50 / p99) |",
-    "| --- | ---: | ---: | ---: | ---: | ---: |",
+    "| receiver | toasts timed (none missed) | commit → message p50 / p99 ms | call → message p50 / p99 ms | call → message vs 1 subscriber (p50 / p99) |",
+    "| --- | ---: | ---: | ---: | ---: |",
     row("raw pg LISTEN (no server)", results.listen, results.one),
     row("1 websocket subscriber", results.one, results.one),
     row(`${fmt(SUBSCRIBERS)} websocket subscribers`, results.many, results.one),
   ].join("\n");
   process.stdout.write(`${table}\n\n${machine()}\n`);
-  await writeResult("subscriptions", { subscribers: SUBSCRIBERS, sample: SAMPLE, errors: errors.length, ...results });
+  await writeResult("subscriptions", { subscribers: SUBSCRIBERS, sample: SAMPLE, ...results });
 });

@@ -1,6 +1,8 @@
--- Roles of the API. Idempotent: graphile-migrate runs it after a reset, and the server's migrate step
--- (src/migrate.ts) runs it before every migration, so a fresh PostgreSQL gets its roles.
--- Role names are placeholders, set in .gmrc.
+-- Roles of the API, for the standalone server's own database (graphile-migrate's path: src/migrate.ts).
+-- Idempotent: graphile-migrate runs it after a reset, and the server's migrate step runs it before every
+-- migration, so a fresh PostgreSQL gets its roles. Role names are placeholders, set in .gmrc (or by the
+-- ACHIEVEMENTS_*_ROLE variables). Installing into an application's database (src/install.ts) never runs this
+-- file: it creates only the missing roles, NOLOGIN, and leaves the database's privileges alone.
 do $$
 declare
   api_role text;

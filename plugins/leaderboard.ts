@@ -4,6 +4,7 @@
 import { loadManyWithPgClient, loadOneWithPgClient, type PgClient } from "postgraphile/@dataplan/pg";
 import { constant, type FieldArgs, lambda, object } from "postgraphile/grafast";
 import { extendSchema, gql } from "postgraphile/utils";
+import { achievementsExecutor } from "../src/achievements-schema";
 
 interface EntryRow {
   rank: number;
@@ -50,7 +51,8 @@ const DEFAULTS = { period: "ALL_TIME", first: 10, offset: 0, radius: 5 };
 type Args = typeof DEFAULTS;
 
 export const LeaderboardPlugin = extendSchema((build) => {
-  const executor = build.input.pgRegistry.pgExecutors.main;
+  // The pgService serving status_public, whatever the app named it.
+  const executor = achievementsExecutor(build.input.pgRegistry, "LeaderboardPlugin");
   const argsOf = (fieldArgs: FieldArgs, names: (keyof Args)[]) =>
     lambda(object(Object.fromEntries(names.map((name) => [name, fieldArgs.getRaw(name)]))), (given: Partial<Args>) => {
       const args: Record<string, unknown> = {};
@@ -90,15 +92,15 @@ export const LeaderboardPlugin = extendSchema((build) => {
       extend type Query {
         "The top of a leaderboard (first: 1 to 100). Users who opted out are not listed."
         leaderboard(period: LeaderboardPeriod! = ${DEFAULTS.period}, first: Int! = ${String(DEFAULTS.first)}, offset: Int! = ${String(DEFAULTS.offset)}): [LeaderboardEntry!]!
-        "The signed-in user's rank; users who opted out still see theirs."
+        "The signed-in user's rank; users who opted out still see theirs. Null (with an UNAUTHENTICATED error) when not signed in."
         myRank(period: LeaderboardPeriod! = ${DEFAULTS.period}): LeaderboardRank
-        "The signed-in user and up to radius (1 to 50) entries above and below."
-        leaderboardAroundMe(period: LeaderboardPeriod! = ${DEFAULTS.period}, radius: Int! = ${String(DEFAULTS.radius)}): [LeaderboardEntry!]!
+        "The signed-in user and up to radius (1 to 50) entries above and below. Null (with an UNAUTHENTICATED error) when not signed in."
+        leaderboardAroundMe(period: LeaderboardPeriod! = ${DEFAULTS.period}, radius: Int! = ${String(DEFAULTS.radius)}): [LeaderboardEntry!]
       }
 
       extend type Dashboard {
         "The signed-in user's all-time rank."
-        rank: LeaderboardRank
+        rank: LeaderboardRank!
       }
     `,
     plans: {

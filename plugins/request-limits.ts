@@ -1,31 +1,17 @@
 // Limits against abuse of the GraphQL endpoint (values from src/config.ts, see src/limits.ts):
 // - query depth and alias count: GraphQL validation rules, added to grafserv's rules in its `setPreset`
 //   middleware, so they apply to HTTP and websockets and are cached with the parsed document;
-// - recordAction / recordActionFor per user: an in-memory token bucket (per server process) checked in
-//   `processGraphQLRequestBody`, before the operation runs: HTTP 429 with code RATE_LIMITED;
+// - the recordAction / recordActionFor rate limit is the database's (status_private.take_record_action_allowance,
+//   where the action is recorded: no document shape escapes it, and every server process shares it); this
+//   plugin only passes the configured limits to it as settings of each transaction (grafast's `prepareArgs`),
+//   and answers a request whose recording was refused (RATE_LIMITED) with HTTP 429 and Retry-After;
 // - grafserv's own refusals (a body above `maxRequestLength`, malformed JSON, a wrong content type) become
 //   JSON with a code and their HTTP status in `processRequest` (grafserv sends them as text, and a body that
 //   is too large as a 500).
-import { SafeError as SafeErrorClass } from "postgraphile/grafast";
-import {
-  type ASTVisitor,
-  getOperationAST,
-  GraphQLError,
-  Kind,
-  type OperationDefinitionNode,
-  parse,
-  type SelectionSetNode,
-  type ValidationContext,
-  type ValueNode,
-} from "postgraphile/graphql";
-import { normalizeConnectionParams } from "postgraphile/grafserv";
-import type { Authenticate } from "../src/auth";
-import { isUuid } from "../src/auth";
-import type { RequestLimits } from "../src/limits";
+import { type ASTVisitor, GraphQLError, Kind, type OperationDefinitionNode, type SelectionSetNode, type ValidationContext } from "postgraphile/graphql";
+import { type RequestLimits, recordActionRateLimitSettings } from "../src/limits";
 
-export type LimitErrorCode = "QUERY_TOO_DEEP" | "TOO_MANY_ALIASES" | "RATE_LIMITED" | "PAYLOAD_TOO_LARGE" | "BAD_REQUEST" | "UNSUPPORTED_MEDIA_TYPE";
-
-const RATE_LIMITED_FIELDS = new Set(["recordAction", "recordActionFor"]);
+export type LimitErrorCode = "QUERY_TOO_DEEP" | "TOO_MANY_ALIASES" | "PAYLOAD_TOO_LARGE" | "BAD_REQUEST" | "UNSUPPORTED_MEDIA_TYPE";
 
 /** Rejects operations nested deeper than `maxDepth` fields (fragments followed; introspection included). */
 export function depthLimitRule(maxDepth: number) {
@@ -88,94 +74,46 @@ export function aliasLimitRule(maxAliases: number) {
   };
 }
 
-interface Bucket {
-  tokens: number;
-  updatedAt: number;
-}
-
-/** A token bucket per key: `limit` tokens, refilled continuously over `windowMs`. In memory: per process. */
-export class RateLimiter {
-  private readonly buckets = new Map<string, Bucket>();
-
-  constructor(
-    private readonly limit: number,
-    private readonly windowMs: number,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  /** Takes `count` tokens from each key, all or nothing; returns the seconds to wait when refused. */
-  take(counts: Map<string, number>): { allowed: true } | { allowed: false; retryAfterSeconds: number } {
-    const now = this.now();
-    const rate = this.limit / this.windowMs; // tokens per ms
-    let waitMs = 0;
-    const refilled = new Map<string, Bucket>();
-    for (const [key, count] of counts) {
-      const bucket = this.buckets.get(key) ?? { tokens: this.limit, updatedAt: now };
-      const tokens = Math.min(this.limit, bucket.tokens + (now - bucket.updatedAt) * rate);
-      refilled.set(key, { tokens, updatedAt: now });
-      if (tokens < count) waitMs = Math.max(waitMs, count > this.limit ? this.windowMs : (count - tokens) / rate);
-    }
-    if (waitMs > 0) return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };
-    for (const [key, bucket] of refilled) this.buckets.set(key, { ...bucket, tokens: bucket.tokens - counts.get(key)! });
-    if (this.buckets.size > 100_000) this.forgetFullBuckets(now, rate);
-    return { allowed: true };
-  }
-
-  private forgetFullBuckets(now: number, rate: number): void {
-    for (const [key, bucket] of this.buckets) {
-      if (bucket.tokens + (now - bucket.updatedAt) * rate >= this.limit) this.buckets.delete(key);
-    }
-  }
-}
-
-/** The user a recordActionFor call is for: `input: { userId }` given inline or through variables. */
-function targetUserOf(args: readonly { name: { value: string }; value: ValueNode }[], variables: Record<string, unknown>): unknown {
-  const input = args.find((arg) => arg.name.value === "input")?.value;
-  if (!input) return undefined;
-  if (input.kind === Kind.VARIABLE) return (variables[input.name.value] as { userId?: unknown } | null | undefined)?.userId;
-  if (input.kind !== Kind.OBJECT) return undefined;
-  const userId = input.fields.find((field) => field.name.value === "userId")?.value;
-  if (!userId) return undefined;
-  if (userId.kind === Kind.VARIABLE) return variables[userId.name.value];
-  return userId.kind === Kind.STRING ? userId.value : undefined;
-}
-
-/** How many recordAction / recordActionFor calls the request makes for each user. */
-function recordCallsPerUser(
-  query: string,
-  operationName: string | undefined,
-  variables: Record<string, unknown>,
-  signedInUser: string | null,
-): Map<string, number> {
-  const counts = new Map<string, number>();
-  let operation;
-  try {
-    operation = getOperationAST(parse(query), operationName);
-  } catch {
-    return counts; // grafserv reports the syntax error
-  }
-  if (!operation || operation.operation !== "mutation") return counts;
-  for (const selection of operation.selectionSet.selections) {
-    // Mutations are fields at the root; a fragment there would be unusual, and is counted by the depth rules only.
-    if (selection.kind !== Kind.FIELD || !RATE_LIMITED_FIELDS.has(selection.name.value)) continue;
-    let user: string | null = signedInUser;
-    if (selection.name.value === "recordActionFor") {
-      const target = targetUserOf(selection.arguments ?? [], variables);
-      if (typeof target === "string" && isUuid(target)) user = target.toLowerCase();
-    }
-    if (user) counts.set(user, (counts.get(user) ?? 0) + 1);
-  }
-  return counts;
-}
-
 const CODE_OF_STATUS: Record<number, LimitErrorCode> = { 400: "BAD_REQUEST", 413: "PAYLOAD_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE" };
 
-export function makeRequestLimitsPlugin(limits: RequestLimits, authenticate: Authenticate): GraphileConfig.Plugin {
-  const limiter = new RateLimiter(limits.recordActionRateLimit, limits.recordActionRateWindowSeconds * 1000);
+interface ResponseError {
+  message: string;
+  extensions?: Record<string, unknown>;
+}
+interface ResponsePayload {
+  data?: Record<string, unknown> | null;
+  errors?: ResponseError[];
+}
+
+/**
+ * The Retry-After of a GraphQL response with a RATE_LIMITED error (the longest wait among them), and whether
+ * nothing in it succeeded (every root field null): then the response is a 429. Undefined: not rate limited.
+ */
+function rateLimitOf(payload: ResponsePayload): { retryAfterSeconds: number; nothingDone: boolean } | undefined {
+  const limited = (payload.errors ?? []).filter((error) => error.extensions?.code === "RATE_LIMITED");
+  if (limited.length === 0) return undefined;
+  const retryAfterSeconds = Math.max(1, ...limited.map((error) => Number(error.extensions?.retryAfterSeconds) || 1));
+  return { retryAfterSeconds, nothingDone: Object.values(payload.data ?? {}).every((value) => value === null) };
+}
+
+export function makeRequestLimitsPlugin(limits: RequestLimits): GraphileConfig.Plugin {
+  const rateLimitSettings = recordActionRateLimitSettings(limits);
   return {
     name: "RequestLimitsPlugin",
-    version: "1.0.0",
-    description: "Query depth and alias limits, a per-user rate limit of recordAction, coded errors for oversized or malformed requests",
+    version: "2.0.0",
+    description: "Query depth and alias limits, the recordAction rate limit's settings and HTTP 429, coded errors for oversized or malformed requests",
+    grafast: {
+      middleware: {
+        // After the context is built (by grafast.context): the limits ride along in the pgSettings of the
+        // operation's transactions, where status_private.take_record_action_allowance reads them.
+        async prepareArgs(next) {
+          const args = await next();
+          const contextValue = args.contextValue as { pgSettings?: Record<string, string | undefined> | null };
+          contextValue.pgSettings = { ...contextValue.pgSettings, ...rateLimitSettings };
+          return args;
+        },
+      },
+    },
     grafserv: {
       middleware: {
         setPreset(next, event) {
@@ -183,50 +121,43 @@ export function makeRequestLimitsPlugin(limits: RequestLimits, authenticate: Aut
           return next();
         },
 
-        async processGraphQLRequestBody(next, event) {
-          const { body } = event;
-          if (limits.recordActionRateLimit > 0 && typeof body.query === "string" && body.query.includes("recordAction")) {
-            let userId = event.request?.requestContext.achievementsSession?.userId ?? null;
-            if (!event.request && event.graphqlWsContext) {
-              const authorization = normalizeConnectionParams(event.graphqlWsContext.connectionParams)?.authorization;
-              userId = await authenticate(authorization?.toString()).then(
-                (session) => session.userId,
-                () => null, // a bad token is refused when the operation's context is built
-              );
-            }
-            const variables = body.variableValues && typeof body.variableValues === "object" ? (body.variableValues as Record<string, unknown>) : {};
-            const counts = recordCallsPerUser(body.query, typeof body.operationName === "string" ? body.operationName : undefined, variables, userId);
-            const verdict = counts.size > 0 ? limiter.take(counts) : ({ allowed: true } as const);
-            if (!verdict.allowed) {
-              throw new SafeErrorClass(
-                `Too many recorded actions for this user: at most ${limits.recordActionRateLimit} every ${limits.recordActionRateWindowSeconds} s; retry in ${verdict.retryAfterSeconds} s`,
-                { code: "RATE_LIMITED" satisfies LimitErrorCode, statusCode: 429, retryAfterSeconds: verdict.retryAfterSeconds },
-              );
-            }
-          }
-          return next();
-        },
-
         async processRequest(next) {
           const result = await next();
-          // grafserv's refusals before execution (and ours above) arrive as a JSON body whose errors carry only
-          // `extensions.statusCode`: give each a code, and the rate limit its Retry-After header.
-          if (!result || result.statusCode < 400 || (result.type !== "buffer" && result.type !== "json")) return result;
-          let payload: { errors?: { message: string; extensions?: Record<string, unknown> }[] };
+          if (!result || (result.type !== "buffer" && result.type !== "json")) return result;
+          // A recording the database refused (RATE_LIMITED, from the response, not the document): Retry-After,
+          // and 429 when nothing else in the request succeeded. The cheap byte search spares every other response a parse.
+          if (result.statusCode === 200 && (result.type === "json" || result.buffer.includes('"RATE_LIMITED"'))) {
+            let payload: ResponsePayload | undefined;
+            try {
+              payload = result.type === "json" ? (result.json as ResponsePayload) : (JSON.parse(result.buffer.toString("utf8")) as ResponsePayload);
+            } catch {
+              return result;
+            }
+            const rateLimit = payload && typeof payload === "object" ? rateLimitOf(payload) : undefined;
+            if (!rateLimit) return result;
+            return {
+              ...result,
+              statusCode: rateLimit.nothingDone ? 429 : 200,
+              headers: { ...result.headers, "retry-after": String(rateLimit.retryAfterSeconds) },
+            };
+          }
+          // grafserv's refusals before execution arrive as a JSON body whose errors carry only
+          // `extensions.statusCode`: give each a code.
+          if (result.statusCode < 400) return result;
+          let payload: ResponsePayload;
           try {
-            payload = result.type === "json" ? (result.json as typeof payload) : JSON.parse(result.buffer.toString("utf8"));
+            payload = result.type === "json" ? (result.json as ResponsePayload) : JSON.parse(result.buffer.toString("utf8"));
           } catch {
             return result;
           }
           const errors = Array.isArray(payload?.errors) ? payload.errors : [];
           const refusal = errors.find((error) => typeof error.extensions?.statusCode === "number");
           if (!refusal) return result;
-          const { statusCode, retryAfterSeconds, code } = refusal.extensions as { statusCode: number; retryAfterSeconds?: unknown; code?: unknown };
+          const { statusCode, code } = refusal.extensions as { statusCode: number; code?: unknown };
           const message = statusCode === 413 ? `The request body is larger than ${limits.maxRequestBytes} bytes` : refusal.message;
           const headers: Record<string, string> = { ...result.headers, "content-type": "application/json; charset=utf-8" };
           delete headers["content-length"];
           delete headers["Content-Length"];
-          if (typeof retryAfterSeconds === "number") headers["retry-after"] = String(retryAfterSeconds);
           return {
             type: "json",
             statusCode,

@@ -3,12 +3,14 @@
 // The database notifies each user's channel `achievements:<user id>` after every commit that unlocks an
 // achievement, achieves a level or changes the user's tier (status_private.notify_user), with ids only:
 // `{"event":"achievement_unlocked"|"level_achieved"|"tier_changed","id":"..."}`. Each subscription here
-// listens on the channel of the signed-in user (from the verified session, never from an argument), keeps
-// only its own kind of event, and re-reads the rows with the resources' `.get()`, so the subscriber's own
-// row-level security decides what they see.
+// listens on the channel of the signed-in user, keeps only its own kind of event, and re-reads the rows
+// under the subscriber's own row-level security. The signed-in user is whoever the database says it is
+// under the request's pgSettings (`select jwt_public.current_user_id()`), never an argument: this works with
+// our JWT code (src/auth.ts) and with an app's own authentication alike (plugins read no claim themselves).
 import { jsonParse } from "postgraphile/@dataplan/json";
-import type { PgResource } from "postgraphile/@dataplan/pg";
+import { loadOneWithPgClient, type PgExecutor, type PgSelectSingleStep } from "postgraphile/@dataplan/pg";
 import {
+  constant,
   context,
   type GrafastSubscriber,
   isPromiseLike,
@@ -18,7 +20,9 @@ import {
   SafeError,
   type Step,
 } from "postgraphile/grafast";
+import { type SQL, sql } from "postgraphile/pg-sql2";
 import { extendSchema, gql } from "postgraphile/utils";
+import { achievementsExecutor, achievementsResource } from "../src/achievements-schema";
 
 /** The `event` of the notifications (status_private.notify_user). */
 export type AchievementEventKind = "achievement_unlocked" | "level_achieved" | "tier_changed";
@@ -26,19 +30,25 @@ export type AchievementEventKind = "achievement_unlocked" | "level_achieved" | "
 /** One user's channel; at most 63 bytes (a uuid makes it 49). */
 export const achievementsTopic = (userId: string): string => `achievements:${userId}`;
 
-type PgSettings = Record<string, string | undefined> | null | undefined;
-
-/** The signed-in user of a request, or an error the client sees with its code. */
-function subscriberIdOf(pgSettings: PgSettings): string {
-  const userId = pgSettings?.["jwt.claims.user_id"];
+/** The signed-in user's channel, or an error the client sees with its code. */
+function topicOf(userId: string | null | undefined): string {
   if (!userId) {
     throw new SafeError("Sign in to subscribe to your achievements: send `authorization: Bearer <token>` in the connection parameters", {
       code: "UNAUTHENTICATED",
     });
   }
-  return userId;
+  return achievementsTopic(userId);
 }
-const topicOf = (pgSettings: PgSettings): string => achievementsTopic(subscriberIdOf(pgSettings));
+
+/** The signed-in user as the database sees it under the request's pgSettings (NULL: anonymous). */
+const $signedInUserId = (executor: PgExecutor) =>
+  loadOneWithPgClient(executor, constant(null), async (client, lookups) => {
+    const { rows } = await client.query<{ user_id: string | null }>({ text: "select jwt_public.current_user_id() as user_id" });
+    return lookups.map(() => rows[0]?.user_id ?? null);
+  });
+
+/** `user_id = jwt_public.current_user_id()` on a select of one of our per-user tables. */
+const ofSignedInUser = (alias: SQL) => sql`${alias}.user_id = jwt_public.current_user_id()`;
 
 /** The kind of a notification's payload, or undefined for a payload that is not an event. */
 function eventKindOf(payload: unknown): string | undefined {
@@ -90,14 +100,11 @@ const tierChangedSubscriber = subscriberOfKind("tier_changed");
 const levelAchievedSubscriber = subscriberOfKind("level_achieved");
 
 /** The parsed events of one kind on the signed-in user's channel. */
-function listenForOwnEvents(ofKind: (subscriber: GrafastSubscriber | null | undefined) => GrafastSubscriber | null) {
+function listenForOwnEvents(executor: PgExecutor, ofKind: (subscriber: GrafastSubscriber | null | undefined) => GrafastSubscriber | null) {
   const $subscriber = lambda(context().get("pgSubscriber"), ofKind, true);
-  const $topic = lambda(context().get("pgSettings"), topicOf);
+  const $topic = lambda($signedInUserId(executor), topicOf);
   return listen($subscriber, $topic, jsonParse);
 }
-
-/** The signed-in user's id, as a step (errors for anonymous requests, which never get this far). */
-const $subscriberId = () => lambda(context().get("pgSettings"), subscriberIdOf);
 
 /** An event's `id`: the `id` of `{"event": ..., "id": ...}`. */
 type EventStep = Step & { get(key: "id"): Step<string> };
@@ -106,13 +113,9 @@ const emptyToNull = (name: string | null | undefined): string | null => (name ? 
 const pointsOrZero = (points: number | null | undefined): number => points ?? 0;
 
 export const AchievementSubscriptionsPlugin = extendSchema((build) => {
-  const { pgResources } = build.input.pgRegistry;
-  // `any`: the registry is not typed per table here; `.get()` takes the attributes of a unique key of each.
-  const resource = (name: string): PgResource<any, any, any, any, any> => {
-    const found = pgResources[name];
-    if (!found) throw new Error(`AchievementSubscriptionsPlugin: no resource "${name}" in the registry`);
-    return found;
-  };
+  const registry = build.input.pgRegistry;
+  const resource = (name: string) => achievementsResource(registry, name, "AchievementSubscriptionsPlugin");
+  const executor = achievementsExecutor(registry, "AchievementSubscriptionsPlugin");
   const achievementUnlocks = resource("achievement_unlocks");
   const achievements = resource("achievements");
   const userScores = resource("user_scores");
@@ -120,8 +123,18 @@ export const AchievementSubscriptionsPlugin = extendSchema((build) => {
   const userLevels = resource("user_levels");
   const levels = resource("levels");
 
-  /** The subscriber's score row (RLS: their own only). */
-  const $myScore = () => userScores.get({ user_id: $subscriberId() });
+  /** The subscriber's score row (and RLS shows a user only their own). */
+  const $myScore = () => {
+    const $scores = userScores.find();
+    $scores.where(ofSignedInUser($scores.alias));
+    return $scores.single() as PgSelectSingleStep; // a table: one row (the type is a union for an untyped resource)
+  };
+  /** The subscriber's row of a level they achieved. */
+  const $myLevel = ($level: Step<string>) => {
+    const $levels = userLevels.find({ level: $level });
+    $levels.where(ofSignedInUser($levels.alias));
+    return $levels.single() as PgSelectSingleStep;
+  };
 
   return {
     typeDefs: gql`
@@ -129,6 +142,11 @@ export const AchievementSubscriptionsPlugin = extendSchema((build) => {
       An achievement the signed-in user just unlocked (a toast).
       """
       type AchievementUnlockedEvent {
+        """
+        The catch-up cursor of this unlock (the subscriber's events, in commit order): after a disconnect,
+        \`myUnlocksSince(cursor:)\` with the last one received returns what was missed.
+        """
+        cursor: Int!
         """
         The unlock, read again under the subscriber's row-level security.
         """
@@ -170,6 +188,10 @@ export const AchievementSubscriptionsPlugin = extendSchema((build) => {
       """
       type LevelAchievedEvent {
         """
+        The catch-up cursor of this event (shared with the subscriber's unlocks, in commit order).
+        """
+        cursor: Int!
+        """
         The level achieved.
         """
         level: Level
@@ -198,21 +220,22 @@ export const AchievementSubscriptionsPlugin = extendSchema((build) => {
       Subscription: {
         plans: {
           achievementUnlocked: {
-            subscribePlan: () => listenForOwnEvents(achievementUnlockedSubscriber),
+            subscribePlan: () => listenForOwnEvents(executor, achievementUnlockedSubscriber),
             plan: ($event: Step) => $event,
           },
           tierChanged: {
-            subscribePlan: () => listenForOwnEvents(tierChangedSubscriber),
+            subscribePlan: () => listenForOwnEvents(executor, tierChangedSubscriber),
             plan: ($event: Step) => $event,
           },
           levelAchieved: {
-            subscribePlan: () => listenForOwnEvents(levelAchievedSubscriber),
+            subscribePlan: () => listenForOwnEvents(executor, levelAchievedSubscriber),
             plan: ($event: Step) => $event,
           },
         },
       },
       AchievementUnlockedEvent: {
         plans: {
+          cursor: ($event: EventStep) => achievementUnlocks.get({ id: $event.get("id") }).get("cursor"),
           unlock: ($event: EventStep) => achievementUnlocks.get({ id: $event.get("id") }),
           achievement: ($event: EventStep) =>
             achievements.get({ id: achievementUnlocks.get({ id: $event.get("id") }).get("achievement_id") }),
@@ -229,8 +252,9 @@ export const AchievementSubscriptionsPlugin = extendSchema((build) => {
       },
       LevelAchievedEvent: {
         plans: {
-          level: ($event: EventStep) => levels.get({ name: userLevels.get({ user_id: $subscriberId(), level: $event.get("id") }).get("level") }),
-          achievedAt: ($event: EventStep) => userLevels.get({ user_id: $subscriberId(), level: $event.get("id") }).get("achieved_at"),
+          cursor: ($event: EventStep) => $myLevel($event.get("id")).get("cursor"),
+          level: ($event: EventStep) => levels.get({ name: $myLevel($event.get("id")).get("level") }),
+          achievedAt: ($event: EventStep) => $myLevel($event.get("id")).get("achieved_at"),
         },
       },
     },

@@ -3,7 +3,7 @@
 // Authorization header, websockets in connectionParams.authorization; both go through `authenticate`.
 import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
 import { SafeError } from "postgraphile/grafast";
-import type { Roles, RoleClaim } from "./roles";
+import { type Roles, type RoleClaim, type UserIdSource, userIdPgSettings } from "./roles";
 import { ROLE_CLAIMS } from "./roles";
 
 export interface Session {
@@ -79,11 +79,9 @@ function describeJwtError(error: unknown): string {
 }
 
 /** The Postgres settings of a session's transactions. */
-export function pgSettingsOf(session: Session): Record<string, string> {
-  return {
-    role: session.role,
-    "jwt.claims.user_id": session.userId ?? "",
-  };
+export function pgSettingsOf(session: Session, userIdSource?: UserIdSource): Record<string, string> {
+  // The user goes where jwt_public.current_user_id() reads it (USER_ID_SETTING / USER_ID_CLAIM).
+  return { role: session.role, ...userIdPgSettings(session.userId, userIdSource) };
 }
 
 /** Signs a token as the server expects it (`npm run token`, tests). */

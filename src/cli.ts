@@ -1,24 +1,28 @@
-// The command line: `start` (npm start), `migrate` (npm run db:migrate), `token` (npm run token),
+#!/usr/bin/env node
+// The command line: `start` (npm start), `migrate` (npm run db:migrate), `install` (npm run db:install:
+// into a database an application already has, src/install.ts), `token` (npm run token),
 // `export-schema` (npm run schema:export).
 import "./environment";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { isUuid, signToken } from "./auth";
-import { type Config, ConfigError, embeddedPostgresPassword, loadConfig, PROJECT_ROOT } from "./config";
+import { type Config, ConfigError, embeddedPostgresPassword, INSTALLED_AS_DEPENDENCY, type InstallConfig, loadConfig, loadInstallConfig, PROJECT_ROOT } from "./config";
 import { asRole, withDatabase } from "./connection-strings";
 import { startEmbeddedPostgres } from "./embedded-postgres";
-import { createLogger, type Logger } from "./logger";
+import { createLogger, type Logger, routeConsoleToLogger } from "./logger";
+import { InstallError, installAchievements, type InstallOptions, SUPABASE_INSTALL_OPTIONS } from "./install";
 import { migrateDatabase } from "./migrate";
-import { loadRoles, ROLE_CLAIMS, type RoleClaim } from "./roles";
+import { loadRoles, loadUserIdSource, ROLE_CLAIMS, ROLE_NAMES, type RoleClaim, type Roles } from "./roles";
 import { buildSchemaSDL } from "./schema-sdl";
 import { startServer } from "./server";
+import { databaseProblem, describeFailure, listenProblem } from "./startup-errors";
 
 const EMBEDDED_DATABASE = "achievements";
 
 interface Database {
-  /** Superuser connection string. */
-  url: string;
+  /** Superuser connection string (none when only AUTH_DATABASE_URL is given, with MIGRATE_ON_START=false). */
+  url: string | undefined;
   /** The authenticator's connection string. */
   authUrl: string;
   stop(): Promise<void>;
@@ -28,7 +32,10 @@ interface Database {
 async function openDatabase(config: Config, log: Logger): Promise<Database> {
   let url = config.databaseUrl;
   let stop = async () => {};
-  if (!url) {
+  // The setting a connection problem is about: the embedded one is started here.
+  let setting = "DATABASE_URL";
+  const servesOnly = !url && config.authDatabaseUrl !== undefined && !config.migrateOnStart;
+  if (!url && !servesOnly) {
     const embedded = await startEmbeddedPostgres({
       dataDir: join(config.dataDir, "postgres"),
       port: config.embeddedPostgresPort,
@@ -37,22 +44,27 @@ async function openDatabase(config: Config, log: Logger): Promise<Database> {
     });
     url = withDatabase(embedded.url, EMBEDDED_DATABASE);
     stop = embedded.stop;
+    setting = "the embedded PostgreSQL";
   }
   try {
-    if (config.migrateOnStart) {
+    if (config.migrateOnStart && url) {
       await migrateDatabase({
         databaseUrl: url,
         authenticatorPassword: config.authenticatorPassword,
-        includeCurrent: config.isDevelopment,
-        loadDemoCatalog: true,
+        // The package ships committed migrations only: no current.sql to run (or write) inside node_modules.
+        includeCurrent: config.isDevelopment && !INSTALLED_AS_DEPENDENCY,
+        // The demo catalog belongs to the embedded quick start; a database of yours gets it on request only.
+        loadDemoCatalog: !config.databaseUrl,
+        roles: config.roles,
+        userIdSource: config.userIdSource,
         log,
       });
     }
   } catch (error) {
     await stop();
-    throw error;
+    throw (url && databaseProblem(error, setting, url)) || error;
   }
-  const authUrl = config.authDatabaseUrl ?? asRole(url, loadRoles().authenticator, config.authenticatorPassword);
+  const authUrl = config.authDatabaseUrl ?? asRole(url!, loadRoles(config.roles).authenticator, config.authenticatorPassword);
   return { url, authUrl, stop };
 }
 
@@ -64,16 +76,20 @@ async function start(config: Config, log: Logger): Promise<void> {
       connectionString: database.authUrl,
       jwtSecret: config.jwtSecret,
       jwtAudience: config.jwtAudience,
-      roles: loadRoles(),
+      roles: loadRoles(config.roles),
       graphiql: config.graphiql,
       demo: config.demo,
       limits: config.limits,
+      appSchemas: config.appSchemas,
+      userIdSource: loadUserIdSource(config.userIdSource),
       host: config.host,
       port: config.port,
+      log,
     });
   } catch (error) {
     await database.stop();
-    throw error;
+    const authSetting = config.authDatabaseUrl ? "AUTH_DATABASE_URL" : config.databaseUrl ? "DATABASE_URL (as the authenticator)" : "the embedded PostgreSQL";
+    throw listenProblem(error, config.host, config.port) ?? databaseProblem(error, authSetting, database.authUrl) ?? error;
   }
   const shownUrl = server.url.replace("://127.0.0.1:", "://localhost:");
   log.info(`GraphQL:    ${shownUrl}/graphql (websockets on the same path)`);
@@ -89,8 +105,13 @@ async function start(config: Config, log: Logger): Promise<void> {
     }
     stopping = true;
     log.info(`${signal}: stopping`);
-    await server.close();
-    await database.stop();
+    try {
+      await server.close();
+      await database.stop();
+    } catch (error) {
+      log.error(`could not stop cleanly: ${describeFailure(error)}`);
+      process.exit(1);
+    }
     log.info("stopped");
     process.exit(0);
   };
@@ -98,17 +119,82 @@ async function start(config: Config, log: Logger): Promise<void> {
   process.on("SIGTERM", () => void stop("SIGTERM"));
 }
 
-async function migrate(config: Config, log: Logger): Promise<void> {
+async function migrate(config: Config, log: Logger, args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { "demo-catalog": { type: "boolean", default: false } } });
   if (!config.databaseUrl) {
     throw new ConfigError("db:migrate needs DATABASE_URL (a superuser connection string)");
   }
+  const databaseUrl = config.databaseUrl;
   await migrateDatabase({
-    databaseUrl: config.databaseUrl,
+    databaseUrl,
     authenticatorPassword: config.authenticatorPassword,
-    loadDemoCatalog: true,
+    loadDemoCatalog: values["demo-catalog"],
+    roles: config.roles,
+    userIdSource: config.userIdSource,
     log,
+  }).catch((error: unknown) => {
+    throw databaseProblem(error, "DATABASE_URL", databaseUrl) ?? error;
   });
   log.info("the database is up to date");
+}
+
+const INSTALL_USAGE = `usage: npm run db:install -- [--database-url <url>] [--preset supabase]
+  [--anonymous-role <role>] [--user-role <role>] [--service-role <role>] [--admin-role <role>] [--authenticator-role <role>]
+  [--user-id-setting <setting>] [--user-id-claim <key>] [--demo-catalog] [--include-current] [--database-owner <role>] [--dry-run]`;
+
+/** Installs into the database at --database-url (or DATABASE_URL), as its owner: see src/install.ts. */
+async function install(config: InstallConfig, log: Logger, args: string[]): Promise<void> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        "database-url": { type: "string" },
+        preset: { type: "string" },
+        "anonymous-role": { type: "string" },
+        "user-role": { type: "string" },
+        "service-role": { type: "string" },
+        "admin-role": { type: "string" },
+        "authenticator-role": { type: "string" },
+        "user-id-setting": { type: "string" },
+        "user-id-claim": { type: "string" },
+        "demo-catalog": { type: "boolean", default: false },
+        "include-current": { type: "boolean", default: false },
+        "database-owner": { type: "string" },
+        "dry-run": { type: "boolean", default: false },
+      },
+    }));
+  } catch (error) {
+    throw new ConfigError(`${(error as Error).message}\n${INSTALL_USAGE}`);
+  }
+  const connectionString = values["database-url"] ?? config.databaseUrl;
+  if (!connectionString) throw new ConfigError(`install needs --database-url or DATABASE_URL (the database owner's connection string)\n${INSTALL_USAGE}`);
+  if (values.preset !== undefined && values.preset !== "supabase") throw new ConfigError(`--preset: the one preset is supabase, got ${values.preset}`);
+  const preset: Partial<InstallOptions> = values.preset === "supabase" ? SUPABASE_INSTALL_OPTIONS : {};
+  // Flags over environment variables (ACHIEVEMENTS_*_ROLE, USER_ID_*) over the preset.
+  const roles: Partial<Roles> = {};
+  for (const name of ROLE_NAMES) {
+    const role = values[`${name}-role`] ?? config.roles[name] ?? preset.roles?.[name];
+    if (role !== undefined) roles[name] = role;
+  }
+  try {
+    const result = await installAchievements({
+      connectionString,
+      roles,
+      userIdSetting: values["user-id-setting"] ?? config.userIdSource.setting ?? preset.userIdSetting,
+      userIdClaim: values["user-id-claim"] ?? config.userIdSource.claim ?? preset.userIdClaim,
+      demoCatalog: values["demo-catalog"],
+      includeCurrent: values["include-current"],
+      databaseOwner: values["database-owner"],
+      dryRun: values["dry-run"],
+      log,
+    });
+    process.stdout.write(JSON.stringify(result) + "\n"); // one line, like the log lines around it
+  } catch (error) {
+    // A refusal is a message for the user, not a crash.
+    if (error instanceof InstallError) throw new ConfigError(error.message);
+    throw databaseProblem(error, values["database-url"] ? "--database-url" : "DATABASE_URL", connectionString) ?? error;
+  }
 }
 
 async function token(config: Config, args: string[]): Promise<void> {
@@ -137,25 +223,33 @@ async function exportSchema(config: Config, log: Logger): Promise<void> {
 
 async function main(): Promise<void> {
   const [command = "start", ...args] = process.argv.slice(2);
+  if (command === "install") {
+    // Its own small configuration: a deploy step needs no server secrets.
+    const installConfig = loadInstallConfig();
+    const installLog = createLogger(installConfig.logLevel, { stderr: true }); // stdout is the result (JSON)
+    routeConsoleToLogger(installLog);
+    return install(installConfig, installLog, args);
+  }
   const config = loadConfig();
   const log = createLogger(config.logLevel);
+  routeConsoleToLogger(log); // libraries print errors with console.error: as log entries, not raw dumps
   switch (command) {
     case "start":
       return start(config, log);
     case "migrate":
-      return migrate(config, log);
+      return migrate(config, log, args);
     case "token":
       return token(config, args);
     case "export-schema":
       return exportSchema(config, log);
     default:
-      throw new ConfigError(`unknown command "${command}": use start, migrate, token or export-schema`);
+      throw new ConfigError(`unknown command "${command}": use start, migrate, install, token or export-schema`);
   }
 }
 
 if (require.main === module) {
   main().catch((error: unknown) => {
-    process.stderr.write((error instanceof ConfigError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)) + "\n");
+    process.stderr.write(describeFailure(error) + "\n");
     process.exit(1);
   });
 }

@@ -1,16 +1,39 @@
 // Configuration: every environment variable the server reads is parsed and checked here, once.
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join, resolve, sep } from "node:path";
 import { bool, cleanEnv, makeValidator, port, str } from "envalid";
+import { parseAppSchemas } from "./app-schemas";
 import { DEFAULT_REQUEST_LIMITS, type RequestLimits } from "./limits";
+import type { Roles, UserIdSource } from "./roles";
 
-export const PROJECT_ROOT = resolve(__dirname, "..");
+/** The package's folder (package.json, .gmrc, migrations/, demo/): src/.. from the sources, dist/src/../.. once built. */
+export const PROJECT_ROOT = existsSync(join(__dirname, "..", "package.json")) ? resolve(__dirname, "..") : resolve(__dirname, "..", "..");
+/** Installed as a dependency (node_modules/pg-achievements): the data and work in progress belong to the project using it. */
+export const INSTALLED_AS_DEPENDENCY = PROJECT_ROOT.split(sep).includes("node_modules");
 
 const postgresUrl = makeValidator<string>((value) => {
   if (!/^postgres(ql)?:\/\//.test(value)) {
     throw new Error("must be a postgres:// connection string");
   }
+  return value;
+});
+
+/** A role name, substituted into SQL unquoted (src/roles.ts checks the same). */
+const roleName = makeValidator<string>((value) => {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(value)) throw new Error("must be a lower-case role name ([a-z_][a-z0-9_]*)");
+  return value;
+});
+
+/** The setting that names the user: dotted lower-case words (it is substituted into a SQL string). */
+const settingName = makeValidator<string>((value) => {
+  if (!/^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)+$/.test(value)) throw new Error("must be a custom setting such as jwt.claims.user_id or request.jwt.claims");
+  return value;
+});
+
+/** A JSON key: no quotes or backslashes (it is substituted into a SQL string). */
+const claimName = makeValidator<string>((value) => {
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.:/-]{0,99}$/.test(value)) throw new Error("must be a JSON key such as sub (letters, digits, _ . : / -)");
   return value;
 });
 
@@ -53,6 +76,15 @@ export interface Config {
    */
   demo: boolean;
   logLevel: string;
+  /**
+   * Role names instead of .gmrc's (ACHIEVEMENTS_AUTHENTICATOR_ROLE, ..._ANONYMOUS_, ..._USER_, ..._SERVICE_,
+   * ..._ADMIN_ROLE): for `start`/`migrate`, and the roles `install` maps onto (src/roles.ts `loadRoles(config.roles)`).
+   */
+  roles: Partial<Roles>;
+  /** Where jwt_public.current_user_id() finds the user (USER_ID_SETTING, USER_ID_CLAIM); unset: .gmrc's jwt.claims.user_id. */
+  userIdSource: Partial<UserIdSource>;
+  /** The application's own schemas served beside status_public (APP_SCHEMAS; src/app-schemas.ts). */
+  appSchemas: string[];
   /** Limits against abuse: body size, query depth and aliases, the rate of recordAction (src/limits.ts). */
   limits: RequestLimits;
 }
@@ -65,6 +97,54 @@ interface DevelopmentSecrets {
 }
 
 export class ConfigError extends Error {}
+
+/** The variables naming the API roles and the user id source: `start`, `migrate` and `install` read them. */
+const ROLE_VARIABLES = {
+  ACHIEVEMENTS_AUTHENTICATOR_ROLE: roleName({ default: undefined }),
+  ACHIEVEMENTS_ANONYMOUS_ROLE: roleName({ default: undefined }),
+  ACHIEVEMENTS_USER_ROLE: roleName({ default: undefined }),
+  ACHIEVEMENTS_SERVICE_ROLE: roleName({ default: undefined }),
+  ACHIEVEMENTS_ADMIN_ROLE: roleName({ default: undefined }),
+  USER_ID_SETTING: settingName({ default: undefined, desc: "The setting jwt_public.current_user_id() reads (default jwt.claims.user_id)" }),
+  USER_ID_CLAIM: claimName({ default: undefined, desc: "The JSON key of USER_ID_SETTING holding the user id (Supabase: sub)" }),
+};
+
+type RoleVariables = { [Name in keyof typeof ROLE_VARIABLES]: string | undefined };
+
+function rolesAndUserIdSourceOf(env: RoleVariables): Pick<Config, "roles" | "userIdSource"> {
+  const roles: Partial<Roles> = {};
+  const names = { authenticator: env.ACHIEVEMENTS_AUTHENTICATOR_ROLE, anonymous: env.ACHIEVEMENTS_ANONYMOUS_ROLE, user: env.ACHIEVEMENTS_USER_ROLE, service: env.ACHIEVEMENTS_SERVICE_ROLE, admin: env.ACHIEVEMENTS_ADMIN_ROLE };
+  for (const [name, role] of Object.entries(names)) if (role !== undefined) roles[name as keyof Roles] = role;
+  return { roles, userIdSource: { setting: env.USER_ID_SETTING, claim: env.USER_ID_CLAIM } };
+}
+
+/** What `install` reads (src/cli.ts). */
+export interface InstallConfig extends Pick<Config, "roles" | "userIdSource" | "logLevel"> {
+  databaseUrl: string | undefined;
+}
+
+/**
+ * The configuration of `install`: the database, role names, user id source and log level only. It needs none of
+ * the server's secrets (it runs in deploy pipelines, NODE_ENV=production or not) and writes no development secrets.
+ */
+export function loadInstallConfig(environment: NodeJS.ProcessEnv = process.env): InstallConfig {
+  const given = Object.fromEntries(Object.entries(environment).filter(([, value]) => value !== ""));
+  const env = cleanEnv(
+    given,
+    {
+      DATABASE_URL: postgresUrl({ default: undefined }),
+      LOG_LEVEL: str({ choices: ["fatal", "error", "warn", "info", "debug", "trace", "silent"], default: "info" }),
+      ...ROLE_VARIABLES,
+    },
+    {
+      reporter: ({ errors }) => {
+        const problems = Object.entries(errors).map(([name, error]) => `  ${name}: ${error?.message ?? "invalid"}`);
+        if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n${problems.join("\n")}`);
+      },
+    },
+  );
+  return { databaseUrl: env.DATABASE_URL, logLevel: env.LOG_LEVEL, ...rolesAndUserIdSourceOf(env) };
+}
 
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
   // An empty variable (`JWT_SECRET=`, as docker compose passes an unset one) counts as unset.
@@ -80,7 +160,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       AUTHENTICATOR_PASSWORD: str({ default: undefined }),
       JWT_SECRET: jwtSecret({ default: undefined }),
       JWT_AUDIENCE: str({ default: undefined }),
-      DATA_DIR: str({ default: join(PROJECT_ROOT, ".data") }),
+      DATA_DIR: str({ default: join(INSTALLED_AS_DEPENDENCY ? process.cwd() : PROJECT_ROOT, ".data") }),
       EMBEDDED_POSTGRES_PORT: port({ default: 54320 }),
       MIGRATE_ON_START: bool({ default: true }),
       GRAPHIQL: bool({ default: undefined }),
@@ -90,11 +170,15 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       MAX_QUERY_ALIASES: integerIn(0, 100_000)({ default: DEFAULT_REQUEST_LIMITS.maxQueryAliases }),
       RECORD_ACTION_RATE_LIMIT: integerIn(0, 1_000_000)({ default: DEFAULT_REQUEST_LIMITS.recordActionRateLimit }),
       RECORD_ACTION_RATE_WINDOW_SECONDS: integerIn(1, 86_400)({ default: DEFAULT_REQUEST_LIMITS.recordActionRateWindowSeconds }),
+      RECORD_ACTION_SERVICE_RATE_LIMIT: integerIn(0, 100_000_000)({ default: DEFAULT_REQUEST_LIMITS.recordActionServiceRateLimit }),
       LOG_LEVEL: str({ choices: ["fatal", "error", "warn", "info", "debug", "trace", "silent"], default: "info" }),
+      ...ROLE_VARIABLES,
+      APP_SCHEMAS: makeValidator<string[]>(parseAppSchemas)({ default: [] }),
     },
     {
       reporter: ({ errors }) => {
-        const problems = Object.entries(errors).map(([name, error]) => `  ${name}: ${error?.message ?? "invalid"}`);
+        // Every problem at once: the invalid values, and what production requires but is missing.
+        const problems = [...Object.entries(errors).map(([name, error]) => `  ${name}: ${error?.message ?? "invalid"}`), ...productionProblems(given)];
         if (problems.length > 0) {
           throw new ConfigError(`Invalid configuration:\n${problems.join("\n")}`);
         }
@@ -105,10 +189,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
   const isDevelopment = env.NODE_ENV !== "production";
   const dataDir = resolve(env.DATA_DIR);
   const secrets = isDevelopment ? developmentSecrets(dataDir) : undefined;
-  if (env.DEMO && !isDevelopment) {
-    // The demo's token endpoint hands out a token for any user: it must never run in production.
-    throw new ConfigError("Invalid configuration:\n  DEMO: the demo page signs tokens for anyone; it cannot be on when NODE_ENV=production");
-  }
+  // Never reached in production without a value: productionProblems() names what is missing first.
   const required = (name: string, value: string | undefined, fallback: string | undefined): string => {
     const result = value ?? fallback;
     if (result === undefined) {
@@ -138,14 +219,46 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     graphiql: env.GRAPHIQL ?? isDevelopment,
     demo: env.DEMO ?? isDevelopment,
     logLevel: env.LOG_LEVEL,
+    appSchemas: env.APP_SCHEMAS,
+    ...rolesAndUserIdSourceOf(env),
     limits: {
       maxRequestBytes: env.MAX_REQUEST_BYTES,
       maxQueryDepth: env.MAX_QUERY_DEPTH,
       maxQueryAliases: env.MAX_QUERY_ALIASES,
       recordActionRateLimit: env.RECORD_ACTION_RATE_LIMIT,
+      recordActionServiceRateLimit: env.RECORD_ACTION_SERVICE_RATE_LIMIT,
       recordActionRateWindowSeconds: env.RECORD_ACTION_RATE_WINDOW_SECONDS,
     },
   };
+}
+
+/** envalid's `bool` spellings of true. */
+const TRUE_SPELLINGS = ["true", "t", "yes", "on", "1"];
+
+/**
+ * What NODE_ENV=production requires and the environment lacks, read from the raw values (so the reporter can
+ * name them together with the invalid ones).
+ */
+function productionProblems(given: Record<string, string | undefined>): string[] {
+  if (given.NODE_ENV !== "production") return [];
+  const problems: string[] = [];
+  // Without DATABASE_URL the server would start an embedded PostgreSQL: a development convenience. A server
+  // that only serves (AUTH_DATABASE_URL, MIGRATE_ON_START=false) needs no superuser connection.
+  const servesOnly = given.AUTH_DATABASE_URL !== undefined && given.MIGRATE_ON_START !== undefined && !TRUE_SPELLINGS.includes(given.MIGRATE_ON_START);
+  if (given.DATABASE_URL === undefined && !servesOnly) {
+    problems.push("  DATABASE_URL: required when NODE_ENV=production (a superuser connection string; the embedded PostgreSQL is for development)");
+  }
+  if (given.JWT_SECRET === undefined) {
+    problems.push("  JWT_SECRET: required when NODE_ENV=production (at least 32 random characters: `openssl rand -base64 48`)");
+  }
+  if (given.AUTHENTICATOR_PASSWORD === undefined && given.AUTH_DATABASE_URL === undefined) {
+    problems.push("  AUTHENTICATOR_PASSWORD: required when NODE_ENV=production (unless AUTH_DATABASE_URL is set)");
+  }
+  if (given.DEMO !== undefined && TRUE_SPELLINGS.includes(given.DEMO)) {
+    // The demo's token endpoint hands out a token for any user: it must never run in production.
+    problems.push("  DEMO: the demo page signs tokens for anyone; it cannot be on when NODE_ENV=production");
+  }
+  return problems;
 }
 
 /** The embedded PostgreSQL superuser's password (development only; kept with the other secrets). */

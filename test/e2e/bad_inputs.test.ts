@@ -10,12 +10,11 @@ import { SignJWT, UnsecuredJWT } from "jose";
 import WebSocket from "ws";
 import { getIntrospectionQuery } from "postgraphile/graphql";
 import pg from "pg";
-import { RateLimiter } from "../../plugins/request-limits";
 import { signToken } from "../../src/auth";
 import type { RequestLimits } from "../../src/limits";
-import { loadRoles } from "../../src/roles";
 import type { RunningServer } from "../../src/server";
-import { newUserId, testDatabaseUrl } from "../helpers/db";
+import { newUserId, roles, testDatabaseUrl } from "../helpers/db";
+import { connect, type Payload } from "../helpers/graphql-client";
 
 const AUDIENCE = "achievements-bad-inputs";
 const LIMITS: RequestLimits = {
@@ -23,9 +22,9 @@ const LIMITS: RequestLimits = {
   maxQueryDepth: 16,
   maxQueryAliases: 50,
   recordActionRateLimit: 3,
+  recordActionServiceRateLimit: 6000,
   recordActionRateWindowSeconds: 600,
 };
-const roles = loadRoles();
 const key = () => new TextEncoder().encode(testJwtSecret());
 
 let server: RunningServer;
@@ -106,7 +105,7 @@ interface Case {
   /** The users whose rows must not change; the signed-in user is `me`, another user `other`. */
   request: (me: string, other: string) => Promise<Request>;
   status: number;
-  /** The code of the (first) error; null: no code (graphql's own errors). */
+  /** The code of the (first) error; null: no code (grafserv's 405 for a GET). */
   code: string | null;
   message: string | RegExp;
 }
@@ -260,17 +259,17 @@ const inputCases: [string, Case][] = [
   ["amount 0", { request: record({ action: "tasks_completed", amount: 0 }), status: 200, code: "BAD_USER_INPUT", message: 'The amount must be a whole number from 1 to 10 for "tasks_completed", got 0' }],
   ["a negative amount", { request: record({ action: "tasks_completed", amount: -5 }), status: 200, code: "BAD_USER_INPUT", message: 'The amount must be a whole number from 1 to 10 for "tasks_completed", got -5' }],
   ["an amount above the action's max_amount (11 > 10)", { request: record({ action: "tasks_completed", amount: 11 }), status: 200, code: "BAD_USER_INPUT", message: 'The amount must be a whole number from 1 to 10 for "tasks_completed", got 11' }],
-  ["a fractional amount", { request: record({ action: "tasks_completed", amount: 1.5 }), status: 200, code: null, message: /Int cannot represent non-integer value: 1.5/ }],
-  ["an amount of 2^31", { request: record({ action: "tasks_completed", amount: 2 ** 31 }), status: 200, code: null, message: /Int cannot represent non 32-bit signed integer value: 2147483648/ }],
-  ["an amount of 1e20", { request: record({ action: "tasks_completed", amount: 1e20 }), status: 200, code: null, message: /Int cannot represent non 32-bit signed integer value/ }],
-  ["an amount of -2^31 - 1", { request: record({ action: "tasks_completed", amount: -(2 ** 31) - 1 }), status: 200, code: null, message: /Int cannot represent non 32-bit signed integer value/ }],
-  ["an amount given as a string", { request: record({ action: "tasks_completed", amount: "5" }), status: 200, code: null, message: /Int cannot represent non-integer value: "5"/ }],
+  ["a fractional amount", { request: record({ action: "tasks_completed", amount: 1.5 }), status: 200, code: "BAD_USER_INPUT", message: /Int cannot represent non-integer value: 1.5/ }],
+  ["an amount of 2^31", { request: record({ action: "tasks_completed", amount: 2 ** 31 }), status: 200, code: "BAD_USER_INPUT", message: /Int cannot represent non 32-bit signed integer value: 2147483648/ }],
+  ["an amount of 1e20", { request: record({ action: "tasks_completed", amount: 1e20 }), status: 200, code: "BAD_USER_INPUT", message: /Int cannot represent non 32-bit signed integer value/ }],
+  ["an amount of -2^31 - 1", { request: record({ action: "tasks_completed", amount: -(2 ** 31) - 1 }), status: 200, code: "BAD_USER_INPUT", message: /Int cannot represent non 32-bit signed integer value/ }],
+  ["an amount given as a string", { request: record({ action: "tasks_completed", amount: "5" }), status: 200, code: "BAD_USER_INPUT", message: /Int cannot represent non-integer value: "5"/ }],
   [
     "an amount literal of 2^31 in the query",
     {
       request: async (me) => graphql(`mutation { recordAction(input: { action: "tasks_completed", amount: 2147483648 }) { result { tally } } }`, undefined, await bearer(me)),
       status: 200,
-      code: null,
+      code: "GRAPHQL_VALIDATION_FAILED",
       message: /Int cannot represent non 32-bit signed integer value: 2147483648/,
     },
   ],
@@ -278,7 +277,7 @@ const inputCases: [string, Case][] = [
   ["an empty action name", { request: record({ action: "" }), status: 200, code: "NOT_FOUND", message: 'Unknown action ""' }],
   ["a 10 kB action name", { request: record({ action: "a".repeat(10_000) }), status: 200, code: "NOT_FOUND", message: `Unknown action "${"a".repeat(10_000)}"` }],
   ["an action the user may not report (service only)", { request: record({ action: "lessons_finished" }), status: 200, code: "FORBIDDEN", message: /lessons_finished/ }],
-  ["a missing action (null for String!)", { request: record({ action: null }), status: 200, code: null, message: /"\$action" of non-null type "String!" must not be null/ }],
+  ["a missing action (null for String!)", { request: record({ action: null }), status: 200, code: "BAD_USER_INPUT", message: /"\$action" of non-null type "String!" must not be null/ }],
   ["an idempotency key of 201 characters", { request: record({ action: "tasks_completed", key: "k".repeat(201) }), status: 200, code: "BAD_USER_INPUT", message: "The idempotency key must be 1 to 200 characters" }],
   ["an empty idempotency key", { request: record({ action: "tasks_completed", key: "" }), status: 200, code: "BAD_USER_INPUT", message: "The idempotency key must be 1 to 200 characters" }],
   [
@@ -360,7 +359,7 @@ const inputCases: [string, Case][] = [
     {
       request: async (me) => graphql(RECORD_FOR, { userId: "alice", action: "tasks_completed" }, await bearer(me, "service")),
       status: 200,
-      code: null,
+      code: "BAD_USER_INPUT",
       message: /Variable "\$userId" got invalid value "alice"; Invalid UUID/,
     },
   ],
@@ -378,8 +377,69 @@ const inputCases: [string, Case][] = [
     {
       request: async (me, other) => graphql(RECORD_FOR, { userId: other, action: "lessons_finished", amount: 2 ** 31 }, await bearer(me, "service")),
       status: 200,
-      code: null,
+      code: "BAD_USER_INPUT",
       message: /Int cannot represent non 32-bit signed integer value/,
+    },
+  ],
+  [
+    "recordAction without its required variable",
+    {
+      request: async (me) => graphql(RECORD, {}, await bearer(me)),
+      status: 200,
+      code: "BAD_USER_INPUT",
+      message: 'Variable "$action" of required type "String!" was not provided.',
+    },
+  ],
+  [
+    "an idempotency key with a NUL character",
+    {
+      request: async (me) => graphql(RECORD, { action: "tasks_completed", key: "key\u0000" }, await bearer(me)),
+      status: 200,
+      code: "BAD_USER_INPUT",
+      message: "Strings must not contain the NUL character (\\u0000)",
+    },
+  ],
+  [
+    "recordActionFor an action name with a NUL character",
+    {
+      request: async (me, other) => graphql(RECORD_FOR, { userId: other, action: "lessons_finished\u0000" }, await bearer(me, "service")),
+      status: 200,
+      code: "BAD_USER_INPUT",
+      message: "Strings must not contain the NUL character (\\u0000)",
+    },
+  ],
+  [
+    "a negative `first` on a connection",
+    { request: async (me) => graphql(`{ allUserSteps(first: -1) { nodes { id } } }`, undefined, await bearer(me)), status: 200, code: "BAD_USER_INPUT", message: "`first` and `last` must not be negative" },
+  ],
+  [
+    "a negative `last` on a connection, through a variable",
+    { request: async () => graphql(`query ($n: Int) { allAchievements(last: $n) { nodes { id } } }`, { n: -5 }), status: 200, code: "BAD_USER_INPUT", message: "`first` and `last` must not be negative" },
+  ],
+  [
+    "a negative `offset` on a connection",
+    { request: async () => graphql(`{ allLevels(offset: -1) { nodes { name } } }`), status: 200, code: "BAD_USER_INPUT", message: "`offset` must not be negative" },
+  ],
+  [
+    "an unknown field",
+    { request: async () => graphql(`{ allLevels { totalCount } nope }`), status: 200, code: "GRAPHQL_VALIDATION_FAILED", message: 'Cannot query field "nope" on type "Query".' },
+  ],
+  [
+    "an unknown mutation",
+    {
+      request: async (me) => graphql(`mutation { recordActions(input: { action: "tasks_completed" }) { clientMutationId } }`, undefined, await bearer(me)),
+      status: 200,
+      code: "GRAPHQL_VALIDATION_FAILED",
+      message: /^Cannot query field "recordActions" on type "Mutation"\. Did you mean "recordAction"/,
+    },
+  ],
+  [
+    "an amount given inline as a string",
+    {
+      request: async (me) => graphql(`mutation { recordAction(input: { action: "tasks_completed", amount: "2" }) { clientMutationId } }`, undefined, await bearer(me)),
+      status: 200,
+      code: "GRAPHQL_VALIDATION_FAILED",
+      message: 'Int cannot represent non-integer value: "2"',
     },
   ],
 ];
@@ -409,8 +469,9 @@ const transportCases: [string, Case][] = [
       message: "Method not supported, please use POST",
     },
   ],
-  ["an empty query", { request: async () => graphql(""), status: 200, code: null, message: /Syntax Error/ }],
-  ["an operationName that is not in the document", { request: async (me) => graphql(RECORD, { action: "tasks_completed" }, await bearer(me), { operationName: "Nope" }), status: 200, code: null, message: 'Unknown operation named "Nope".' }],
+  ["an empty query", { request: async () => graphql(""), status: 200, code: "GRAPHQL_PARSE_FAILED", message: /Syntax Error/ }],
+  ["a query that does not parse", { request: async (me) => graphql(`mutation { recordAction(input: { action: "tasks_completed" }) {`, undefined, await bearer(me)), status: 200, code: "GRAPHQL_PARSE_FAILED", message: "Syntax Error: Expected Name, found <EOF>." }],
+  ["an operationName that is not in the document", { request: async (me) => graphql(RECORD, { action: "tasks_completed" }, await bearer(me), { operationName: "Nope" }), status: 200, code: "GRAPHQL_VALIDATION_FAILED", message: 'Unknown operation named "Nope".' }],
 ];
 
 const nested = (depth: number): string => (depth === 0 ? "name" : `levelByLevel { levelRequirementsByLevel { nodes { ${nested(depth - 1)} } } }`);
@@ -472,27 +533,13 @@ const limitCases: [string, Case][] = [
   ["1,000 aliases", { request: async () => graphql(aliases(1000)), status: 200, code: "TOO_MANY_ALIASES", message: `The query has 1000 aliases: at most ${LIMITS.maxQueryAliases} are allowed` }],
   ["one alias above the limit", { request: async () => graphql(aliases(LIMITS.maxQueryAliases + 1)), status: 200, code: "TOO_MANY_ALIASES", message: /at most 50 are allowed/ }],
   [
-    "60 aliased recordAction calls in one request (the rate limit answers before validation)",
+    "60 aliased recordAction calls in one request",
     {
       request: async (me) =>
         graphql(`mutation { ${Array.from({ length: 60 }, (_, i) => `r${i}: recordAction(input: { action: "tasks_completed" }) { clientMutationId }`).join(" ")} }`, undefined, await bearer(me)),
-      status: 429,
-      code: "RATE_LIMITED",
-      message: /Too many recorded actions/,
-    },
-  ],
-  [
-    "more recordAction calls in one request than the rate allows",
-    {
-      request: async (me) =>
-        graphql(
-          `mutation { ${Array.from({ length: LIMITS.recordActionRateLimit + 1 }, (_, i) => `r${i}: recordAction(input: { action: "tasks_completed" }) { clientMutationId }`).join(" ")} }`,
-          undefined,
-          await bearer(me),
-        ),
-      status: 429,
-      code: "RATE_LIMITED",
-      message: /Too many recorded actions for this user: at most 3 every 600 s/,
+      status: 200,
+      code: "TOO_MANY_ALIASES",
+      message: `The query has 60 aliases: at most ${LIMITS.maxQueryAliases} are allowed`,
     },
   ],
 ];
@@ -537,7 +584,7 @@ describe("limits that let good requests through", () => {
   });
 });
 
-describe("the recordAction rate limit (per user, per process)", () => {
+describe("the recordAction rate limit (per user, in the database: see also test/e2e/rate_limit.test.ts)", () => {
   const recordOnce = async (authorization: string) => send(graphql(RECORD, { action: "tasks_completed" }, authorization));
 
   it("lets a user record the configured number of actions, then answers 429 RATE_LIMITED with Retry-After and writes nothing", async () => {
@@ -569,21 +616,6 @@ describe("the recordAction rate limit (per user, per process)", () => {
     const refused = await recordFor();
     expect([refused.status, refused.json?.errors?.[0]?.extensions?.code]).toEqual([429, "RATE_LIMITED"]);
     expect(await rowsOf([target])).toEqual(before);
-  });
-
-  it("refills its buckets over the window, in real time, all or nothing", async () => {
-    const limiter = new RateLimiter(2, 1000); // 2 per second: one token every 500 ms
-    const one = new Map([["u", 1]]);
-    expect(limiter.take(one)).toEqual({ allowed: true });
-    expect(limiter.take(one)).toEqual({ allowed: true });
-    expect(limiter.take(one)).toEqual({ allowed: false, retryAfterSeconds: 1 });
-    // A request for two users is refused whole when one of them is out of tokens: "v" keeps both of its tokens.
-    expect(limiter.take(new Map([["u", 1], ["v", 1]]))).toMatchObject({ allowed: false });
-    expect(limiter.take(new Map([["v", 2]]))).toEqual({ allowed: true });
-    expect(limiter.take(new Map([["w", 3]]))).toEqual({ allowed: false, retryAfterSeconds: 1 }); // more than the bucket holds
-    await new Promise((resolve) => setTimeout(resolve, 600));
-    expect(limiter.take(one)).toEqual({ allowed: true });
-    expect(limiter.take(one)).toMatchObject({ allowed: false });
   });
 
   it("does not count queries, nor other mutations", async () => {
@@ -631,5 +663,75 @@ describe("the limits over websockets", () => {
     const refused = await overWebsocket(record, authorization);
     expect(refused.errors?.map((error) => error.extensions?.code)).toEqual(["RATE_LIMITED"]);
     expect(await rowsOf([me])).toEqual(before);
+  });
+});
+
+describe("coded refusals over websockets", () => {
+  /** One operation over graphql-ws: its result, or the errors it was refused with. */
+  async function overWebsocket(query: string, variables: Record<string, unknown> = {}, authorization?: string): Promise<Payload> {
+    const client = connect(server.url, authorization);
+    try {
+      return await new Promise<Payload>((resolve, reject) => {
+        let result: Payload = {};
+        client.subscribe(
+          { query, variables },
+          {
+            next: (value) => (result = value as Payload),
+            error: (error) => (Array.isArray(error) ? resolve({ errors: error }) : reject(error)),
+            complete: () => resolve(result),
+          },
+        );
+      });
+    } finally {
+      await client.dispose();
+    }
+  }
+
+  it("codes parse, validation and coercion errors and masked SQL errors as over HTTP, and writes nothing", async () => {
+    const me = newUserId();
+    const authorization = await bearer(me);
+    const before = await rowsOf([me]);
+    const codeAndMessage = async (query: string, variables?: Record<string, unknown>) => {
+      const { errors } = await overWebsocket(query, variables, authorization);
+      return errors?.map(({ message, extensions }) => ({ code: extensions?.code, message }));
+    };
+    expect(await codeAndMessage(`{ nope }`)).toEqual([{ code: "GRAPHQL_VALIDATION_FAILED", message: 'Cannot query field "nope" on type "Query".' }]);
+    expect(await codeAndMessage(`{ allLevels {`)).toEqual([{ code: "GRAPHQL_PARSE_FAILED", message: "Syntax Error: Expected Name, found <EOF>." }]);
+    expect(await codeAndMessage(RECORD, { action: "tasks_completed", amount: 2 ** 31 })).toEqual([
+      { code: "BAD_USER_INPUT", message: 'Variable "$amount" got invalid value 2147483648; Int cannot represent non 32-bit signed integer value: 2147483648' },
+    ]);
+    expect(await codeAndMessage(RECORD, { action: "tasks_completed", key: "\u0000" })).toEqual([
+      { code: "BAD_USER_INPUT", message: "Strings must not contain the NUL character (\\u0000)" },
+    ]);
+    expect(await codeAndMessage(`{ allLevels(first: -1) { nodes { name } } }`)).toEqual([{ code: "BAD_USER_INPUT", message: "`first` and `last` must not be negative" }]);
+    expect(await rowsOf([me])).toEqual(before);
+  });
+});
+
+describe("a failing field about me, next to public ones", () => {
+  it("leaves the public answer: without a token, the leaderboard comes back and each personal field is null with UNAUTHENTICATED", async () => {
+    const reply = await send(
+      graphql(`{
+        leaderboard(first: 3) { rank userId points }
+        leaderboardAroundMe { rank }
+        myRank { rank }
+        myDashboard { userId rank { rank } }
+        allTiers(first: 1) { nodes { name } }
+      }`),
+    );
+    expect(reply.status).toBe(200);
+    expect(reply.json?.data).toEqual({
+      leaderboard: expect.any(Array),
+      leaderboardAroundMe: null,
+      myRank: null,
+      myDashboard: null,
+      allTiers: { nodes: [{ name: expect.any(String) }] },
+    });
+    const errors = (reply.json?.errors ?? []) as { path?: string[]; extensions?: { code?: string } }[];
+    expect(errors.map(({ path, extensions }) => [path?.join("."), extensions?.code]).sort()).toEqual([
+      ["leaderboardAroundMe", "UNAUTHENTICATED"],
+      ["myDashboard", "UNAUTHENTICATED"],
+      ["myRank", "UNAUTHENTICATED"],
+    ]);
   });
 });

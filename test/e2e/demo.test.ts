@@ -1,6 +1,8 @@
 // The demo page ("unlock toast"), end to end: the development-only endpoints over HTTP, then the page in
 // Debian's headless Chromium (driven by playwright-core, which never downloads a browser) against the real
-// server, database and websocket subscriptions. The screenshot is kept at test/artifacts/demo.png.
+// server, database and websocket subscriptions. The screenshot is kept at test/artifacts/demo.png (git-ignored).
+// The file has a database of its own: the page's leaderboard is the top 10 of every user, which other
+// files' users would fill.
 import { mkdir } from "node:fs/promises";
 import { startTestServer, testJwtSecret } from "../helpers/server";
 import { join } from "node:path";
@@ -10,6 +12,7 @@ import { isUuid } from "../../src/auth";
 import { PROJECT_ROOT } from "../../src/config";
 import type { RunningServer } from "../../src/server";
 import { newUserId } from "../helpers/db";
+import { createPrivateDatabase, type PrivateDatabase } from "../helpers/private-database";
 
 const AUDIENCE = "achievements-demo-test";
 const ARTIFACTS = join(PROJECT_ROOT, "test", "artifacts");
@@ -18,15 +21,20 @@ const CHROMIUM = "/usr/bin/chromium";
 const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
 
+let database: PrivateDatabase;
 function start(demo: boolean): Promise<RunningServer> {
-  return startTestServer({ jwtAudience: AUDIENCE, demo });
+  return startTestServer({ connectionString: database.authUrl, jwtAudience: AUDIENCE, demo });
 }
 
 let server: RunningServer;
 beforeAll(async () => {
+  database = await createPrivateDatabase("demo");
   server = await start(true);
 });
-afterAll(() => server?.close());
+afterAll(async () => {
+  await server?.close();
+  await database?.drop();
+});
 
 function postToken(body: string, headers: Record<string, string> = { "content-type": "application/json" }, base = server.url) {
   return fetch(`${base}/demo/token`, { method: "POST", headers, body });

@@ -5,7 +5,12 @@ import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
 import { signToken } from "../../src/auth";
 import type { RunningServer } from "../../src/server";
-import { newUserId } from "../helpers/db";
+import { removeUsersAndCheck, TrackedUsers } from "../helpers/cleanup";
+import { rootPool } from "../helpers/db";
+
+// Users this file makes are committed to the shared database: every trace of them is removed at the end.
+const users = new TrackedUsers();
+const newUserId = () => users.make();
 
 const AUDIENCE = "achievements-test";
 const key = () => new TextEncoder().encode(testJwtSecret());
@@ -14,7 +19,15 @@ let server: RunningServer;
 beforeAll(async () => {
   server = await startTestServer({ jwtAudience: AUDIENCE, graphiql: true });
 });
-afterAll(() => server.close());
+afterAll(async () => {
+  await server?.close();
+  const root = rootPool(2);
+  try {
+    await removeUsersAndCheck(root, users.ids);
+  } finally {
+    await root.end();
+  }
+});
 
 const tokenFor = (userId: string, role: "user" | "service" | "admin" = "user") =>
   signToken({ jwtSecret: testJwtSecret(), audience: AUDIENCE, userId, role });

@@ -4,13 +4,26 @@
 import { signToken } from "../../src/auth";
 import { startTestServer, testJwtSecret, tokenFor } from "../helpers/server";
 import type { RunningServer } from "../../src/server";
-import { newUserId } from "../helpers/db";
+import { removeUsersAndCheck, TrackedUsers } from "../helpers/cleanup";
+import { rootPool } from "../helpers/db";
+
+// Users this file makes are committed to the shared database: every trace of them is removed at the end.
+const users = new TrackedUsers();
+const newUserId = () => users.make();
 
 let server: RunningServer;
 beforeAll(async () => {
   server = await startTestServer();
 });
-afterAll(() => server.close());
+afterAll(async () => {
+  await server?.close();
+  const root = rootPool(2);
+  try {
+    await removeUsersAndCheck(root, users.ids);
+  } finally {
+    await root.end();
+  }
+});
 
 async function graphql(token: string, query: string, variables: Record<string, unknown> = {}) {
   const response = await fetch(`${server.url}/graphql`, {

@@ -10,10 +10,15 @@ import type { Client } from "graphql-ws";
 import type pg from "pg";
 import { signToken } from "../../src/auth";
 import type { RunningServer } from "../../src/server";
-import { newUserId, rootPool, testDatabaseUrl } from "../helpers/db";
+import { removeUsersAndCheck, TrackedUsers } from "../helpers/cleanup";
+import { rootPool, testDatabaseUrl, testRoleEnvironment } from "../helpers/db";
 import { connect as connectClient, type GraphQLErrorJson, graphql, sleep, Subscription, waitUntil } from "../helpers/graphql-client";
 import { freePort } from "../helpers/ports";
 import { startTestServer, testJwtSecret } from "../helpers/server";
+
+// Users this file makes are committed to the shared database: every trace of them is removed at the end.
+const users = new TrackedUsers();
+const newUserId = () => users.make();
 
 const ROOT = resolve(__dirname, "../..");
 const BIN = join(ROOT, "node_modules", ".bin");
@@ -34,7 +39,11 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(clients.map((client) => client.dispose()));
   await server?.close();
-  await root?.end();
+  try {
+    await removeUsersAndCheck(root, users.ids);
+  } finally {
+    await root?.end();
+  }
 });
 
 /** A client the file disposes of at its end. */
@@ -84,7 +93,8 @@ async function recordSteps(baseUrl: string, userId: string, name: string, count:
 
 const ACHIEVEMENT_UNLOCKED = `subscription {
   achievementUnlocked {
-    unlock { id userId achievementId points unlockedAt }
+    cursor
+    unlock { id userId achievementId points unlockedAt cursor }
     achievement { id name points }
     pointsAwarded
     totalPoints
@@ -103,7 +113,7 @@ async function myUnlock(baseUrl: string, userToken: string, achievementId: strin
   const data = await graphql(
     baseUrl,
     userToken,
-    `query ($achievementId: String!) { allAchievementUnlocks(condition: { achievementId: $achievementId }) { nodes { id userId achievementId points unlockedAt } } }`,
+    `query ($achievementId: String!) { allAchievementUnlocks(condition: { achievementId: $achievementId }) { nodes { id userId achievementId points unlockedAt cursor } } }`,
     { achievementId },
   );
   expect(data.allAchievementUnlocks.nodes).toHaveLength(1);
@@ -130,6 +140,7 @@ describe("the subscription API", () => {
     const object = (name: string) => ({ kind: "OBJECT", name, ofType: null });
     const nonNull = (name: string) => ({ kind: "NON_NULL", name: null, ofType: { name } });
     expect(data.unlocked.fields).toEqual([
+      { name: "cursor", type: nonNull("Int") },
       { name: "unlock", type: object("AchievementUnlock") },
       { name: "achievement", type: object("Achievement") },
       { name: "pointsAwarded", type: nonNull("Int") },
@@ -141,6 +152,7 @@ describe("the subscription API", () => {
       { name: "points", type: nonNull("Int") },
     ]);
     expect(data.level.fields).toEqual([
+      { name: "cursor", type: nonNull("Int") },
       { name: "level", type: object("Level") },
       { name: "achievedAt", type: nonNull("Datetime") },
     ]);
@@ -162,6 +174,7 @@ describe("achievementUnlocked", () => {
     expect(aliceUnlock).toMatchObject({ userId: alice, achievementId: "tasks_completed_1", points: 10 });
     expect(aliceToasts.events("achievementUnlocked")).toEqual([
       {
+        cursor: 1, // Alice's first event
         unlock: aliceUnlock,
         achievement: { id: "tasks_completed_1", name: "1 task", points: 10 },
         pointsAwarded: 10,
@@ -178,6 +191,7 @@ describe("achievementUnlocked", () => {
     expect(bobUnlock.id).not.toBe(aliceUnlock.id);
     expect(bobToasts.events("achievementUnlocked")).toEqual([
       {
+        cursor: 1, // Bob's own first event: cursors are per user
         unlock: { ...bobUnlock, userId: bob },
         achievement: { id: "tasks_completed_1", name: "1 task", points: 10 },
         pointsAwarded: 10,
@@ -213,8 +227,10 @@ describe("tierChanged and levelAchieved", () => {
     const firstToasts = unlocks.events("achievementUnlocked");
     expect(firstToasts.map((toast) => toast.achievement.id).sort()).toEqual(firstUnlocked);
     for (const toast of firstToasts) {
+      const unlock = await myUnlock(server.url, carolToken, toast.achievement.id);
       expect(toast).toEqual({
-        unlock: await myUnlock(server.url, carolToken, toast.achievement.id),
+        cursor: unlock.cursor,
+        unlock,
         achievement: { id: toast.achievement.id, name: expect.any(String), points: pointsOf[toast.achievement.id] },
         pointsAwarded: pointsOf[toast.achievement.id],
         totalPoints: 185,
@@ -242,9 +258,13 @@ describe("tierChanged and levelAchieved", () => {
     await sleep(300);
 
     // Each stream holds exactly its own events: every other kind on the channel, before and after, was left out.
+    const fiftyTasks = await myUnlock(server.url, carolToken, "tasks_completed_50");
+    // The first three unlocks took cursors 1 to 3 (one transaction), the level "beginner" 4.
+    expect(fiftyTasks.cursor).toBe(5);
     expect(unlocks.events("achievementUnlocked").slice(3)).toEqual([
       {
-        unlock: await myUnlock(server.url, carolToken, "tasks_completed_50"),
+        cursor: 5,
+        unlock: fiftyTasks,
         achievement: { id: "tasks_completed_50", name: "50 tasks", points: 500 },
         pointsAwarded: 500,
         totalPoints: 685,
@@ -323,6 +343,7 @@ describe("two server processes on one database", () => {
       PATH: `${BIN}:${process.env.PATH ?? ""}`,
       DATABASE_URL: testDatabaseUrl("TEST_ROOT_URL"),
       AUTH_DATABASE_URL: testDatabaseUrl("TEST_AUTH_URL"),
+      ...testRoleEnvironment(),
       JWT_SECRET: testJwtSecret(),
       MIGRATE_ON_START: "false",
       PORT: String(port),
@@ -378,6 +399,7 @@ describe("two server processes on one database", () => {
       await toasts.waitForPayloads(1);
       expect(toasts.events("achievementUnlocked")).toEqual([
         {
+          cursor: 1,
           unlock: await myUnlock(recordThrough, token, "tasks_completed_1"),
           achievement: { id: "tasks_completed_1", name: "1 task", points: 10 },
           pointsAwarded: 10,

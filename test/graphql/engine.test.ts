@@ -152,7 +152,10 @@ describe("progress", () => {
     withTransaction(async (tx) => {
       const user = newUserId();
       await record(tx, user, "tasks_completed", 10);
-      await record(tx, user, "logins");
+      // The login at noon UTC of the transaction's day: a login "now" would unlock Early Bird between 00:00 and
+      // 06:00 UTC and Night Owl from 23:00, and the dashboard reads streaks as of that same day.
+      const [{ noon }] = await tx.root<{ noon: Date }>("select date_trunc('day', now() at time zone 'UTC') at time zone 'UTC' + interval '12 hours' as noon");
+      await ok(graphql.run(tx, asService(), RECORD_ACTION_FOR, { userId: user, action: "logins", at: noon.toISOString() }));
       const data = await ok(
         graphql.run(
           tx,
@@ -187,18 +190,24 @@ describe("progress", () => {
 
   it("tells each achievement's rarity among active users", () =>
     withTransaction(async (tx) => {
-      // One snapshot for the answer and the expectation: other test files commit active users meanwhile.
+      // One snapshot for the answer and the count of active users before: other test files commit theirs meanwhile.
       await tx.root("set transaction isolation level repeatable read");
+      await tx.as(asAdmin(), `
+        insert into status_public.actions (name, client_reportable) values ('t_rare', true);
+        insert into status_public.achievements (id, name, points) values ('t_rare_2', 'Rare', 0);
+        insert into status_public.achievement_criteria (achievement_id, kind, action, threshold) values ('t_rare_2', 'count', 't_rare', 2)`);
+      const rarity = async () => (await ok(graphql.run(tx, anonymous, `{ achievementById(id: "t_rare_2") { rarityPercent } }`))).achievementById.rarityPercent;
+      const [{ active }] = await tx.root<{ active: number }>("select count(*)::int as active from status_public.user_scores");
+      expect(await rarity()).toBe(active === 0 ? null : 0); // NULL while nobody is active
+      // Four new active users, one of whom unlocks it; a fifth user with a profile but no step is not active.
       const users = [newUserId(), newUserId(), newUserId(), newUserId()];
-      await record(tx, users[0], "tasks_completed", 10);
-      for (const user of users.slice(1)) await record(tx, user, "logins");
-      const data = await ok(graphql.run(tx, anonymous, `{ achievementById(id: "tasks_completed_10") { rarityPercent } }`));
-      const [{ unlocked, active }] = await tx.root<{ unlocked: number; active: number }>(`
-        select (select count(*)::int from status_public.achievement_unlocks where achievement_id = 'tasks_completed_10') as unlocked,
-               (select count(*)::int from status_public.user_scores) as active`);
-      expect(unlocked).toBeGreaterThanOrEqual(1);
-      expect(active).toBeGreaterThanOrEqual(4);
-      expect(data.achievementById.rarityPercent).toBe(Math.round((1000 * unlocked) / active) / 10);
+      await record(tx, users[0], "t_rare", 2);
+      await record(tx, users[1], "t_rare", 1);
+      for (const user of users.slice(2)) await record(tx, user, "tasks_completed");
+      await tx.as(asUser(newUserId()), "select status_public.set_my_profile(display_name => 'Idle')");
+      expect(await rarity()).toBe(Math.round((1000 * 1) / (active + 4)) / 10);
+      await record(tx, users[1], "t_rare", 1);
+      expect(await rarity()).toBe(Math.round((1000 * 2) / (active + 4)) / 10);
     }));
 });
 

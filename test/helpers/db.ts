@@ -1,11 +1,33 @@
 // Database tests run in a transaction that is rolled back. Setup and inspection run as the superuser;
 // everything under test runs as a real API role with real JWT claims (`tx.as`), as the server does it.
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import pg from "pg";
 import type { Session } from "../../src/auth";
-import { loadRoles } from "../../src/roles";
+import { loadRoles, ROLE_NAMES, type Roles } from "../../src/roles";
 
-export const roles = loadRoles();
+/** The API roles of this test run, named for it by test/global-setup.ts (TEST_ROLES): never .gmrc's. */
+export function testRoles(): Roles {
+  const json = process.env.TEST_ROLES;
+  if (!json) throw new Error("TEST_ROLES is not set: run the tests with `npm test` (test/global-setup.ts sets it)");
+  return loadRoles(JSON.parse(json) as Partial<Roles>);
+}
+
+export const roles = testRoles();
+
+/** The same roles as the server's environment variables (ACHIEVEMENTS_USER_ROLE ...), for a CLI child process. */
+export function testRoleEnvironment(): Record<string, string> {
+  return Object.fromEntries(ROLE_NAMES.map((name) => [`ACHIEVEMENTS_${name.toUpperCase()}_ROLE`, roles[name]]));
+}
+
+/**
+ * A name for a database of one test file's own, under the run's database name, so that the global teardown
+ * drops it if the file could not: `achievements_test_<run>_<purpose>_<random>`.
+ */
+export function testDatabaseName(purpose: string): string {
+  const name = `${decodeURIComponent(new URL(testDatabaseUrl()).pathname.slice(1))}_${purpose}_${randomBytes(3).toString("hex")}`;
+  if (!/^[a-z0-9_]{1,63}$/.test(name)) throw new Error(`not a database name for the tests: ${name}`);
+  return name;
+}
 
 export type ApiRole = "anonymous" | "user" | "service" | "admin";
 export interface Actor {

@@ -1,9 +1,8 @@
-// The real server, started in-process on a free port of 127.0.0.1, on the shared test database unless
-// told otherwise; tests pass only what they change (an audience, limits, the demo...).
+// The real server, started in-process on a free port of 127.0.0.1, on the shared test database and the
+// run's roles unless told otherwise; tests pass only what they change (an audience, limits, the demo...).
 import { signToken } from "../../src/auth";
-import { loadRoles } from "../../src/roles";
 import { type RunningServer, startServer } from "../../src/server";
-import { testDatabaseUrl } from "./db";
+import { testDatabaseUrl, testRoles } from "./db";
 
 export type ServerOptions = Parameters<typeof startServer>[0];
 
@@ -13,7 +12,7 @@ export function startTestServer(overrides: Partial<ServerOptions> = {}): Promise
   return startServer({
     connectionString: testDatabaseUrl("TEST_AUTH_URL"),
     jwtSecret: testJwtSecret(),
-    roles: loadRoles(),
+    roles: testRoles(),
     graphiql: false,
     host: "127.0.0.1",
     port: 0,

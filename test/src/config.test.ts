@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,19 +21,60 @@ describe("loadConfig", () => {
     expect(JSON.parse(await readFile(join(dataDir, "secrets.json"), "utf8")).jwtSecret).toBe(first.jwtSecret);
   });
 
-  it("has no production default for secrets", () => {
-    expect(() => loadConfig({ NODE_ENV: "production", DATA_DIR: dataDir, AUTHENTICATOR_PASSWORD: "p" })).toThrow(
-      new ConfigError("Invalid configuration:\n  JWT_SECRET: required when NODE_ENV=production"),
+  it("has no production default for secrets, and names every missing setting at once", () => {
+    expect(() => loadConfig({ NODE_ENV: "production", DATA_DIR: dataDir })).toThrow(
+      new ConfigError(
+        [
+          "Invalid configuration:",
+          "  DATABASE_URL: required when NODE_ENV=production (a superuser connection string; the embedded PostgreSQL is for development)",
+          "  JWT_SECRET: required when NODE_ENV=production (at least 32 random characters: `openssl rand -base64 48`)",
+          "  AUTHENTICATOR_PASSWORD: required when NODE_ENV=production (unless AUTH_DATABASE_URL is set)",
+        ].join("\n"),
+      ),
     );
-    expect(() => loadConfig({ NODE_ENV: "production", DATA_DIR: dataDir, JWT_SECRET: "s".repeat(32) })).toThrow(/AUTHENTICATOR_PASSWORD: required/);
-    const config = loadConfig({ NODE_ENV: "production", DATA_DIR: dataDir, JWT_SECRET: "s".repeat(32), AUTHENTICATOR_PASSWORD: "p" });
+    const production = { NODE_ENV: "production", DATA_DIR: dataDir, DATABASE_URL: "postgres://postgres@db/achievements" };
+    expect(() => loadConfig({ ...production, AUTHENTICATOR_PASSWORD: "p" })).toThrow(
+      new ConfigError("Invalid configuration:\n  JWT_SECRET: required when NODE_ENV=production (at least 32 random characters: `openssl rand -base64 48`)"),
+    );
+    expect(() => loadConfig({ ...production, JWT_SECRET: "s".repeat(32) })).toThrow(/AUTHENTICATOR_PASSWORD: required/);
+    const config = loadConfig({ ...production, JWT_SECRET: "s".repeat(32), AUTHENTICATOR_PASSWORD: "p" });
     expect(config).toMatchObject({ isDevelopment: false, graphiql: false, demo: false, jwtSecret: "s".repeat(32), authenticatorPassword: "p" });
+    expect(existsSync(join(dataDir, "secrets.json"))).toBe(false); // nothing generated in production
+  });
+
+  it("names the invalid settings and the missing ones together in production", () => {
+    expect(() => loadConfig({ NODE_ENV: "production", DATA_DIR: dataDir, PORT: "http", JWT_SECRET: "short", DEMO: "on" })).toThrow(
+      new ConfigError(
+        [
+          "Invalid configuration:",
+          "  PORT: Invalid port input: \"http\"",
+          "  JWT_SECRET: must be at least 32 characters (HS256 needs a long random secret)",
+          "  DATABASE_URL: required when NODE_ENV=production (a superuser connection string; the embedded PostgreSQL is for development)",
+          "  AUTHENTICATOR_PASSWORD: required when NODE_ENV=production (unless AUTH_DATABASE_URL is set)",
+          "  DEMO: the demo page signs tokens for anyone; it cannot be on when NODE_ENV=production",
+        ].join("\n"),
+      ),
+    );
+  });
+
+  it("in production, a server that only serves (AUTH_DATABASE_URL, MIGRATE_ON_START=false) needs neither DATABASE_URL nor AUTHENTICATOR_PASSWORD", () => {
+    const config = loadConfig({
+      NODE_ENV: "production",
+      DATA_DIR: dataDir,
+      JWT_SECRET: "s".repeat(32),
+      AUTH_DATABASE_URL: "postgres://achievements_authenticator:p@db/achievements",
+      MIGRATE_ON_START: "false",
+    });
+    expect(config).toMatchObject({ databaseUrl: undefined, authDatabaseUrl: "postgres://achievements_authenticator:p@db/achievements", migrateOnStart: false, authenticatorPassword: "" });
+    expect(() => loadConfig({ NODE_ENV: "production", DATA_DIR: dataDir, JWT_SECRET: "s".repeat(32), AUTH_DATABASE_URL: "postgres://a:p@db/x" })).toThrow(
+      /DATABASE_URL: required when NODE_ENV=production/,
+    );
   });
 
   it("serves the demo page in development unless DEMO=false, and never in production", () => {
     expect(loadConfig({ DATA_DIR: dataDir, NODE_ENV: "test" }).demo).toBe(true);
     expect(loadConfig({ DATA_DIR: dataDir, DEMO: "false" }).demo).toBe(false);
-    const production = { NODE_ENV: "production", DATA_DIR: dataDir, JWT_SECRET: "s".repeat(32), AUTHENTICATOR_PASSWORD: "p" };
+    const production = { NODE_ENV: "production", DATA_DIR: dataDir, DATABASE_URL: "postgres://postgres@db/achievements", JWT_SECRET: "s".repeat(32), AUTHENTICATOR_PASSWORD: "p" };
     expect(loadConfig({ ...production, DEMO: "false" }).demo).toBe(false);
     expect(() => loadConfig({ ...production, DEMO: "true" })).toThrow(
       new ConfigError("Invalid configuration:\n  DEMO: the demo page signs tokens for anyone; it cannot be on when NODE_ENV=production"),
@@ -52,6 +94,7 @@ describe("loadConfig", () => {
     [{ MAX_QUERY_ALIASES: "-1" }, /MAX_QUERY_ALIASES: must be a whole number from 0/],
     [{ RECORD_ACTION_RATE_LIMIT: "1.5" }, /RECORD_ACTION_RATE_LIMIT: must be a whole number/],
     [{ RECORD_ACTION_RATE_WINDOW_SECONDS: "0" }, /RECORD_ACTION_RATE_WINDOW_SECONDS: must be a whole number from 1 to 86400/],
+    [{ RECORD_ACTION_SERVICE_RATE_LIMIT: "-1" }, /RECORD_ACTION_SERVICE_RATE_LIMIT: must be a whole number from 0 to 100000000/],
   ])("names the variable and the problem for %j", (environment, message) => {
     expect(() => loadConfig({ DATA_DIR: dataDir, ...environment })).toThrow(message);
   });
@@ -62,6 +105,7 @@ describe("loadConfig", () => {
       maxQueryDepth: 16,
       maxQueryAliases: 50,
       recordActionRateLimit: 60,
+      recordActionServiceRateLimit: 6000,
       recordActionRateWindowSeconds: 60,
     });
     const limits = loadConfig({
@@ -70,9 +114,17 @@ describe("loadConfig", () => {
       MAX_QUERY_DEPTH: "8",
       MAX_QUERY_ALIASES: "0",
       RECORD_ACTION_RATE_LIMIT: "0",
+      RECORD_ACTION_SERVICE_RATE_LIMIT: "100",
       RECORD_ACTION_RATE_WINDOW_SECONDS: "3600",
     }).limits;
-    expect(limits).toEqual({ maxRequestBytes: 2000, maxQueryDepth: 8, maxQueryAliases: 0, recordActionRateLimit: 0, recordActionRateWindowSeconds: 3600 });
+    expect(limits).toEqual({
+      maxRequestBytes: 2000,
+      maxQueryDepth: 8,
+      maxQueryAliases: 0,
+      recordActionRateLimit: 0,
+      recordActionServiceRateLimit: 100,
+      recordActionRateWindowSeconds: 3600,
+    });
   });
 
   it("treats an empty variable as unset", () => {

@@ -1,12 +1,13 @@
 // A subscriber that was disconnected (a network drop, or a PostgreSQL restart, which ends every
-// subscription) catches up after reconnecting: `myUnlocksSince(since: <unlockedAt of the last toast it
-// saw>)` (status_public.my_unlocks_since, migrations/current.sql) returns exactly the unlocks it missed,
-// oldest first, and none of another user's; the new subscription then receives the next ones live.
+// subscription) catches up after reconnecting: `myUnlocksSince(cursor: <cursor of the last toast it
+// saw>)` (status_public.my_unlocks_since, migration 000005) returns exactly the unlocks it
+// missed, in commit order, and none of another user's; the new subscription then receives the next ones live.
+// (test/db/status_public/my_unlocks_since.test.ts shows the commit-order case that a timestamp missed.)
 import type pg from "pg";
 import type { Client } from "graphql-ws";
 import type { RunningServer } from "../../src/server";
 import { newUserId, rootPool } from "../helpers/db";
-import { ACHIEVEMENT_UNLOCKED, connect, graphql, RECORD_ACTION, Subscription, waitUntil } from "../helpers/graphql-client";
+import { connect, graphql, RECORD_ACTION, Subscription, waitUntil } from "../helpers/graphql-client";
 import { startTestServer, tokenFor } from "../helpers/server";
 
 let server: RunningServer;
@@ -33,7 +34,8 @@ async function waitUntilListening(userId: string): Promise<void> {
   );
 }
 
-const MY_UNLOCKS_SINCE = `query ($since: Datetime!) { myUnlocksSince(since: $since) { nodes { id achievementId points unlockedAt } } }`;
+const ACHIEVEMENT_UNLOCKED = `subscription { achievementUnlocked { cursor unlock { id achievementId points unlockedAt } pointsAwarded } }`;
+const MY_UNLOCKS_SINCE = `query ($cursor: Int!) { myUnlocksSince(cursor: $cursor) { nodes { id achievementId points cursor } } }`;
 
 describe("myUnlocksSince", () => {
   it("gives a reconnecting subscriber exactly the unlocks it missed", async () => {
@@ -48,8 +50,8 @@ describe("myUnlocksSince", () => {
     await waitUntilListening(user);
     await record(token, 1); // tasks_completed_1
     await first.waitForPayloads(1);
-    const lastSeen = first.events("achievementUnlocked")[0].unlock;
-    expect(lastSeen.achievementId).toBe("tasks_completed_1");
+    const [lastSeen] = first.events("achievementUnlocked");
+    expect(lastSeen.unlock.achievementId).toBe("tasks_completed_1");
 
     // The subscriber drops; meanwhile two more unlocks for them, and one for somebody else.
     await firstClient.dispose();
@@ -62,15 +64,15 @@ describe("myUnlocksSince", () => {
     clients.push(secondClient);
     const second = new Subscription(secondClient, ACHIEVEMENT_UNLOCKED);
     await waitUntilListening(user);
-    const caughtUp = (await graphql(server.url, token, MY_UNLOCKS_SINCE, { since: lastSeen.unlockedAt })).myUnlocksSince.nodes;
+    const caughtUp = (await graphql(server.url, token, MY_UNLOCKS_SINCE, { cursor: lastSeen.cursor })).myUnlocksSince.nodes;
     expect(caughtUp.map((u: { id: string }) => u.id)).toEqual(missed.map((u: { unlockId: string }) => u.unlockId));
     expect(caughtUp.map((u: { achievementId: string; points: number }) => [u.achievementId, u.points])).toEqual([
       ["launch_sprint", 75],
       ["tasks_completed_10", 100],
     ]);
-    // Oldest first, and `since` is exclusive: the last toast seen is not repeated.
-    expect(caughtUp.map((u: { unlockedAt: string }) => u.unlockedAt)).toEqual([...caughtUp.map((u: { unlockedAt: string }) => u.unlockedAt)].sort());
-    const all = (await graphql(server.url, token, MY_UNLOCKS_SINCE, { since: "1970-01-01T00:00:00Z" })).myUnlocksSince.nodes;
+    // In cursor order, and the cursor is exclusive: the last toast seen is not repeated.
+    expect(caughtUp.map((u: { cursor: number }) => u.cursor)).toEqual([lastSeen.cursor + 1, lastSeen.cursor + 2]);
+    const all = (await graphql(server.url, token, MY_UNLOCKS_SINCE, { cursor: 0 })).myUnlocksSince.nodes;
     expect(all.map((u: { achievementId: string }) => u.achievementId)).toEqual(["tasks_completed_1", "launch_sprint", "tasks_completed_10"]);
 
     // And the new subscription is live.

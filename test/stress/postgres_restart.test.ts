@@ -15,9 +15,8 @@ import { asRole, withDatabase } from "../../src/connection-strings";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "../../src/embedded-postgres";
 import { createLogger } from "../../src/logger";
 import { migrateDatabase, withClient } from "../../src/migrate";
-import { loadRoles } from "../../src/roles";
 import type { RunningServer } from "../../src/server";
-import { newUserId } from "../helpers/db";
+import { newUserId, roles } from "../helpers/db";
 import { freePort } from "../helpers/ports";
 import { ACHIEVEMENT_UNLOCKED, connect, describeError, type GraphQLErrorJson, postGraphQL, RECORD_ACTION, sleep, Subscription, waitUntil } from "../helpers/graphql-client";
 
@@ -47,8 +46,9 @@ beforeAll(async () => {
   postgres = await startEmbeddedPostgres({ dataDir, port, password, log });
   databaseUrl = withDatabase(postgres.url, "achievements");
   const authenticatorPassword = randomBytes(16).toString("hex");
-  await migrateDatabase({ databaseUrl, authenticatorPassword, includeCurrent: true, loadDemoCatalog: true, log });
-  server = await startTestServer({ connectionString: asRole(databaseUrl, loadRoles().authenticator, authenticatorPassword), jwtSecret });
+  // The run's role names, as everywhere in the tests (startTestServer uses them), on this cluster of its own.
+  await migrateDatabase({ databaseUrl, authenticatorPassword, roles, includeCurrent: true, loadDemoCatalog: true, log });
+  server = await startTestServer({ connectionString: asRole(databaseUrl, roles.authenticator, authenticatorPassword), jwtSecret });
 }, 60_000);
 
 afterAll(async () => {

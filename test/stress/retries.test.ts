@@ -4,12 +4,16 @@
 // after; (2) a statement_timeout cancels the first attempt (rolled back), and the retry counts it once.
 import pg from "pg";
 import type { RunningServer } from "../../src/server";
-import { newUserId, roles, rootPool, testDatabaseUrl } from "../helpers/db";
+import { removeUsersAndCheck, TrackedUsers } from "../helpers/cleanup";
+import { roles, rootPool, testDatabaseUrl } from "../helpers/db";
 import { postGraphQL, RECORD_ACTION, sleep } from "../helpers/graphql-client";
 import { startTestServer, tokenFor } from "../helpers/server";
 
 let server: RunningServer;
 let root: pg.Pool;
+// Users this file makes are committed to the shared database: every trace of them is removed at the end.
+const users = new TrackedUsers();
+const newUserId = () => users.make();
 
 beforeAll(async () => {
   server = await startTestServer();
@@ -18,7 +22,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.close();
-  await root?.end();
+  try {
+    await removeUsersAndCheck(root, users.ids);
+  } finally {
+    await root?.end();
+  }
 });
 
 /** Holds the user's tally row (status_public.user_achievements) locked until `release()`: record_action waits on it. */

@@ -31,7 +31,9 @@ const PRIVATE: Record<ApiRole, Grants> = { anonymous: NONE, user: NONE, service:
 const TABLES: Record<string, Record<ApiRole, Grants>> = {
   "status_private.leaderboard_bucket_counts": PRIVATE,
   "status_private.leaderboard_point_counts": PRIVATE,
+  "status_private.record_action_allowances": PRIVATE,
   "status_private.recorded_action_results": PRIVATE,
+  "status_private.user_event_cursors": PRIVATE,
   "status_public.achievement_criteria": catalog(["achievement_id", "kind", "action", "threshold", "hour_from", "hour_until"]),
   "status_public.achievement_unlocks": PER_USER_READ,
   "status_public.achievements": catalog(["id", "name", "description", "points", "icon", "kind", "hidden", "available_from", "available_until", "position"]),
@@ -83,14 +85,20 @@ const FUNCTIONS: Record<string, string> = {
   "status_private.count_column_change(text,text,text[],name,regclass,jsonb,jsonb)": "-",
   "status_private.criterion_holds(status_public.achievement_criteria,uuid,text,timestamp without time zone)": "-",
   "status_private.leaderboard_entries(status_public.leaderboard_period,date,uuid[])": "-",
+  "status_private.allowance_of_shard(integer,integer,integer)": "-",
   "status_private.apply_histogram_moves(status_private.histogram_move[])": "-",
   "status_private.histogram_deltas(status_private.histogram_move[],integer)": "-",
   "status_private.notify_user(uuid,text,text)": "-",
   "status_private.period_start(status_public.leaderboard_period,timestamp with time zone)": "-",
   "status_private.rank_of(status_public.leaderboard_period,date,integer)": "-",
   "status_private.record_action(uuid,text,integer,text,timestamp with time zone)": "-",
+  "status_private.record_action_rate_setting(text,integer)": "-",
+  "status_private.refilled_tokens(double precision,timestamp with time zone,integer,integer,timestamp with time zone)": "-",
+  "status_private.spend_record_action_allowance(uuid,text,uuid)": "-",
   "status_private.streak_as_of(integer,date,date)": "-",
+  "status_private.take_record_action_allowance(text,uuid,integer,integer)": "-",
   "status_private.tg__notify_user()": "-",
+  "status_private.tg__take_user_cursor()": "-",
   "status_private.tg_achievement()": "-",
   "status_private.tg_achievement_boolean()": "-",
   "status_private.tg_achievement_toggle()": "-",
@@ -100,6 +108,7 @@ const FUNCTIONS: Record<string, string> = {
   "status_private.tg_user_profiles__check_time_zone()": "-",
   "status_private.tg_user_profiles__leaderboard_visibility()": "-",
   "status_private.tg_user_steps__levels()": "-",
+  "status_private.tg_user_steps__rate_limit()": "-",
   "status_private.tg_user_steps__score_row()": "-",
   "status_private.tg_user_steps__streaks()": "-",
   "status_private.tg_user_steps__tally()": "-",
@@ -109,6 +118,10 @@ const FUNCTIONS: Record<string, string> = {
   "status_private.time_zone_of(uuid)": "-",
   "status_private.trigger_arguments(text[],name,regclass)": "-",
   "status_private.trigger_column_value(jsonb,text,name,regclass)": "-",
+  // The reference package's step helpers: for the service (a trusted backend), never users or anonymous.
+  "status_private.upsert_achievement(uuid,text,integer)": "S",
+  "status_private.user_completed_step(text,uuid)": "S",
+  "status_private.user_incompleted_step(text,uuid)": "S",
   "status_public.achievements_rarity_percent(status_public.achievements)": "AUSD",
   "status_public.hidden_locked_count()": "AUSD",
   "status_public.leaderboard(status_public.leaderboard_period,integer,integer)": "AUSD",
@@ -117,8 +130,8 @@ const FUNCTIONS: Record<string, string> = {
   "status_public.my_dashboard()": "AUSD",
   "status_public.my_rank(status_public.leaderboard_period)": "AUSD",
   "status_public.my_tier()": "AUSD",
-  // In migrations/current.sql (work in progress): a signed-in user's unlocks since a time.
-  "status_public.my_unlocks_since(timestamp with time zone)": "U",
+  // A signed-in user's unlocks after a catch-up cursor.
+  "status_public.my_unlocks_since(integer)": "U",
   // Anonymous may call recordAction and setMyProfile: the functions answer UNAUTHENTICATED (AC401).
   "status_public.record_action(text,integer,text)": "AU",
   "status_public.record_action_for(uuid,text,integer,text,timestamp with time zone)": "S",
@@ -168,7 +181,7 @@ describe("the role matrix", () => {
       expect(rows.map((row) => row.name)).toEqual(Object.keys(FUNCTIONS).sort());
     }));
 
-  it("gives no API role usage of status_private, and every API role usage of status_public and jwt_public", () =>
+  it("gives usage of status_private only to the service (for the reference helpers), and every API role usage of status_public and jwt_public", () =>
     withTransaction(async (tx) => {
       for (const role of API_ROLES) {
         const [row] = await tx.root(
@@ -177,7 +190,7 @@ describe("the role matrix", () => {
                   has_schema_privilege($1, 'jwt_public', 'usage') as jwt`,
           [roles[role]],
         );
-        expect({ role, ...row }).toEqual({ role, private: false, private_create: false, public: true, public_create: false, jwt: true });
+        expect({ role, ...row }).toEqual({ role, private: role === "service", private_create: false, public: true, public_create: false, jwt: true });
       }
     }));
 

@@ -1,6 +1,7 @@
 // Leaderboard ranks stay exact while points change concurrently: many transactions award points to
 // overlapping users at once, and afterwards the histogram matches the scores and the scores the ledger.
 import type pg from "pg";
+import { removeUsersAndCheck } from "../../helpers/cleanup";
 import { newUserId, rootPool } from "../../helpers/db";
 
 async function awardWithRetry(pool: pg.Pool, userId: string, points: number): Promise<number> {
@@ -25,17 +26,30 @@ describe("leaderboards under concurrency", () => {
   it("keep the histogram exact", async () => {
     const pool = rootPool(16);
     const users = Array.from({ length: 12 }, newUserId);
+    // 16 writers award 15 times each: writer w's i-th award goes to user (w + i) mod 12, 10, 20 or 30 points.
+    const schedule = Array.from({ length: 16 }, (_, writer) =>
+      Array.from({ length: 15 }, (_, i) => ({ user: users[(writer + i) % users.length], points: 10 * (1 + ((writer * i) % 3)) })),
+    );
+    const expectedPoints = Object.fromEntries(users.map((user) => [user, 0]));
+    for (const award of schedule.flat()) expectedPoints[award.user] += award.points;
     try {
-      const attempts = await Promise.all(
-        Array.from({ length: 16 }, (_, writer) =>
-          (async () => {
-            let total = 0;
-            for (let i = 0; i < 15; i++) total += await awardWithRetry(pool, users[(writer + i) % users.length], 10 * (1 + ((writer * i) % 3)));
-            return total;
-          })(),
-        ),
+      await Promise.all(
+        schedule.map(async (awards) => {
+          for (const award of awards) await awardWithRetry(pool, award.user, award.points);
+        }),
       );
-      expect(attempts.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(16 * 15);
+      // Each award counted once, retried or not: the ledger has exactly 240 entries, and each user the schedule's points.
+      const { rows: ledger } = await pool.query<{ user_id: string; entries: number; points: number }>(
+        "select user_id::text, count(*)::int as entries, sum(points)::int as points from status_public.points_ledger where user_id = any($1) group by user_id",
+        [users],
+      );
+      expect(ledger.reduce((sum, row) => sum + row.entries, 0)).toBe(16 * 15);
+      expect(Object.fromEntries(ledger.map((row) => [row.user_id, row.points]))).toEqual(expectedPoints);
+      const { rows: allTime } = await pool.query<{ user_id: string; points: number }>(
+        "select user_id::text, points from status_public.leaderboard_scores where period = 'ALL_TIME' and user_id = any($1)",
+        [users],
+      );
+      expect(Object.fromEntries(allTime.map((row) => [row.user_id, row.points]))).toEqual(expectedPoints);
 
       const { rows: scoresVsLedger } = await pool.query(
         `select score.user_id, score.points, ledger.points as ledger_points
@@ -60,16 +74,11 @@ describe("leaderboards under concurrency", () => {
       );
       expect(histogramMismatches).toEqual([]);
     } finally {
-      // Take the users off the boards (and the histogram) before removing their rows.
-      await pool.query(
-        `select status_private.apply_histogram_moves(array_agg(row(period, period_start, points, null)::status_private.histogram_move))
-         from status_public.leaderboard_scores where user_id = any($1) and visible`,
-        [users],
-      );
-      for (const table of ["leaderboard_scores", "points_ledger", "user_scores"]) {
-        await pool.query(`delete from status_public.${table} where user_id = any($1)`, [users]);
+      try {
+        await removeUsersAndCheck(pool, users);
+      } finally {
+        await pool.end();
       }
-      await pool.end();
     }
   });
 });

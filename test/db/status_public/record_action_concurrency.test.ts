@@ -1,6 +1,8 @@
 // Many connections recording the same action for the same user at once: the tally is exact, each
 // crossed achievement unlocks once, its points are awarded once, and one notification goes out per unlock.
+// The user is committed to the shared database: the file removes every trace of it at its end (and checks).
 import pg from "pg";
+import { removeUsersAndCheck } from "../../helpers/cleanup";
 import { newUserId, roles, rootPool, testDatabaseUrl } from "../../helpers/db";
 
 describe("record_action under concurrency", () => {
@@ -22,10 +24,17 @@ describe("record_action under concurrency", () => {
           try {
             for (let i = 0; i < callsEach; i++) {
               await client.query("begin");
-              await client.query("select set_config('role', $1, true)", [roles.service]);
+              // The rate limits (per user, and per service client) are not what this measures: 0 turns them off.
+              await client.query(
+                "select set_config('role', $1, true), set_config('achievements.record_action_rate_limit', '0', true), set_config('achievements.record_action_service_rate_limit', '0', true)",
+                [roles.service],
+              );
               await client.query("select status_public.record_action_for($1, 'tasks_completed')", [user]);
               await client.query("commit");
             }
+          } catch (error) {
+            await client.query("rollback").catch(() => undefined);
+            throw error;
           } finally {
             client.release();
           }
@@ -49,11 +58,11 @@ describe("record_action under concurrency", () => {
       expect(notifications.filter((n) => n.event === "tier_changed").map((n) => n.id)).toEqual(["Student", "Expert", "Master"]);
     } finally {
       await listener.end();
-      await pool.query("delete from status_public.user_steps where user_id = $1", [user]);
-      for (const table of ["user_achievements", "user_streaks", "user_scores", "user_levels", "points_ledger"]) {
-        await pool.query(`delete from status_public.${table} where user_id = $1`, [user]);
+      try {
+        await removeUsersAndCheck(pool, [user]);
+      } finally {
+        await pool.end();
       }
-      await pool.end();
     }
   });
 });

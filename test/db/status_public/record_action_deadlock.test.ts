@@ -2,6 +2,7 @@
 // action is counted exactly once. The deadlock is made on purpose: another transaction holds a shared
 // leaderboard row that record_action needs, then waits for a row that record_action holds.
 import pg from "pg";
+import { removeUsersAndCheck } from "../../helpers/cleanup";
 import { newUserId, roles, rootPool, testDatabaseUrl } from "../../helpers/db";
 
 describe("record_action and deadlocks", () => {
@@ -24,7 +25,11 @@ describe("record_action and deadlocks", () => {
       // The user's first task also awards 10 points: record_action locks the user's rows, then waits.
       const { rows: [{ pid }] } = await recorder.query<{ pid: number }>("select pg_backend_pid() as pid");
       await recorder.query("begin");
-      await recorder.query("select set_config('role', $1, true)", [roles.service]);
+      // The rate limits are off (0), so that the only shared rows this takes are the leaderboards'.
+      await recorder.query(
+        "select set_config('role', $1, true), set_config('achievements.record_action_rate_limit', '0', true), set_config('achievements.record_action_service_rate_limit', '0', true)",
+        [roles.service],
+      );
       const recorded = recorder.query("select tally, (unlocked[1]).achievement_id from status_public.record_action_for($1, 'tasks_completed')", [user]);
       for (let waited = 0; ; waited += 20) {
         const { rows } = await pool.query("select wait_event_type from pg_stat_activity where pid = $1", [pid]);
@@ -56,16 +61,11 @@ describe("record_action and deadlocks", () => {
       expect(await deadlocks()).toBeGreaterThan(deadlocksBefore);
     } finally {
       await Promise.all([blocker.end().catch(() => undefined), recorder.end().catch(() => undefined)]);
-      await pool.query(
-        `select status_private.apply_histogram_moves(array_agg(row(period, period_start, points, null)::status_private.histogram_move))
-         from status_public.leaderboard_scores where user_id = $1 and visible`,
-        [user],
-      );
-      await pool.query("delete from status_public.user_steps where user_id = $1", [user]);
-      for (const table of ["leaderboard_scores", "points_ledger", "user_scores", "user_achievements", "user_streaks"]) {
-        await pool.query(`delete from status_public.${table} where user_id = $1`, [user]);
+      try {
+        await removeUsersAndCheck(pool, [user, other]);
+      } finally {
+        await pool.end();
       }
-      await pool.end();
     }
   });
 });

@@ -24,14 +24,14 @@ const achieved = async (tx: TestTransaction, userId: string, level: string) =>
   (await tx.as<{ achieved: boolean }>(asUser(userId), "select status_public.user_achieved($1) as achieved", [level]))[0].achieved;
 
 describe("status_public.steps_required / user_achieved", () => {
-  it("list every requirement for a user with no progress, by priority then name", () =>
+  it("list every requirement for a user with no progress, by priority, then in the order they were created", () =>
     withTransaction(async (tx) => {
       await levels(tx);
       const user = newUserId();
       expect(await stepsRequired(tx, user, "t-silver")).toEqual([
         { name: "comment", level: "t-silver", required_count: 1 },
+        { name: "post", level: "t-silver", required_count: 5 }, // created before `like`, same priority
         { name: "like", level: "t-silver", required_count: 3 },
-        { name: "post", level: "t-silver", required_count: 5 },
       ]);
       expect(await achieved(tx, user, "t-silver")).toBe(false);
     }));
@@ -45,8 +45,8 @@ describe("status_public.steps_required / user_achieved", () => {
       expect(await stepsRequired(tx, user, "t-bronze")).toEqual([{ name: "profile", level: "t-bronze", required_count: 1 }]);
       expect(await stepsRequired(tx, user, "t-silver")).toEqual([
         { name: "comment", level: "t-silver", required_count: 1 },
-        { name: "like", level: "t-silver", required_count: 2 },
         { name: "post", level: "t-silver", required_count: 2 },
+        { name: "like", level: "t-silver", required_count: 2 },
       ]);
     }));
 
@@ -111,9 +111,20 @@ describe("status_public.steps_required / user_achieved", () => {
       const remaining = await tx.as(actor, "select name, required_count from status_public.steps_required('t-silver', $1)", [user]);
       expect(remaining).toEqual([
         { name: "comment", required_count: 1 },
-        { name: "like", required_count: 3 },
         { name: "post", required_count: 3 },
+        { name: "like", required_count: 3 },
       ]);
+    }));
+
+  it.each(["steps_required", "user_achieved"])("%s: takes the reference package's parameter names in named notation (vlevel, vrole_id)", (fn) =>
+    withTransaction(async (tx) => {
+      await levels(tx);
+      const user = newUserId();
+      await record(tx, user, "post", 2);
+      const mine = await tx.as(asUser(user), `select * from status_public.${fn}(vlevel => 't-bronze')`);
+      const theirs = await tx.as(asService(), `select * from status_public.${fn}(vrole_id => $1, vlevel => 't-bronze')`, [user]);
+      expect(theirs).toEqual(mine);
+      expect(mine).toEqual(fn === "user_achieved" ? [{ user_achieved: false }] : [expect.objectContaining({ name: "profile", required_count: 1 })]);
     }));
 
   it("anonymous callers must sign in or name a user", () =>

@@ -1,4 +1,5 @@
 // The tally that the trigger on user_steps keeps, including under concurrent inserts.
+import { removeUsersAndCheck } from "../../helpers/cleanup";
 import { asService, newUserId, roles, rootPool, withTransaction } from "../../helpers/db";
 
 describe("status_public.user_achievements (the tally)", () => {
@@ -17,11 +18,6 @@ describe("status_public.user_achievements (the tally)", () => {
         { name: "like", count: 1 },
         { name: "post", count: 5 },
       ]);
-      const [{ updated }] = await tx.root<{ updated: boolean }>(
-        "select updated_at >= created_at as updated from status_public.user_achievements where user_id = $1 and name = 'post'",
-        [user],
-      );
-      expect(updated).toBe(true);
     }));
 
   it("counts a retried step once: the same idempotency key for the same user is a unique violation", () =>
@@ -58,7 +54,11 @@ describe("status_public.user_achievements (the tally)", () => {
           try {
             for (let i = 0; i < stepsEach; i++) {
               await client.query("begin");
-              await client.query("select set_config('role', $1, true)", [roles.service]);
+              // The rate limits (per user, and per service client) are not what this measures: 0 turns them off.
+              await client.query(
+                "select set_config('role', $1, true), set_config('achievements.record_action_rate_limit', '0', true), set_config('achievements.record_action_service_rate_limit', '0', true)",
+                [roles.service],
+              );
               await client.query("insert into status_public.user_steps (user_id, name, count) values ($1, 'post', 1)", [user]);
               await client.query("commit");
             }
@@ -70,9 +70,11 @@ describe("status_public.user_achievements (the tally)", () => {
       const { rows } = await pool.query("select count from status_public.user_achievements where user_id = $1 and name = 'post'", [user]);
       expect(rows).toEqual([{ count: writers * stepsEach }]);
     } finally {
-      await pool.query("delete from status_public.user_steps where user_id = $1", [user]);
-      await pool.query("delete from status_public.user_achievements where user_id = $1", [user]);
-      await pool.end();
+      try {
+        await removeUsersAndCheck(pool, [user]);
+      } finally {
+        await pool.end();
+      }
     }
   });
 });

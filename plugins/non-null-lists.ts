@@ -1,0 +1,48 @@
+// List items that are never null, marked non-null (`[Achievement!]!`) so that generated client types
+// need no null checks on them; status_public's types only:
+// - the connections and edges of our tables and composite types (`allAchievements { nodes }`,
+//   `myAchievements { edges { node } }`): a table's rows are never null and none of our set-returning
+//   functions returns a null row. (PostGraphile's option for this, pgForbidSetofFunctionsToReturnNull,
+//   would apply to an app's own schemas too.)
+// - the array attributes of our composite types tagged `@notNullItems` in migrations/: PostGraphile reads
+//   `@notNull` for the array itself but has no smart tag for its items.
+import type { GraphQLOutputType } from "postgraphile/graphql";
+import { ACHIEVEMENTS_SCHEMAS } from "../src/achievements-schema";
+
+declare global {
+  namespace GraphileBuild {
+    interface PgCodecAttributeTags {
+      /** The array's items are never null (plugins/non-null-lists.ts). */
+      notNullItems: true;
+    }
+  }
+}
+
+export const NonNullListsPlugin: GraphileConfig.Plugin = {
+  name: "NonNullListsPlugin",
+  version: "1.0.0",
+  description: "Non-null items in status_public's connections and in composite array attributes tagged @notNullItems",
+  schema: {
+    hooks: {
+      GraphQLObjectType_fields_field(field, build, context) {
+        const { GraphQLList, GraphQLNonNull, getNullableType, isListType, isNonNullType } = build.graphql;
+        const { scope } = context;
+        const nonNull = (type: GraphQLOutputType): GraphQLOutputType => new GraphQLNonNull(getNullableType(type));
+        const withNonNullItems = (type: GraphQLOutputType): GraphQLOutputType => {
+          const list = getNullableType(type);
+          if (!isListType(list)) return type;
+          const items = new GraphQLList(nonNull(list.ofType as GraphQLOutputType));
+          return isNonNullType(type) ? new GraphQLNonNull(items) : items;
+        };
+        const schemaName = scope.pgCodec?.extensions?.pg?.schemaName;
+        const ours = schemaName !== undefined && ACHIEVEMENTS_SCHEMAS.includes(schemaName);
+        if (ours && scope.isConnectionType && (scope.fieldName === "nodes" || scope.fieldName === "edges")) {
+          return { ...field, type: withNonNullItems(field.type) };
+        }
+        if (ours && scope.isConnectionEdgeType && scope.fieldName === "node") return { ...field, type: nonNull(field.type) };
+        if (scope.pgFieldAttribute?.extensions?.tags?.notNullItems) return { ...field, type: withNonNullItems(field.type) };
+        return field;
+      },
+    },
+  },
+};

@@ -1,0 +1,18 @@
+/// <reference types="postgraphile" />
+// The package's entry (`require("pg-achievements")`): what a team with its own PostGraphile v5 server
+// needs: the preset for their graphile.config.ts, our error codes, and the installer for their database.
+// The standalone server is the `pg-achievements` command (src/cli.ts).
+export { type AchievementsPresetOptions, ACHIEVEMENTS_PLUGINS, ACHIEVEMENTS_SCHEMAS, makeAchievementsPreset } from "./preset";
+export { achievementsErrorOf, type ErrorCode, maskError as maskAchievementsError } from "./errors";
+export { achievementsTopic, type AchievementEventKind } from "../plugins/subscriptions";
+export {
+  InstallError,
+  type InstallLogger,
+  type InstallOptions,
+  type InstallProblem,
+  type InstallProblemCode,
+  type InstallResult,
+  installAchievements,
+  SUPABASE_INSTALL_OPTIONS,
+} from "./install";
+export { type Roles, type UserIdSource, userIdPgSettings } from "./roles";
