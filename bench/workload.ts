@@ -36,7 +36,7 @@ export const FLOOR_SQL = `
     insert into public.bench_steps (user_id, name, count) values ($1, 'tasks_completed', 1) returning user_id, name, count
   )
   insert into public.bench_tallies as tally (user_id, name, count) select user_id, name, count from step
-  on conflict (user_id, name) do update set count = tally.count + excluded.count, updated_at = now()`;
+  on conflict (user_id, name) do update set count = tally.count + excluded.count`;
 
 /** The whole pipeline: record_action_for as the service role (tally, streaks, unlocks, points, levels, notify). */
 export const PIPELINE_SQL = `select status_public.record_action_for($1, 'tasks_completed', 1)`;
