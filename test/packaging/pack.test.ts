@@ -124,6 +124,22 @@ describe("the unpacked tarball", () => {
     expect(loaded.plugins).toEqual(expect.arrayContaining(["LeaderboardPlugin", "AchievementSubscriptionsPlugin"]));
   });
 
+  it("has an installer entry (`pg-achievements/install`) that does not load PostGraphile", async () => {
+    const script = `
+      const install = require(${JSON.stringify(join(unpacked, "dist", "src", "install.js"))});
+      const loaded = Object.keys(require.cache);
+      console.log(JSON.stringify({
+        exports: Object.keys(install).sort(),
+        postgraphile: loaded.some((file) => /[\\/](postgraphile|grafast|grafserv)[\\/]/.test(file)),
+      }));`;
+    const { stdout } = await run(node, ["-e", script], { cwd: workDir });
+    const { exports, postgraphile } = JSON.parse(stdout);
+    expect(exports).toEqual(expect.arrayContaining(["installAchievements", "InstallError", "SUPABASE_INSTALL_OPTIONS"]));
+    expect(postgraphile).toBe(false);
+    const manifest = JSON.parse(readFileSync(join(unpacked, "package.json"), "utf8"));
+    expect(manifest.exports["./install"]).toEqual({ types: "./dist/src/install.d.ts", default: "./dist/src/install.js" });
+  });
+
   it("finds its files from inside the package: .gmrc's roles, the migrations, the demo page", async () => {
     const script = `
       const { PROJECT_ROOT } = require(${JSON.stringify(join(unpacked, "dist", "src", "config.js"))});

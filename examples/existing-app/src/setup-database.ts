@@ -1,7 +1,7 @@
 // Creates the app's database from nothing, the way a new developer or CI would, or brings an existing one
 // up to date: roles (as a superuser), the database (owned by app_owner), the achievements engine (installed
 // as the owner, onto the app's roles), then the app's migrations (as the owner).
-import { installAchievements, type InstallResult } from "pg-achievements";
+import { installAchievements, type InstallResult } from "pg-achievements/install"; // the installer alone: no PostGraphile loaded
 import { migrateApp, readSql, withClient } from "./migrate.ts";
 import type { AppRoles } from "./roles.ts";
 
