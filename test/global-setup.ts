@@ -13,6 +13,7 @@ import { asRole } from "../src/connection-strings";
 import { startEmbeddedPostgres } from "../src/embedded-postgres";
 import { createLogger } from "../src/logger";
 import { freePort } from "./helpers/ports";
+import { rememberTablesAsFound } from "./helpers/leftovers-check";
 import { createTestRun } from "./helpers/test-run";
 
 declare global {
@@ -46,6 +47,8 @@ export default async function globalSetup(): Promise<void> {
     process.env.TEST_AUTH_URL = asRole(run.databaseUrl, run.roles.authenticator, run.authenticatorPassword);
     process.env.TEST_ROLES = JSON.stringify(run.roles);
     process.env.TEST_JWT_SECRET = randomBytes(32).toString("hex");
+    // What the files must leave as they found it (checked by test/global-teardown.ts).
+    await rememberTablesAsFound(run.databaseUrl);
   } catch (error) {
     await globalThis.endTestRun().catch((cleanupError: unknown) => log.error({ err: cleanupError }, "cleanup after the failed test setup failed"));
     throw error;

@@ -9,11 +9,12 @@ import { createClient } from "graphql-ws";
 import { SignJWT, UnsecuredJWT } from "jose";
 import WebSocket from "ws";
 import { getIntrospectionQuery } from "postgraphile/graphql";
-import pg from "pg";
+import type pg from "pg";
 import { signToken } from "../../src/auth";
 import type { RequestLimits } from "../../src/limits";
 import type { RunningServer } from "../../src/server";
-import { newUserId, roles, testDatabaseUrl } from "../helpers/db";
+import { removeUsersAndCheck, TrackedUsers } from "../helpers/cleanup";
+import { roles, rootPool } from "../helpers/db";
 import { connect, type Payload } from "../helpers/graphql-client";
 
 const AUDIENCE = "achievements-bad-inputs";
@@ -27,16 +28,24 @@ const LIMITS: RequestLimits = {
 };
 const key = () => new TextEncoder().encode(testJwtSecret());
 
+// Every user id the file makes (signed-in users, others, service clients' subs) is remembered, and every
+// trace of them (steps, profiles, rate-limit buckets ...) removed at the end.
+const users = new TrackedUsers();
+const newUserId = () => users.make();
+
 let server: RunningServer;
-let root: pg.Client;
+let root: pg.Pool;
 beforeAll(async () => {
-  root = new pg.Client({ connectionString: testDatabaseUrl() });
-  await root.connect();
+  root = rootPool(2);
   server = await startTestServer({ jwtAudience: AUDIENCE, limits: LIMITS });
 });
 afterAll(async () => {
   await server?.close();
-  await root?.end();
+  try {
+    await removeUsersAndCheck(root, users.ids);
+  } finally {
+    await root?.end();
+  }
 });
 
 type Role = "user" | "service" | "admin";

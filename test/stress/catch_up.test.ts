@@ -6,13 +6,17 @@
 import type pg from "pg";
 import type { Client } from "graphql-ws";
 import type { RunningServer } from "../../src/server";
-import { newUserId, rootPool } from "../helpers/db";
+import { removeUsersAndCheck, TrackedUsers } from "../helpers/cleanup";
+import { rootPool } from "../helpers/db";
 import { connect, graphql, RECORD_ACTION, Subscription, waitUntil } from "../helpers/graphql-client";
 import { startTestServer, tokenFor } from "../helpers/server";
 
 let server: RunningServer;
 let root: pg.Pool;
 const clients: Client[] = [];
+// The users' steps, unlocks, points and scores are committed: every trace of them goes at the end.
+const users = new TrackedUsers();
+const newUserId = () => users.make();
 
 beforeAll(async () => {
   server = await startTestServer();
@@ -22,7 +26,11 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(clients.map((client) => client.dispose()));
   await server?.close();
-  await root?.end();
+  try {
+    await removeUsersAndCheck(root, users.ids);
+  } finally {
+    await root?.end();
+  }
 });
 
 /** Until the server runs `LISTEN "achievements:<user>"` (started asynchronously by the subscription). */

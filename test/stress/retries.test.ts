@@ -107,14 +107,17 @@ describe("retrying recordAction with the same idempotency key", () => {
   });
 
   it("counts once when a statement_timeout cancelled the first attempt", async () => {
-    const user = newUserId();
+    const [user, serviceClient] = [newUserId(), newUserId()];
     const key = "timed-out";
+    // The service client's id (its token's sub) keys its rate-limit bucket: without one, the calls would
+    // spend (and leave behind) the bucket of the nil uuid that every such session shares.
+    const asServiceClient = "set_config('role', $1, true), set_config('jwt.claims.user_id', $2, true)";
     const service = new pg.Client({ connectionString: testDatabaseUrl() });
     await service.connect();
     const recordFor = async (timeout: string) => {
       await service.query("begin");
       try {
-        await service.query("select set_config('role', $1, true), set_config('statement_timeout', $2, true)", [roles.service, timeout]);
+        await service.query(`select ${asServiceClient}, set_config('statement_timeout', $3, true)`, [roles.service, serviceClient, timeout]);
         const { rows } = await service.query("select to_jsonb(status_public.record_action_for($1, 'tasks_completed', 9, $2)) as result", [user, key]);
         await service.query("commit");
         return rows[0].result as Record<string, any>;
@@ -125,7 +128,7 @@ describe("retrying recordAction with the same idempotency key", () => {
     };
     try {
       await service.query("begin");
-      await service.query("select set_config('role', $1, true)", [roles.service]);
+      await service.query(`select ${asServiceClient}`, [roles.service, serviceClient]);
       await service.query("select status_public.record_action_for($1, 'tasks_completed', 1)", [user]);
       await service.query("commit");
 
