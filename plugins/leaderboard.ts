@@ -90,8 +90,8 @@ export const LeaderboardPlugin = extendSchema((build) => {
       }
 
       extend type Query {
-        "The top of a leaderboard (first: 1 to 100). Users who opted out are not listed."
-        leaderboard(period: LeaderboardPeriod! = ${DEFAULTS.period}, first: Int! = ${String(DEFAULTS.first)}, offset: Int! = ${String(DEFAULTS.offset)}): [LeaderboardEntry!]!
+        "The top of a leaderboard (first: 1 to 100). Users who opted out are not listed. Null (with a BAD_USER_INPUT error) for a first or offset out of range."
+        leaderboard(period: LeaderboardPeriod! = ${DEFAULTS.period}, first: Int! = ${String(DEFAULTS.first)}, offset: Int! = ${String(DEFAULTS.offset)}): [LeaderboardEntry!]
         "The signed-in user's rank; users who opted out still see theirs. Null (with an UNAUTHENTICATED error) when not signed in."
         myRank(period: LeaderboardPeriod! = ${DEFAULTS.period}): LeaderboardRank
         "The signed-in user and up to radius (1 to 50) entries above and below. Null (with an UNAUTHENTICATED error) when not signed in."

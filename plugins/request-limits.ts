@@ -5,13 +5,20 @@
 //   where the action is recorded: no document shape escapes it, and every server process shares it); this
 //   plugin only passes the configured limits to it as settings of each transaction (grafast's `prepareArgs`),
 //   and answers a request whose recording was refused (RATE_LIMITED) with HTTP 429 and Retry-After;
-// - grafserv's own refusals (a body above `maxRequestLength`, malformed JSON, a wrong content type) become
-//   JSON with a code and their HTTP status in `processRequest` (grafserv sends them as text, and a body that
-//   is too large as a 500).
+// - grafserv's own refusals (a body above `maxRequestLength`, malformed JSON, a wrong content type, a GET
+//   of /graphql for JSON, an Accept it cannot answer) become JSON with a code and their HTTP status in
+//   `processRequest` (grafserv sends them as text or without a code, and a body that is too large as a 500).
 import { type ASTVisitor, GraphQLError, Kind, type OperationDefinitionNode, type SelectionSetNode, type ValidationContext } from "postgraphile/graphql";
 import { type RequestLimits, recordActionRateLimitSettings } from "../src/limits";
 
-export type LimitErrorCode = "QUERY_TOO_DEEP" | "TOO_MANY_ALIASES" | "PAYLOAD_TOO_LARGE" | "BAD_REQUEST" | "UNSUPPORTED_MEDIA_TYPE";
+export type LimitErrorCode =
+  | "QUERY_TOO_DEEP"
+  | "TOO_MANY_ALIASES"
+  | "PAYLOAD_TOO_LARGE"
+  | "BAD_REQUEST"
+  | "UNSUPPORTED_MEDIA_TYPE"
+  | "METHOD_NOT_ALLOWED"
+  | "NOT_ACCEPTABLE";
 
 /** Rejects operations nested deeper than `maxDepth` fields (fragments followed; introspection included). */
 export function depthLimitRule(maxDepth: number) {
@@ -74,7 +81,15 @@ export function aliasLimitRule(maxAliases: number) {
   };
 }
 
-const CODE_OF_STATUS: Record<number, LimitErrorCode> = { 400: "BAD_REQUEST", 413: "PAYLOAD_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE" };
+const CODE_OF_STATUS: Record<number, LimitErrorCode> = {
+  400: "BAD_REQUEST",
+  405: "METHOD_NOT_ALLOWED",
+  406: "NOT_ACCEPTABLE",
+  413: "PAYLOAD_TOO_LARGE",
+  415: "UNSUPPORTED_MEDIA_TYPE",
+};
+/** grafserv's refusals whose error carries neither a code nor `extensions.statusCode`: the response's status says it. */
+const BARE_REFUSAL_STATUSES = new Set([405, 406]);
 
 interface ResponseError {
   message: string;
@@ -142,7 +157,7 @@ export function makeRequestLimitsPlugin(limits: RequestLimits): GraphileConfig.P
             };
           }
           // grafserv's refusals before execution arrive as a JSON body whose errors carry only
-          // `extensions.statusCode`: give each a code.
+          // `extensions.statusCode` (or nothing, for its 405 and 406): give each a code.
           if (result.statusCode < 400) return result;
           let payload: ResponsePayload;
           try {
@@ -151,13 +166,17 @@ export function makeRequestLimitsPlugin(limits: RequestLimits): GraphileConfig.P
             return result;
           }
           const errors = Array.isArray(payload?.errors) ? payload.errors : [];
-          const refusal = errors.find((error) => typeof error.extensions?.statusCode === "number");
+          const refusal =
+            errors.find((error) => typeof error.extensions?.statusCode === "number") ??
+            (BARE_REFUSAL_STATUSES.has(result.statusCode) && errors.length === 1 && errors[0].extensions?.code === undefined ? errors[0] : undefined);
           if (!refusal) return result;
-          const { statusCode, code } = refusal.extensions as { statusCode: number; code?: unknown };
+          const { statusCode = result.statusCode, code } = (refusal.extensions ?? {}) as { statusCode?: number; code?: unknown };
           const message = statusCode === 413 ? `The request body is larger than ${limits.maxRequestBytes} bytes` : refusal.message;
           const headers: Record<string, string> = { ...result.headers, "content-type": "application/json; charset=utf-8" };
           delete headers["content-length"];
           delete headers["Content-Length"];
+          // A 405 must say what is allowed (RFC 9110): GraphQL is POSTed here (GET serves GraphiQL's page at most).
+          if (statusCode === 405) headers.allow = "POST";
           return {
             type: "json",
             statusCode,

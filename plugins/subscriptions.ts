@@ -150,11 +150,11 @@ export const AchievementSubscriptionsPlugin = extendSchema((build) => {
         """
         The unlock, read again under the subscriber's row-level security.
         """
-        unlock: AchievementUnlock
+        unlock: AchievementUnlock!
         """
         The achievement unlocked.
         """
-        achievement: Achievement
+        achievement: Achievement!
         """
         The points this unlock awarded (the unlock's points).
         """
@@ -194,7 +194,7 @@ export const AchievementSubscriptionsPlugin = extendSchema((build) => {
         """
         The level achieved.
         """
-        level: Level
+        level: Level!
         """
         When it was achieved.
         """
@@ -216,6 +216,13 @@ export const AchievementSubscriptionsPlugin = extendSchema((build) => {
         levelAchieved: LevelAchievedEvent
       }
     `,
+    // Non-null event fields: an event is delivered only when its row was read again (cursor: Int! comes from
+    // the unlock / user_levels row; a row deleted since the commit nulls the whole event, with an error). The
+    // subscriber's own row is visible to them (RLS select_own), and its achievement or level with it: the
+    // foreign keys are not null and cascade, the achievement (hidden ones too) is visible to the user who
+    // unlocked it, levels to everyone, and the lookup by the row's key is inlined into the row's own query
+    // (one snapshot), as for the relation fields AchievementUnlock.achievementByAchievementId and
+    // UserLevel.levelByLevel (non-null since migration 000005).
     objects: {
       Subscription: {
         plans: {

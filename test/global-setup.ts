@@ -1,6 +1,6 @@
 // Once per test run: a database and API roles of the run's own (test/helpers/test-run.ts: names unique to
 // the run, created by it, dropped by test/global-teardown.ts), migrated to the current schema (committed
-// migrations and migrations/current/). On the server of TEST_DATABASE_URL (a superuser connection string)
+// migrations and migrations/current.sql). On the server of TEST_DATABASE_URL (a superuser connection string)
 // when it is set, else on a throwaway embedded PostgreSQL: the same code path either way. Nothing that the
 // run did not create is altered or dropped. The test files read the names from the environment set here
 // (TEST_ROOT_URL, TEST_AUTH_URL, TEST_ROLES), never from .gmrc.

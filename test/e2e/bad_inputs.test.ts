@@ -13,7 +13,7 @@ import type pg from "pg";
 import { signToken } from "../../src/auth";
 import type { RequestLimits } from "../../src/limits";
 import type { RunningServer } from "../../src/server";
-import { removeUsersAndCheck, TrackedUsers } from "../helpers/cleanup";
+import { removeUsersAndEnd, TrackedUsers } from "../helpers/cleanup";
 import { roles, rootPool } from "../helpers/db";
 import { connect, type Payload } from "../helpers/graphql-client";
 
@@ -41,11 +41,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await server?.close();
-  try {
-    await removeUsersAndCheck(root, users.ids);
-  } finally {
-    await root?.end();
-  }
+  await removeUsersAndEnd(root, users.ids);
 });
 
 type Role = "user" | "service" | "admin";
@@ -114,8 +110,8 @@ interface Case {
   /** The users whose rows must not change; the signed-in user is `me`, another user `other`. */
   request: (me: string, other: string) => Promise<Request>;
   status: number;
-  /** The code of the (first) error; null: no code (grafserv's 405 for a GET). */
-  code: string | null;
+  /** The code of the (first) error: every refusal has one. */
+  code: string;
   message: string | RegExp;
 }
 
@@ -474,9 +470,13 @@ const transportCases: [string, Case][] = [
     {
       request: async (me) => ({ method: "GET", path: `/graphql?query=${encodeURIComponent(`mutation { recordAction(input: { action: "tasks_completed" }) { clientMutationId } }`)}`, headers: { authorization: await bearer(me) } }),
       status: 405,
-      code: null,
+      code: "METHOD_NOT_ALLOWED",
       message: "Method not supported, please use POST",
     },
+  ],
+  [
+    "an Accept the server cannot answer",
+    { request: async () => ({ ...graphql(`{ allLevels { totalCount } }`), headers: { accept: "image/png" } }), status: 406, code: "NOT_ACCEPTABLE", message: /Could not find a supported media type/ },
   ],
   ["an empty query", { request: async () => graphql(""), status: 200, code: "GRAPHQL_PARSE_FAILED", message: /Syntax Error/ }],
   ["a query that does not parse", { request: async (me) => graphql(`mutation { recordAction(input: { action: "tasks_completed" }) {`, undefined, await bearer(me)), status: 200, code: "GRAPHQL_PARSE_FAILED", message: "Syntax Error: Expected Name, found <EOF>." }],
@@ -742,5 +742,17 @@ describe("a failing field about me, next to public ones", () => {
       ["myDashboard", "UNAUTHENTICATED"],
       ["myRank", "UNAUTHENTICATED"],
     ]);
+  });
+
+  it("answers myTier without a token with null and UNAUTHENTICATED (not a tier of 0 points), and the public fields next to it", async () => {
+    const reply = await send(graphql(`{ myTier { points tier } allTiers(first: 1) { nodes { name } } }`));
+    expect(reply.status).toBe(200);
+    expect(reply.json).toEqual({
+      data: { myTier: null, allTiers: { nodes: [{ name: expect.any(String) }] } },
+      errors: [expect.objectContaining({ message: "Sign in to see your tier", path: ["myTier"], extensions: expect.objectContaining({ code: "UNAUTHENTICATED" }) })],
+    });
+    const me = newUserId();
+    const signedIn = await send(graphql(`{ myTier { points percent } }`, undefined, await bearer(me)));
+    expect(signedIn.json).toEqual({ data: { myTier: { points: 0, percent: expect.any(Number) } } });
   });
 });

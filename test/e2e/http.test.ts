@@ -5,7 +5,7 @@ import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
 import { signToken } from "../../src/auth";
 import type { RunningServer } from "../../src/server";
-import { removeUsersAndCheck, TrackedUsers } from "../helpers/cleanup";
+import { removeUsersAndEnd, TrackedUsers } from "../helpers/cleanup";
 import { rootPool } from "../helpers/db";
 
 // Users this file makes are committed to the shared database: every trace of them is removed at the end.
@@ -21,12 +21,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await server?.close();
-  const root = rootPool(2);
-  try {
-    await removeUsersAndCheck(root, users.ids);
-  } finally {
-    await root.end();
-  }
+  await removeUsersAndEnd(rootPool(2), users.ids);
 });
 
 const tokenFor = (userId: string, role: "user" | "service" | "admin" = "user") =>
@@ -119,6 +114,31 @@ describe("GraphQL over HTTP", () => {
     const response = await fetch(`${server.url}/graphiql`, { headers: { accept: "text/html" } });
     expect(response.status).toBe(200);
     expect(await response.text()).toContain("ruru");
+  });
+
+  it("answers a GET of /graphql for JSON with 405 METHOD_NOT_ALLOWED and Allow: POST, and still serves GraphiQL, GET / and POSTed queries", async () => {
+    const get = await fetch(`${server.url}/graphql?query=${encodeURIComponent("{ allLevels { totalCount } }")}`, { headers: { accept: "application/json" } });
+    expect({ status: get.status, allow: get.headers.get("allow"), body: await get.json() }).toEqual({
+      status: 405,
+      allow: "POST",
+      body: { errors: [{ message: "Method not supported, please use POST", extensions: { code: "METHOD_NOT_ALLOWED" } }] },
+    });
+    for (const path of ["/graphiql", "/graphql"]) {
+      const page = await fetch(`${server.url}${path}`, { headers: { accept: "text/html" } });
+      expect({ path, status: page.status, ruru: (await page.text()).includes("ruru") }).toEqual({ path, status: 200, ruru: true });
+    }
+    const front = await fetch(`${server.url}/`, { headers: { accept: "application/json" } });
+    expect({ status: front.status, graphql: ((await front.json()) as { graphql?: string }).graphql }).toEqual({ status: 200, graphql: "/graphql" });
+    expect((await post(`{ allLevels { totalCount } }`)).body).toEqual({ data: { allLevels: { totalCount: 5 } } });
+  });
+
+  it("answers the other root fields when leaderboard fails: it is null with its BAD_USER_INPUT error", async () => {
+    const { status, body } = await post(`{ leaderboard(first: 0) { rank } allTiers { nodes { name } } }`);
+    expect(status).toBe(200);
+    expect(body).toEqual({
+      data: { leaderboard: null, allTiers: { nodes: expect.arrayContaining([{ name: expect.any(String) }]) } },
+      errors: [expect.objectContaining({ message: "first must be from 1 to 100 and offset at least 0", path: ["leaderboard"], extensions: expect.objectContaining({ code: "BAD_USER_INPUT" }) })],
+    });
   });
 });
 

@@ -4,7 +4,7 @@
 import { signToken } from "../../src/auth";
 import { startTestServer, testJwtSecret, tokenFor } from "../helpers/server";
 import type { RunningServer } from "../../src/server";
-import { removeUsersAndCheck, TrackedUsers } from "../helpers/cleanup";
+import { removeUsersAndEnd, TrackedUsers } from "../helpers/cleanup";
 import { rootPool } from "../helpers/db";
 
 // Users this file makes are committed to the shared database: every trace of them is removed at the end.
@@ -17,12 +17,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await server?.close();
-  const root = rootPool(2);
-  try {
-    await removeUsersAndCheck(root, users.ids);
-  } finally {
-    await root.end();
-  }
+  await removeUsersAndEnd(rootPool(2), users.ids);
 });
 
 async function graphql(token: string, query: string, variables: Record<string, unknown> = {}) {

@@ -7,7 +7,7 @@
 import { signToken } from "../../src/auth";
 import type { RequestLimits } from "../../src/limits";
 import type { RunningServer } from "../../src/server";
-import { removeUsersAndCheck, TrackedUsers } from "../helpers/cleanup";
+import { removeUsersAndEnd, TrackedUsers } from "../helpers/cleanup";
 import { rootPool } from "../helpers/db";
 import { startTestServer, testJwtSecret } from "../helpers/server";
 
@@ -30,11 +30,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await Promise.all([first?.close(), second?.close()]);
-  try {
-    await removeUsersAndCheck(pool, users.ids);
-  } finally {
-    await pool.end();
-  }
+  await removeUsersAndEnd(pool, users.ids);
 });
 
 interface Reply {

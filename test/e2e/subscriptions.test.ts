@@ -10,7 +10,7 @@ import type { Client } from "graphql-ws";
 import type pg from "pg";
 import { signToken } from "../../src/auth";
 import type { RunningServer } from "../../src/server";
-import { removeUsersAndCheck, TrackedUsers } from "../helpers/cleanup";
+import { removeUsers, removeUsersAndEnd, TrackedUsers } from "../helpers/cleanup";
 import { rootPool, testDatabaseUrl, testRoleEnvironment } from "../helpers/db";
 import { connect as connectClient, type GraphQLErrorJson, graphql, sleep, Subscription, waitUntil } from "../helpers/graphql-client";
 import { freePort } from "../helpers/ports";
@@ -39,11 +39,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(clients.map((client) => client.dispose()));
   await server?.close();
-  try {
-    await removeUsersAndCheck(root, users.ids);
-  } finally {
-    await root?.end();
-  }
+  await removeUsersAndEnd(root, users.ids);
 });
 
 /** A client the file disposes of at its end. */
@@ -141,8 +137,8 @@ describe("the subscription API", () => {
     const nonNull = (name: string) => ({ kind: "NON_NULL", name: null, ofType: { name } });
     expect(data.unlocked.fields).toEqual([
       { name: "cursor", type: nonNull("Int") },
-      { name: "unlock", type: object("AchievementUnlock") },
-      { name: "achievement", type: object("Achievement") },
+      { name: "unlock", type: nonNull("AchievementUnlock") },
+      { name: "achievement", type: nonNull("Achievement") },
       { name: "pointsAwarded", type: nonNull("Int") },
       { name: "totalPoints", type: nonNull("Int") },
       { name: "tier", type: object("Tier") },
@@ -153,7 +149,7 @@ describe("the subscription API", () => {
     ]);
     expect(data.level.fields).toEqual([
       { name: "cursor", type: nonNull("Int") },
-      { name: "level", type: object("Level") },
+      { name: "level", type: nonNull("Level") },
       { name: "achievedAt", type: nonNull("Datetime") },
     ]);
   });
@@ -202,6 +198,57 @@ describe("achievementUnlocked", () => {
     await sleep(200);
     expect(aliceToasts.payloads).toHaveLength(1);
     expect(bobToasts.payloads).toHaveLength(1);
+  });
+});
+
+describe("the re-read of an event's rows (unlock, achievement and level are non-null)", () => {
+  it("shows a hidden achievement to the subscriber who unlocked it, with their unlock", async () => {
+    const user = newUserId();
+    const hidden = `hidden_toast_${user.slice(0, 8)}`;
+    // A hidden achievement of 0 points (no leaderboard rows), unlocked by its own action; removed at the end.
+    await root.query("insert into status_public.actions (name) values ($1)", [hidden]);
+    await root.query("insert into status_public.achievements (id, name, points, hidden) values ($1, $1, 0, true)", [hidden]);
+    await root.query("insert into status_public.achievement_criteria (achievement_id, kind, action, threshold) values ($1, 'count', $1, 1)", [hidden]);
+    try {
+      const userToken = await tokenFor(user);
+      const toasts = new Subscription(connect(server.url, `Bearer ${userToken}`), ACHIEVEMENT_UNLOCKED);
+      await waitUntilListening(user);
+      await recordSteps(server.url, user, hidden, 1);
+      await toasts.waitForPayloads(1);
+      const unlock = await myUnlock(server.url, userToken, hidden);
+      expect(toasts.events("achievementUnlocked")).toEqual([
+        { cursor: unlock.cursor, unlock, achievement: { id: hidden, name: hidden, points: 0 }, pointsAwarded: 0, totalPoints: 0, tier: BEGINNER },
+      ]);
+    } finally {
+      await removeUsers(root, [user]);
+      await root.query("delete from status_public.achievements where id = $1", [hidden]);
+      await root.query("delete from status_public.actions where name = $1", [hidden]);
+    }
+  });
+
+  it("nulls the whole event, with an error, when its row is gone by the time it is read again (deleted since the commit)", async () => {
+    const user = newUserId();
+    const client = connect(server.url, `Bearer ${await tokenFor(user)}`);
+    const unlocks = new Subscription(client, ACHIEVEMENT_UNLOCKED);
+    const levels = new Subscription(client, LEVEL_ACHIEVED);
+    await waitUntilListening(user);
+    await sleep(300); // the second subscription attaches to the channel without a statement
+    // What status_private.notify_user sends after a commit, for rows that no longer exist.
+    for (const event of [
+      { event: "achievement_unlocked", id: "00000000-0000-4000-8000-000000000000" },
+      { event: "level_achieved", id: "no_such_level" },
+    ]) {
+      await root.query("select pg_notify($1, $2)", [`achievements:${user}`, JSON.stringify(event)]);
+    }
+    await unlocks.waitForPayloads(1);
+    await levels.waitForPayloads(1);
+    for (const [field, subscription] of [["achievementUnlocked", unlocks], ["levelAchieved", levels]] as const) {
+      // The first non-null field of the event that finds no row (cursor, or level / achievedAt) nulls it.
+      expect({ field, payloads: subscription.payloads }).toEqual({
+        field,
+        payloads: [{ data: { [field]: null }, errors: [expect.objectContaining({ message: expect.stringMatching(/^Cannot return null for non-nullable field /), path: [field, expect.any(String)] })] }],
+      });
+    }
   });
 });
 

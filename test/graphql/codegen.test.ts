@@ -184,6 +184,13 @@ describe("nullability in the schema", () => {
     expect(personal.filter((name) => isNonNullType(field("Query", name).type))).toEqual([]);
     expect(String(field("Query", "leaderboardAroundMe").type)).toBe("[LeaderboardEntry!]");
   });
+
+  it("keeps every root field nullable, public ones too (leaderboard fails on a bad `first`), but Relay's `query`", () => {
+    const query = schema.getQueryType()!;
+    const nonNull = Object.values(query.getFields()).filter((candidate) => isNonNullType(candidate.type)).map((candidate) => candidate.name);
+    expect(nonNull).toEqual(["query"]);
+    expect(String(field("Query", "leaderboard").type)).toBe("[LeaderboardEntry!]");
+  });
 });
 
 describe("the non-null promises at run time", () => {

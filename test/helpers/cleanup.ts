@@ -109,6 +109,16 @@ export async function removeUsersAndCheck(pool: pg.Pool, userIds: readonly strin
   expect(await histogramMismatches(pool)).toEqual([]);
 }
 
+/** A file's last step: removes its users and checks (removeUsersAndCheck), then ends the pool, whatever happened. */
+export async function removeUsersAndEnd(pool: pg.Pool | undefined, userIds: readonly string[]): Promise<void> {
+  if (!pool) return; // beforeAll failed before the pool existed: nothing was made
+  try {
+    await removeUsersAndCheck(pool, userIds);
+  } finally {
+    await pool.end();
+  }
+}
+
 /**
  * What users left in the whole database: rows per table with a user_id, and histogram rows. After a run in
  * which every file cleaned up, it is empty (test/global-teardown.ts can check it once all files are done).

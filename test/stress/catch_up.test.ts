@@ -6,7 +6,7 @@
 import type pg from "pg";
 import type { Client } from "graphql-ws";
 import type { RunningServer } from "../../src/server";
-import { removeUsersAndCheck, TrackedUsers } from "../helpers/cleanup";
+import { removeUsersAndEnd, TrackedUsers } from "../helpers/cleanup";
 import { rootPool } from "../helpers/db";
 import { connect, graphql, RECORD_ACTION, Subscription, waitUntil } from "../helpers/graphql-client";
 import { startTestServer, tokenFor } from "../helpers/server";
@@ -26,11 +26,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(clients.map((client) => client.dispose()));
   await server?.close();
-  try {
-    await removeUsersAndCheck(root, users.ids);
-  } finally {
-    await root?.end();
-  }
+  await removeUsersAndEnd(root, users.ids);
 });
 
 /** Until the server runs `LISTEN "achievements:<user>"` (started asynchronously by the subscription). */

@@ -4,7 +4,7 @@
 // after; (2) a statement_timeout cancels the first attempt (rolled back), and the retry counts it once.
 import pg from "pg";
 import type { RunningServer } from "../../src/server";
-import { removeUsersAndCheck, TrackedUsers } from "../helpers/cleanup";
+import { removeUsersAndEnd, TrackedUsers } from "../helpers/cleanup";
 import { roles, rootPool, testDatabaseUrl } from "../helpers/db";
 import { postGraphQL, RECORD_ACTION, sleep } from "../helpers/graphql-client";
 import { startTestServer, tokenFor } from "../helpers/server";
@@ -22,11 +22,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.close();
-  try {
-    await removeUsersAndCheck(root, users.ids);
-  } finally {
-    await root?.end();
-  }
+  await removeUsersAndEnd(root, users.ids);
 });
 
 /** Holds the user's tally row (status_public.user_achievements) locked until `release()`: record_action waits on it. */

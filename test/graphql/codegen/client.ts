@@ -56,7 +56,7 @@ export function myUnlocks(data: MyUnlocksQuery): string[] {
 export function leaderboard(data: LeaderboardQuery): string[] {
   const me = data.myRank ? `me: ${data.myRank.rank.toFixed()} of ${data.myRank.totalUsers.toFixed()} (${data.myRank.percentile.toFixed(1)}, ${data.myRank.points.toFixed()})` : "sign in for your rank";
   return [
-    ...data.leaderboard.map((entry) => `${entry.medal ?? entry.rank.toFixed()} ${entry.displayName ?? entry.userId.slice(0, 8)} ${entry.points.toFixed()} ${entry.tier ?? ""} ${entry.badge ?? ""}`),
+    ...(data.leaderboard ?? []).map((entry) => `${entry.medal ?? entry.rank.toFixed()} ${entry.displayName ?? entry.userId.slice(0, 8)} ${entry.points.toFixed()} ${entry.tier ?? ""} ${entry.badge ?? ""}`),
     me,
     ...(data.leaderboardAroundMe ?? []).map((entry) => `${entry.rank.toFixed()} ${entry.userId.toLowerCase()} ${entry.points.toFixed()}`),
   ];
