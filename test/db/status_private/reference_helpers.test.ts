@@ -140,9 +140,9 @@ describe("a tally back at zero loses its row, exactly, when steps race", () => {
   });
 
   /** A connection in an open transaction as the service role. */
-  async function serviceTransaction(): Promise<pg.PoolClient> {
+  async function serviceTransaction(isolation: "read committed" | "repeatable read" = "read committed"): Promise<pg.PoolClient> {
     const client = await pool.connect();
-    await client.query("begin");
+    await client.query(`begin isolation level ${isolation}`);
     // More calls for one user than the rate limit allows: limits off, as in the other concurrency tests.
     await client.query(
       "select set_config('role', $1, true), set_config('achievements.record_action_rate_limit', '0', true), set_config('achievements.record_action_service_rate_limit', '0', true)",
@@ -190,6 +190,52 @@ describe("a tally back at zero loses its row, exactly, when steps race", () => {
     await pool.query("select status_private.user_completed_step('warm_up', $1)", [user]); // so that only the tally row is contended
     await race("select status_private.user_completed_step('race', $1)", "select status_private.upsert_achievement($1, 'race', -1)", user);
     expect(await tally(pool, user, "race")).toBe("no row");
+  });
+
+  /** sum(user_steps.count) of the user's step: what re-inserting the steps would rebuild the tally from. */
+  const stepsSum = async (userId: string, step: string) =>
+    (await pool.query<{ sum: number }>("select coalesce(sum(count), 0)::int as sum from status_public.user_steps where user_id = $1 and name = $2", [userId, step])).rows[0].sum;
+
+  it("two take-backs racing on a tally of 1: the second waits, then finds nothing to take back (no step below zero)", async () => {
+    const user = newUserId();
+    users.push(user);
+    await pool.query("select status_private.user_completed_step('race', $1)", [user]);
+    await race("select status_private.user_incompleted_step('race', $1)", "select status_private.user_incompleted_step('race', $1)", user);
+    expect(await tally(pool, user, "race")).toBe("no row");
+    expect(await stepsSum(user, "race")).toBe(0);
+  });
+
+  it("a take-back under repeatable read whose snapshot predates a committed take-back is a serialization failure", async () => {
+    const user = newUserId();
+    users.push(user);
+    await pool.query("select status_private.user_completed_step('race', $1)", [user]);
+    const late = await serviceTransaction("repeatable read"); // its snapshot still has the tally of 1
+    try {
+      await pool.query("select status_private.user_incompleted_step('race', $1)", [user]);
+      await expect(late.query("select status_private.user_incompleted_step('race', $1)", [user])).rejects.toMatchObject({ code: "40001" });
+    } finally {
+      await late.query("rollback");
+      late.release();
+    }
+    expect(await tally(pool, user, "race")).toBe("no row");
+    expect(await stepsSum(user, "race")).toBe(0);
+  });
+
+  it("a take-back under repeatable read with no race takes back one step as usual", async () => {
+    const user = newUserId();
+    users.push(user);
+    await pool.query("select status_private.upsert_achievement($1, 'race', 2)", [user]);
+    for (const expected of [1, "no row"]) {
+      const client = await serviceTransaction("repeatable read");
+      try {
+        await client.query("select status_private.user_incompleted_step('race', $1)", [user]);
+        await client.query("commit");
+      } finally {
+        client.release();
+      }
+      expect(await tally(pool, user, "race")).toBe(expected);
+    }
+    expect(await stepsSum(user, "race")).toBe(0);
   });
 
   it("is exact with many connections completing and taking back steps at once", async () => {
