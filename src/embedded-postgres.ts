@@ -12,10 +12,15 @@
 // binaries and the data folder. From a private folder (a clone in /root/app, any 0700 parent) it cannot:
 // the binaries are then copied once to /var/cache/pg-achievements/, and a new cluster is kept in
 // /var/lib/pg-achievements/ with a symbolic link to it where the data folder would be.
+//
+// As root, the data folder's parent may be writable by other local users (the tests' mkdtemp in /tmp): so
+// nothing there is trusted. Files we write are created exclusively ('wx'), the password in a private folder
+// of our own; a link at the data folder is followed only when it is ours and points into RELOCATED_CLUSTERS
+// at a folder of the postgres user; and we chown only folders we have just created.
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
-import { chmod, chown, cp, lstat, mkdir, readdir, readFile, readlink, rename, rm, rmdir, stat, symlink, writeFile } from "node:fs/promises";
+import { constants, existsSync, readFileSync } from "node:fs";
+import { chmod, cp, lstat, mkdir, mkdtemp, open, readdir, readFile, readlink, rename, rm, rmdir, stat, symlink } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { lock } from "proper-lockfile";
@@ -170,7 +175,7 @@ async function reachableBinaries(binaries: Binaries, runAs: OsUser | undefined, 
  */
 async function clusterFolder(requested: string, runAs: OsUser | undefined, log: Logger): Promise<string> {
   const found = await lstat(requested).catch(() => undefined);
-  if (found?.isSymbolicLink()) return resolve(dirname(requested), await readlink(requested));
+  if (found?.isSymbolicLink()) return await linkedCluster(requested, found.uid, runAs);
   if (!runAs) return requested;
   // A cluster is the postgres user's own folder; a new one will be (initialise() hands it over).
   const initialised = existsSync(join(requested, "PG_VERSION"));
@@ -196,16 +201,72 @@ async function clusterFolder(requested: string, runAs: OsUser | undefined, log: 
   return cluster;
 }
 
-async function initialise(binaries: Binaries, dataDir: string, password: string, runAs: OsUser | undefined) {
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  // Beside the cluster, where the postgres OS user can read it (tmpdir() may be private).
-  const passwordFile = `${dataDir}.password-${process.pid}`;
-  await writeFile(passwordFile, password + "\n", { mode: 0o600 });
+/**
+ * The cluster a link at the data folder points to, if we can trust it: a link made by this user (root: by
+ * clusterFolder()) that points straight at a folder in RELOCATED_CLUSTERS which is the postgres user's own
+ * (or not there yet). Any other link may have been planted by another user, to make root hand them a folder.
+ */
+async function linkedCluster(requested: string, linkOwner: number, runAs: OsUser | undefined): Promise<string> {
+  const target = resolve(dirname(requested), await readlink(requested));
+  const refuse = (why: string) =>
+    new EmbeddedPostgresError(`the data folder ${requested} is a symbolic link ${why}: not using it (remove it, or set DATA_DIR to another folder)`);
+  if (linkOwner !== process.getuid?.()) throw refuse(`that belongs to uid ${linkOwner}, not to this user`);
+  if (!runAs) return target; // not root: the link is the developer's own, wherever it points
+  if (dirname(target) !== RELOCATED_CLUSTERS) throw refuse(`to ${target}, outside ${RELOCATED_CLUSTERS}`);
+  const parent = await lstat(RELOCATED_CLUSTERS);
+  if (!parent.isDirectory() || parent.uid !== 0 || (parent.mode & 0o022) !== 0) throw refuse(`into ${RELOCATED_CLUSTERS}, which is not a folder of root's that only root can write`);
+  const cluster = await lstat(target).catch(() => undefined);
+  if (cluster && !(cluster.isDirectory() && cluster.uid === runAs.uid)) throw refuse(`to ${target}, which is not a folder of the postgres OS user`);
+  return target;
+}
+
+/**
+ * Makes the cluster's folder (as root: handed to the postgres OS user) or checks the one that is there.
+ * As root it never chowns a folder it did not make itself: an empty folder of ours (mkdtemp) is made again.
+ */
+async function prepareDataFolder(dataDir: string, runAs: OsUser | undefined): Promise<void> {
+  if (!runAs) {
+    await mkdir(dataDir, { recursive: true, mode: 0o700 });
+    return;
+  }
+  const found = await lstat(dataDir).catch(() => undefined);
+  if (found?.isDirectory() && found.uid === runAs.uid) return; // the postgres user's already (an earlier initdb that failed)
+  if (found?.isDirectory() && found.uid === process.getuid?.() && (await readdir(dataDir)).length === 0) {
+    await rmdir(dataDir);
+  } else if (found) {
+    throw new EmbeddedPostgresError(
+      `the data folder ${dataDir} is already there and is not an empty folder of this user's nor a folder of the postgres OS user (uid ${found.uid}${found.isSymbolicLink() ? ", a symbolic link" : ""}): not using it (set DATA_DIR to another folder)`,
+    );
+  }
+  await mkdir(dataDir, { mode: 0o700 }); // not recursive: fails (EEXIST) if someone put anything there meanwhile
+  await chownFolder(dataDir, runAs);
+}
+
+/** chown of a folder we just made, by its descriptor: a link swapped in meanwhile is not followed. */
+async function chownFolder(folder: string, runAs: OsUser): Promise<void> {
+  const handle = await open(folder, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
   try {
-    if (runAs) {
-      await chown(dataDir, runAs.uid, runAs.gid);
-      await chown(passwordFile, runAs.uid, runAs.gid);
+    await handle.chown(runAs.uid, runAs.gid);
+  } finally {
+    await handle.close();
+  }
+}
+
+async function initialise(binaries: Binaries, dataDir: string, password: string, runAs: OsUser | undefined) {
+  await prepareDataFolder(dataDir, runAs);
+  // Beside the cluster, where the postgres OS user can read it (tmpdir() may be private), in a folder of our
+  // own (mkdtemp: a new name, 0700) so that nobody can have put a file or a link there.
+  const passwordFolder = await mkdtemp(`${dataDir}.password-`);
+  const passwordFile = join(passwordFolder, "password");
+  try {
+    const handle = await open(passwordFile, "wx", 0o600);
+    try {
+      await handle.writeFile(password + "\n");
+      if (runAs) await handle.chown(runAs.uid, runAs.gid);
+    } finally {
+      await handle.close();
     }
+    if (runAs) await chownFolder(passwordFolder, runAs);
     await execFileAsync(
       binaries.initdb,
       ["-D", dataDir, "--username=postgres", `--pwfile=${passwordFile}`, "--auth=scram-sha-256", "--encoding=UTF8", "--no-locale"],
@@ -216,7 +277,7 @@ async function initialise(binaries: Binaries, dataDir: string, password: string,
     await rm(join(dataDir, "PG_VERSION"), { force: true });
     throw error;
   } finally {
-    await rm(passwordFile, { force: true });
+    await rm(passwordFolder, { recursive: true, force: true });
   }
 }
 
@@ -233,7 +294,7 @@ async function startCluster(binaries: Binaries, dataDir: string, port: number, r
   } catch {
     // pg_ctl says only "could not start server": the reason is in the server's log (its last FATAL line,
     // after "could not bind ... Address already in use" for a port in use).
-    const lines = (await readFile(logFile).catch(() => Buffer.alloc(0))).subarray(logSize).toString("utf8").split("\n");
+    const lines = (await readNoFollow(logFile).catch(() => Buffer.alloc(0))).subarray(logSize).toString("utf8").split("\n");
     const fatal = lines.filter((line) => /FATAL|PANIC/.test(line)).at(-1);
     if (lines.some((line) => /Address already in use/i.test(line))) {
       throw new EmbeddedPostgresError(`the embedded PostgreSQL cannot listen on 127.0.0.1:${port}, which is in use: set EMBEDDED_POSTGRES_PORT to a free port`);
@@ -250,7 +311,7 @@ async function runningPort(binaries: Binaries, dataDir: string, runAs: OsUser | 
     return undefined; // pg_ctl status exits 3 when no server runs (a stale postmaster.pid included)
   }
   // postmaster.pid: line 4 is the port.
-  const lines = (await readFile(join(dataDir, "postmaster.pid"), "utf8")).split("\n");
+  const lines = (await readNoFollow(join(dataDir, "postmaster.pid"))).toString("utf8").split("\n");
   return Number(lines[3]);
 }
 
@@ -277,15 +338,32 @@ async function withFolderLock<T>(folder: string, log: Logger, body: () => Promis
 
 const leasesFile = (folder: string) => `${folder}.leases.json`;
 
+/** A file's content, not through a link (a folder of the postgres user's, or next to a data folder: another user may have put it). */
+async function readNoFollow(file: string): Promise<Buffer> {
+  const handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    return await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+}
+
 /** The leases of processes that still run. */
 async function liveLeases(folder: string): Promise<Lease[]> {
   let leases: Lease[];
   try {
-    leases = JSON.parse(await readFile(leasesFile(folder), "utf8")) as Lease[];
+    const handle = await open(leasesFile(folder), constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      // Only our user's file counts: another user's could hold made-up leases that keep the server running.
+      if ((await handle.stat()).uid !== process.getuid?.()) return [];
+      leases = JSON.parse(await handle.readFile("utf8")) as Lease[];
+    } finally {
+      await handle.close();
+    }
   } catch {
     return []; // none, or a torn file from a crash: nobody who can be asked
   }
-  return leases.filter((lease) => isRunning(lease));
+  return Array.isArray(leases) ? leases.filter((lease) => isRunning(lease)) : [];
 }
 
 async function writeLeases(folder: string, leases: Lease[]): Promise<void> {
@@ -293,9 +371,15 @@ async function writeLeases(folder: string, leases: Lease[]): Promise<void> {
     await rm(leasesFile(folder), { force: true });
     return;
   }
-  const partial = `${leasesFile(folder)}.${process.pid}`;
-  await writeFile(partial, JSON.stringify(leases, null, 2) + "\n");
-  await rename(partial, leasesFile(folder));
+  // A new name, created exclusively ('wx'): a file or link put there by someone else is never written through.
+  const partial = `${leasesFile(folder)}.${process.pid}-${randomBytes(6).toString("hex")}`;
+  const handle = await open(partial, "wx", 0o644);
+  try {
+    await handle.writeFile(JSON.stringify(leases, null, 2) + "\n");
+  } finally {
+    await handle.close();
+  }
+  await rename(partial, leasesFile(folder)); // replaces a link there, never follows it
 }
 
 function isRunning(lease: Lease): boolean {
