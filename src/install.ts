@@ -23,6 +23,7 @@ import {
   loadUserIdSource,
   placeholdersOf,
   readGmrc,
+  ROLE_NAME_PATTERN,
   ROLE_NAMES,
   type Roles,
   USER_ID_PLACEHOLDERS,
@@ -91,6 +92,8 @@ export type InstallProblemCode =
   | "MANAGED_BY_GRAPHILE_MIGRATE"
   | "ROLE_MISSING"
   | "ROLE_CONFLICT"
+  | "ROLE_TOO_POWERFUL"
+  | "CONCURRENT_INSTALL"
   | "PRIVILEGE_MISSING"
   | "DEFAULT_PRIVILEGES"
   | "SETTINGS_CHANGED"
@@ -148,6 +151,41 @@ export async function installAchievements(options: InstallOptions): Promise<Inst
   }
   if (problems.length > 0) throw new InstallError(problems);
 
+  const run = () => installInTransaction(options, { roles, source, migrations, current, started, log });
+  try {
+    return await run();
+  } catch (error) {
+    if (!(error instanceof RoleCreatedConcurrently)) throw error;
+    // Roles are cluster-wide but the advisory lock is per database: an install into another database created
+    // the same role and committed while we waited on it. Run again: the role now exists.
+    log.info({ role: error.role }, "another install created the same role at the same time: running again");
+    try {
+      return await run();
+    } catch (again) {
+      if (!(again instanceof RoleCreatedConcurrently)) throw again;
+      throw new InstallError([{ code: "CONCURRENT_INSTALL", message: `another install (into another database of this cluster) is creating the role ${again.role} at the same time: run again once it is done` }]);
+    }
+  }
+}
+
+/** create role failed because another transaction created the same role (roles are cluster-wide). */
+class RoleCreatedConcurrently extends Error {
+  constructor(readonly role: string) {
+    super(`role ${role} was created by another transaction`);
+  }
+}
+
+interface Prepared {
+  roles: Roles;
+  source: UserIdSource;
+  migrations: CommittedMigration[];
+  current: string | null;
+  started: number;
+  log: InstallLogger;
+}
+
+async function installInTransaction(options: InstallOptions, { roles, source, migrations, current, started, log }: Prepared): Promise<InstallResult> {
+  const problems: InstallProblem[] = [];
   const client = new pg.Client({ connectionString: options.connectionString });
   await client.connect();
   try {
@@ -254,6 +292,10 @@ function resolveOptions(options: InstallOptions): { roles: Roles; source: UserId
   } catch (error) {
     problems.push({ code: "INVALID_OPTION", message: (error as Error).message });
   }
+  // Substituted unquoted into the SQL as :DATABASE_OWNER, like the role names.
+  if (options.databaseOwner !== undefined && !ROLE_NAME_PATTERN.test(options.databaseOwner)) {
+    problems.push({ code: "INVALID_OPTION", message: `databaseOwner must be a lower-case role name (${ROLE_NAME_PATTERN}), got ${JSON.stringify(options.databaseOwner)}` });
+  }
   for (const acting of ["service", "admin"] as const) {
     for (const plain of ["anonymous", "user"] as const) {
       if (roles[acting] === roles[plain]) {
@@ -312,7 +354,11 @@ interface DatabaseState {
   existingRoles: Set<string>;
   /** The mapped roles that an earlier run of the installer created (their comment says so). */
   ourRoles: Set<string>;
-  /** Default privileges of the connecting role, in every schema, granted to other roles: they would reach our objects. */
+  /** Existing roles of the mapping that are superusers or bypass row-level security. */
+  powerfulRoles: Map<string, { superuser: boolean; bypassrls: boolean }>;
+  /** Our roles (ourRoles) that have privileges or objects in other databases of the cluster: role → those databases. */
+  otherDatabases: Map<string, string[]>;
+  /** Default privileges of the connecting role, in every schema, granted to other roles or PUBLIC: they would reach our objects. */
   globalDefaultGrants: { objtype: string; grantee: string; privilege: string }[];
   /** role → the roles it is a member of (may `set role` to), transitively. */
   memberships: Map<string, Set<string>>;
@@ -370,11 +416,29 @@ async function inspect(client: pg.Client, roles: Roles, firstHash: string | unde
     "select rolname from pg_roles where rolname = any($1) and shobj_description(oid, 'pg_authid') = $2",
     [names, CREATED_ROLE_COMMENT],
   );
+  const { rows: powerful } = await client.query<{ rolname: string; rolsuper: boolean; rolbypassrls: boolean }>(
+    "select rolname, rolsuper, rolbypassrls from pg_roles where rolname = any($1) and (rolsuper or rolbypassrls)",
+    [names],
+  );
+  // pg_shdepend: grants and ownership in each database (dbid), and grants on databases themselves (dbid 0).
+  const { rows: elsewhere } = await client.query<{ rolname: string; databases: string[] }>(
+    `select r.rolname, array_agg(distinct d.datname::text order by d.datname::text) as databases
+       from pg_roles r
+       join pg_shdepend s on s.refclassid = 'pg_authid'::regclass and s.refobjid = r.oid
+       join pg_database d on d.oid = case when s.dbid = 0 and s.classid = 'pg_database'::regclass then s.objid else s.dbid end
+      where r.rolname = any($1) and d.datname <> current_database()
+      group by r.rolname`,
+    [ours.map((row) => row.rolname)],
+  );
+  // PUBLIC (grantee 0) counts too: TRUNCATE, TRIGGER and REFERENCES are not covered by row-level security. Not the
+  // built-in EXECUTE on functions (handled while migrating) nor USAGE on types.
   const { rows: globalDefaultGrants } = await client.query<{ objtype: string; grantee: string; privilege: string }>(
-    `select d.defaclobjtype::text as objtype, pg_get_userbyid(acl.grantee) as grantee, acl.privilege_type as privilege
+    `select d.defaclobjtype::text as objtype, case when acl.grantee = 0 then 'PUBLIC' else pg_get_userbyid(acl.grantee) end as grantee,
+            acl.privilege_type as privilege
        from pg_default_acl d, aclexplode(d.defaclacl) acl
       where d.defaclrole = (select oid from pg_roles where rolname = current_user) and d.defaclnamespace = 0
-        and acl.grantee not in (0, d.defaclrole)
+        and acl.grantee <> d.defaclrole
+        and not (acl.grantee = 0 and (d.defaclobjtype, acl.privilege_type) in (('f', 'EXECUTE'), ('T', 'USAGE')))
       order by 1, 2, 3`,
   );
   const memberships = new Map<string, Set<string>>();
@@ -403,6 +467,8 @@ async function inspect(client: pg.Client, roles: Roles, firstHash: string | unde
     upstreamJwtClaims: flags.jwt_claims,
     existingRoles,
     ourRoles: new Set(ours.map((row) => row.rolname)),
+    powerfulRoles: new Map(powerful.map((row) => [row.rolname, { superuser: row.rolsuper, bypassrls: row.rolbypassrls }])),
+    otherDatabases: new Map(elsewhere.map((row) => [row.rolname, row.databases])),
     globalDefaultGrants,
     memberships,
   };
@@ -461,10 +527,13 @@ function preflight(state: DatabaseState, roles: Roles, source: UserIdSource, map
   if (state.globalDefaultGrants.length > 0) {
     const kinds: Record<string, string> = { r: "tables", S: "sequences", f: "functions", T: "types", n: "schemas" };
     const grants = state.globalDefaultGrants.map((g) => `${g.privilege} on ${kinds[g.objtype] ?? g.objtype} to ${g.grantee}`);
+    const toPublic = [...new Set(state.globalDefaultGrants.filter((g) => g.grantee === "PUBLIC").map((g) => kinds[g.objtype] ?? g.objtype))];
     add(
       "DEFAULT_PRIVILEGES",
-      `${state.currentUser} has default privileges in every schema (${grants.join(", ")}): our tables and functions would be granted to those roles too, bypassing the engine's grants. ` +
-        "Install as a role without them, or narrow them to your schemas (`alter default privileges in schema <yours> grant ...`)",
+      `${state.currentUser} has default privileges in every schema (${grants.join(", ")}): our tables and functions would be granted to those roles too, bypassing the engine's grants` +
+        (toPublic.length > 0 ? " (PUBLIC: every role, and row-level security does not cover TRUNCATE, TRIGGER or REFERENCES)" : "") +
+        ". Install as a role without them, or narrow them to your schemas (`alter default privileges in schema <yours> grant ...`)" +
+        (toPublic.length > 0 ? `; for PUBLIC: ${toPublic.map((kind) => `\`alter default privileges revoke all on ${kind} from public\``).join(", ")}` : ""),
     );
   }
 
@@ -485,6 +554,16 @@ function preflight(state: DatabaseState, roles: Roles, source: UserIdSource, map
       `${state.currentUser} lacks CREATEROLE, needed to create the missing roles ${[...new Set(toCreate)].join(", ")}: map them onto existing roles, create them (\`create role ... nologin\`), or install as a role with CREATEROLE`,
     );
   }
+  // Every request as the anonymous or user role would see every row (BYPASSRLS), or could do anything (superuser).
+  for (const name of ROLE_NAMES) {
+    const role = roles[name];
+    const power = state.powerfulRoles.get(role);
+    if (power?.superuser) {
+      add("ROLE_TOO_POWERFUL", `${role} (the ${name} role) is a superuser: every request as it could do anything in the cluster, and the engine's grants and row-level security would not apply; map ${name} onto a role that is not a superuser`);
+    } else if (power?.bypassrls && (name === "anonymous" || name === "user")) {
+      add("ROLE_TOO_POWERFUL", `${role} (the ${name} role) has BYPASSRLS: every ${name} request would see and change every user's rows; map ${name} onto a role without BYPASSRLS`);
+    }
+  }
   // A user who could use the service or admin role would act for every user.
   for (const plain of ["anonymous", "user"] as const) {
     for (const acting of ["service", "admin"] as const) {
@@ -501,11 +580,28 @@ async function ensureRoles(client: pg.Client, roles: Roles, state: DatabaseState
     const role = roles[name];
     if (state.existingRoles.has(role) || created.has(role)) continue;
     // NOLOGIN: no password is ever set here. The authenticator needs LOGIN and a password from you.
-    await client.query(`create role ${quoteIdent(role)} with nologin${name === "authenticator" ? " noinherit" : ""}`);
+    try {
+      await client.query(`create role ${quoteIdent(role)} with nologin${name === "authenticator" ? " noinherit" : ""}`);
+    } catch (error) {
+      // 23505: created and committed by another transaction while we waited on it; 42710: since our snapshot.
+      const code = (error as { code?: string }).code;
+      if (code === "23505" || code === "42710") throw new RoleCreatedConcurrently(role);
+      throw error;
+    }
     await client.query(`comment on role ${quoteIdent(role)} is ${quoteLiteral(CREATED_ROLE_COMMENT)}`);
     created.add(role);
     result.createdRoles.push(role);
     log.info({ role }, "created role");
+  }
+  // Roles are cluster-wide: one an earlier install created for another database now serves both.
+  for (const name of ROLE_NAMES) {
+    const role = roles[name];
+    const databases = state.otherDatabases.get(role);
+    if (databases && !created.has(role) && !result.warnings.some((w) => w.startsWith(`${role} (`))) {
+      result.warnings.push(
+        `${role} (the ${name} role) already serves database ${databases.join(", ")}: roles are cluster-wide, so whoever can use it there can use it in ${state.database} too; give each database roles of its own (defaultRoles, e.g. ${state.database}_achievements_${name}) unless that is what you want`,
+      );
+    }
   }
   const authenticator = roles.authenticator;
   for (const name of ROLE_NAMES.filter((n) => n !== "authenticator")) {
@@ -515,6 +611,11 @@ async function ensureRoles(client: pg.Client, roles: Roles, state: DatabaseState
       // A membership of a role we created: the application's roles keep every attribute and membership they had.
       await client.query(`grant ${quoteIdent(role)} to ${quoteIdent(authenticator)}`);
       result.grantedMemberships.push({ role, member: authenticator });
+      if (state.powerfulRoles.get(role)?.bypassrls && !created.has(role)) {
+        result.warnings.push(
+          `${role} (the ${name} role) has BYPASSRLS and was granted to ${authenticator} (the authenticator): whoever logs in as ${authenticator} can read and change every row of every table in ${state.database}, not only the engine's; map ${name} onto a role without BYPASSRLS if that is more than you want`,
+        );
+      }
     } else {
       result.warnings.push(`${authenticator} (the authenticator) is not a member of ${role} (the ${name} role), so it cannot switch to it: \`grant ${quoteIdent(role)} to ${quoteIdent(authenticator)}\` (the installer does not change roles it did not create)`);
     }
