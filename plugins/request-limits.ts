@@ -13,6 +13,7 @@ import { type RequestLimits, recordActionRateLimitSettings } from "../src/limits
 
 export type LimitErrorCode =
   | "QUERY_TOO_DEEP"
+  | "QUERY_TOO_LARGE"
   | "TOO_MANY_ALIASES"
   | "PAYLOAD_TOO_LARGE"
   | "BAD_REQUEST"
@@ -20,29 +21,48 @@ export type LimitErrorCode =
   | "METHOD_NOT_ALLOWED"
   | "NOT_ACCEPTABLE";
 
-/** Rejects operations nested deeper than `maxDepth` fields (fragments followed; introspection included). */
+/**
+ * Rejects operations nested deeper than `maxDepth` fields (fragments followed; introspection included).
+ * A fragment's depth does not depend on where it is spread, so it is worked out once per document
+ * (`fragmentDepths`): the rule is linear in the document's size, however often fragments spread each other.
+ */
 export function depthLimitRule(maxDepth: number) {
   return (context: ValidationContext): ASTVisitor => {
-    const depthOf = (selectionSet: SelectionSetNode, seen: Set<string>): number => {
+    const fragmentDepths = new Map<string, number>();
+    // Fragments being walked: a spread back into one of them is a cycle, reported by graphql's own
+    // NoFragmentCycles rule; here it adds nothing, so the walk ends.
+    const walking = new Set<string>();
+    const fragmentDepth = (name: string): number => {
+      const known = fragmentDepths.get(name);
+      if (known !== undefined) return known;
+      if (walking.has(name)) return 0;
+      const fragment = context.getFragment(name);
+      if (!fragment) return 0; // reported by graphql's KnownFragmentNames rule
+      walking.add(name);
+      const depth = depthOf(fragment.selectionSet);
+      walking.delete(name);
+      fragmentDepths.set(name, depth);
+      return depth;
+    };
+    const depthOf = (selectionSet: SelectionSetNode): number => {
       let deepest = 0;
       for (const selection of selectionSet.selections) {
         if (selection.kind === Kind.FIELD) {
-          deepest = Math.max(deepest, 1 + (selection.selectionSet ? depthOf(selection.selectionSet, seen) : 0));
+          deepest = Math.max(deepest, 1 + (selection.selectionSet ? depthOf(selection.selectionSet) : 0));
         } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-          deepest = Math.max(deepest, depthOf(selection.selectionSet, seen));
+          deepest = Math.max(deepest, depthOf(selection.selectionSet));
         } else {
-          const name = selection.name.value;
-          const fragment = context.getFragment(name);
-          // A cycle is reported by graphql's own NoFragmentCycles rule; an unknown fragment by KnownFragmentNames.
-          if (fragment && !seen.has(name)) deepest = Math.max(deepest, depthOf(fragment.selectionSet, new Set([...seen, name])));
+          deepest = Math.max(deepest, fragmentDepth(selection.name.value));
         }
+        // Deeper than allowed is all the caller needs to know (a fragment's depth remembered this way is
+        // only a lower bound, but one already above the limit, so every operation spreading it is refused too).
         if (deepest > maxDepth) break;
       }
       return deepest;
     };
     return {
       OperationDefinition(node: OperationDefinitionNode) {
-        const depth = depthOf(node.selectionSet, new Set());
+        const depth = depthOf(node.selectionSet);
         if (depth > maxDepth) {
           context.reportError(
             new GraphQLError(`The query is nested too deeply: at most ${maxDepth} levels of fields are allowed`, {
@@ -52,6 +72,53 @@ export function depthLimitRule(maxDepth: number) {
           );
         }
         return false; // fragments are followed above; nothing below needs visiting
+      },
+    };
+  };
+}
+
+/**
+ * Rejects operations that expand to more than `maxFields` fields, counting a fragment's fields each time it
+ * is spread: a 1 kB chain of fragments that each spread the previous one twice expands to millions of
+ * fields, and the planner walks every one of them (grafast blocks the event loop for seconds at 2^16).
+ * A fragment's count is worked out once per document (`fragmentFields`), so the rule itself stays linear.
+ */
+export function fieldCountRule(maxFields: number) {
+  return (context: ValidationContext): ASTVisitor => {
+    const fragmentFields = new Map<string, number>();
+    const walking = new Set<string>(); // a cycle (NoFragmentCycles reports it) counts nothing more here
+    const fieldsOfFragment = (name: string): number => {
+      const known = fragmentFields.get(name);
+      if (known !== undefined) return known;
+      const fragment = context.getFragment(name);
+      if (!fragment || walking.has(name)) return 0;
+      walking.add(name);
+      const fields = fieldsOf(fragment.selectionSet);
+      walking.delete(name);
+      fragmentFields.set(name, fields);
+      return fields;
+    };
+    const fieldsOf = (selectionSet: SelectionSetNode): number => {
+      let fields = 0;
+      for (const selection of selectionSet.selections) {
+        if (selection.kind === Kind.FIELD) fields += 1 + (selection.selectionSet ? fieldsOf(selection.selectionSet) : 0);
+        else if (selection.kind === Kind.INLINE_FRAGMENT) fields += fieldsOf(selection.selectionSet);
+        else fields += fieldsOfFragment(selection.name.value);
+      }
+      return fields;
+    };
+    return {
+      OperationDefinition(node: OperationDefinitionNode) {
+        const fields = fieldsOf(node.selectionSet);
+        if (fields > maxFields) {
+          context.reportError(
+            new GraphQLError(`The query expands to ${fields > 1e9 ? "more than 1,000,000,000" : fields.toLocaleString("en-US")} fields (fragments counted each time they are spread): at most ${maxFields.toLocaleString("en-US")} are allowed`, {
+              nodes: [node],
+              extensions: { code: "QUERY_TOO_LARGE" satisfies LimitErrorCode },
+            }),
+          );
+        }
+        return false;
       },
     };
   };
@@ -132,7 +199,7 @@ export function makeRequestLimitsPlugin(limits: RequestLimits): GraphileConfig.P
     grafserv: {
       middleware: {
         setPreset(next, event) {
-          event.validationRules.push(depthLimitRule(limits.maxQueryDepth), aliasLimitRule(limits.maxQueryAliases));
+          event.validationRules.push(depthLimitRule(limits.maxQueryDepth), fieldCountRule(limits.maxQueryFields), aliasLimitRule(limits.maxQueryAliases));
           return next();
         },
 

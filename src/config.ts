@@ -167,6 +167,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       DEMO: bool({ default: undefined, desc: "Serve the demo page at /demo (default: on in development)" }),
       MAX_REQUEST_BYTES: integerIn(1_000, 100_000_000)({ default: DEFAULT_REQUEST_LIMITS.maxRequestBytes }),
       MAX_QUERY_DEPTH: integerIn(2, 1_000)({ default: DEFAULT_REQUEST_LIMITS.maxQueryDepth }),
+      MAX_QUERY_FIELDS: integerIn(10, 1_000_000)({ default: DEFAULT_REQUEST_LIMITS.maxQueryFields }),
       MAX_QUERY_ALIASES: integerIn(0, 100_000)({ default: DEFAULT_REQUEST_LIMITS.maxQueryAliases }),
       RECORD_ACTION_RATE_LIMIT: integerIn(0, 1_000_000)({ default: DEFAULT_REQUEST_LIMITS.recordActionRateLimit }),
       RECORD_ACTION_RATE_WINDOW_SECONDS: integerIn(1, 86_400)({ default: DEFAULT_REQUEST_LIMITS.recordActionRateWindowSeconds }),
@@ -224,6 +225,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     limits: {
       maxRequestBytes: env.MAX_REQUEST_BYTES,
       maxQueryDepth: env.MAX_QUERY_DEPTH,
+      maxQueryFields: env.MAX_QUERY_FIELDS,
       maxQueryAliases: env.MAX_QUERY_ALIASES,
       recordActionRateLimit: env.RECORD_ACTION_RATE_LIMIT,
       recordActionServiceRateLimit: env.RECORD_ACTION_SERVICE_RATE_LIMIT,

@@ -1,5 +1,5 @@
 // Limits against abuse of the GraphQL endpoint, set from the environment in src/config.ts. Body size,
-// depth and aliases are enforced by grafserv (`maxRequestLength`) and plugins/request-limits.ts; the
+// depth, expanded fields and aliases are enforced by grafserv (`maxRequestLength`) and plugins/request-limits.ts; the
 // recordAction rate limit by the database (status_private.take_record_action_allowance), with the values
 // below passed to it as settings of each transaction (see recordActionRateLimitSettings).
 export interface RequestLimits {
@@ -7,6 +7,8 @@ export interface RequestLimits {
   maxRequestBytes: number;
   /** The deepest field nesting of an operation, fragments included (introspection too). */
   maxQueryDepth: number;
+  /** The most fields an operation may expand to, a fragment's fields counted each time it is spread. */
+  maxQueryFields: number;
   /** The most aliased fields in one document. */
   maxQueryAliases: number;
   /**
@@ -24,6 +26,8 @@ export const DEFAULT_REQUEST_LIMITS: RequestLimits = {
   maxRequestBytes: 100_000,
   // The standard introspection query (GraphiQL's) is 15 deep; our deepest real query is about 6.
   maxQueryDepth: 16,
+  // GraphiQL's introspection query expands to 229 fields (test/e2e/fragment_depth.test.ts); the dashboard to about 60.
+  maxQueryFields: 2_000,
   maxQueryAliases: 50,
   // The same defaults as the database's (migration 000005), for sessions that set none.
   recordActionRateLimit: 60,

@@ -21,6 +21,7 @@ const AUDIENCE = "achievements-bad-inputs";
 const LIMITS: RequestLimits = {
   maxRequestBytes: 50_000,
   maxQueryDepth: 16,
+  maxQueryFields: 2_000,
   maxQueryAliases: 50,
   recordActionRateLimit: 3,
   recordActionServiceRateLimit: 6000,

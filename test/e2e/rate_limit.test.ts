@@ -14,6 +14,7 @@ import { startTestServer, testJwtSecret } from "../helpers/server";
 const LIMITS: RequestLimits = {
   maxRequestBytes: 100_000,
   maxQueryDepth: 16,
+  maxQueryFields: 2_000,
   maxQueryAliases: 50,
   recordActionRateLimit: 3,
   recordActionServiceRateLimit: 4,

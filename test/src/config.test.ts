@@ -103,6 +103,7 @@ describe("loadConfig", () => {
     expect(loadConfig({ DATA_DIR: dataDir }).limits).toEqual({
       maxRequestBytes: 100_000,
       maxQueryDepth: 16,
+      maxQueryFields: 2_000,
       maxQueryAliases: 50,
       recordActionRateLimit: 60,
       recordActionServiceRateLimit: 6000,
@@ -112,6 +113,7 @@ describe("loadConfig", () => {
       DATA_DIR: dataDir,
       MAX_REQUEST_BYTES: "2000",
       MAX_QUERY_DEPTH: "8",
+      MAX_QUERY_FIELDS: "500",
       MAX_QUERY_ALIASES: "0",
       RECORD_ACTION_RATE_LIMIT: "0",
       RECORD_ACTION_SERVICE_RATE_LIMIT: "100",
@@ -120,6 +122,7 @@ describe("loadConfig", () => {
     expect(limits).toEqual({
       maxRequestBytes: 2000,
       maxQueryDepth: 8,
+      maxQueryFields: 500,
       maxQueryAliases: 0,
       recordActionRateLimit: 0,
       recordActionServiceRateLimit: 100,
