@@ -1,5 +1,5 @@
 // Limits against abuse of the GraphQL endpoint (values from src/config.ts, see src/limits.ts):
-// - query depth and alias count: GraphQL validation rules, added to grafserv's rules in its `setPreset`
+// - query depth, expanded field count and alias count: GraphQL validation rules, added to grafserv's rules in its `setPreset`
 //   middleware, so they apply to HTTP and websockets and are cached with the parsed document;
 // - the recordAction / recordActionFor rate limit is the database's (status_private.take_record_action_allowance,
 //   where the action is recorded: no document shape escapes it, and every server process shares it); this
