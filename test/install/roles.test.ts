@@ -2,6 +2,9 @@
 // variables (src/config.ts).
 import { loadConfig, loadInstallConfig } from "../../src/config";
 import { loadRoles, loadUserIdSource, userIdPgSettings } from "../../src/roles";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 describe("loadRoles / loadUserIdSource", () => {
   it("reads .gmrc, and takes overrides role by role", () => {
@@ -34,7 +37,12 @@ describe("loadRoles / loadUserIdSource", () => {
 });
 
 describe("loadConfig: role names and the user id source", () => {
-  const base = { NODE_ENV: "test", DATA_DIR: "/tmp/achievements-roles-test" };
+  // loadConfig writes development secrets into DATA_DIR: a folder of this file's own, removed after.
+  const base = { NODE_ENV: "test", DATA_DIR: "" };
+  beforeAll(() => {
+    base.DATA_DIR = mkdtempSync(join(tmpdir(), "achievements-roles-test-"));
+  });
+  afterAll(() => rmSync(base.DATA_DIR, { recursive: true, force: true }));
 
   it("reads ACHIEVEMENTS_*_ROLE, USER_ID_SETTING and USER_ID_CLAIM", () => {
     const config = loadConfig({ ...base, ACHIEVEMENTS_USER_ROLE: "authenticated", ACHIEVEMENTS_AUTHENTICATOR_ROLE: "authenticator", USER_ID_SETTING: "request.jwt.claims", USER_ID_CLAIM: "sub" });
