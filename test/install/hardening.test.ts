@@ -2,44 +2,13 @@
 // PUBLIC default privileges, too powerful API roles, two installs at once into two databases of one
 // cluster, roles shared between databases, and --database-owner. Each scenario creates its own database
 // and roles (names unique to the run) and drops them at the end.
-import { randomBytes } from "node:crypto";
-import pg from "pg";
-import { asRole, withDatabase } from "../../src/connection-strings";
-import { InstallError, installAchievements, type InstallOptions } from "../../src/install";
+import { installAchievements } from "../../src/install";
 import { withClient } from "../../src/migrate";
-import { catalogSnapshot, rolesSnapshot, userSchemas } from "../helpers/catalog";
-import { testDatabaseName, testDatabaseUrl } from "../helpers/db";
+import { testDatabaseUrl } from "../helpers/db";
+import { expectRefusal, installScenarios } from "../helpers/install-scenarios";
 
-const RUN = randomBytes(3).toString("hex");
 const rootUrl = testDatabaseUrl(); // a superuser
-const createdDatabases: string[] = [];
-const createdRoles: string[] = [];
-const name = (suffix: string) => `h${RUN}_${suffix}`;
-
-async function root<T>(database: string, callback: (client: pg.Client) => Promise<T>): Promise<T> {
-  return withClient(withDatabase(rootUrl, database), callback);
-}
-
-async function createRole(role: string, attributes = "nologin"): Promise<string> {
-  await root("postgres", (client) => client.query(`create role ${role} ${attributes}`));
-  createdRoles.push(role);
-  return role;
-}
-
-async function createOwner(suffix: string): Promise<{ role: string; password: string }> {
-  const password = randomBytes(12).toString("hex");
-  const role = await createRole(name(suffix), `login createrole password '${password}'`);
-  return { role, password };
-}
-
-async function createDatabase(suffix: string, owner?: string): Promise<string> {
-  const database = testDatabaseName(`h_${suffix}`);
-  await root("postgres", (client) => client.query(`create database ${database}${owner ? ` owner ${owner}` : ""}`));
-  createdDatabases.push(database);
-  return database;
-}
-
-const urlAs = (database: string, owner: { role: string; password: string }) => asRole(withDatabase(rootUrl, database), owner.role, owner.password);
+const { name, root, createRole, createOwner, createDatabase, urlAs, everything, createdRoles, dropCreated } = installScenarios("h");
 
 function uniqueDefaults(scenario: string) {
   const roles = {
@@ -52,38 +21,16 @@ function uniqueDefaults(scenario: string) {
   return roles;
 }
 
-async function expectRefusal(options: InstallOptions): Promise<InstallError> {
-  try {
-    await installAchievements(options);
-  } catch (error) {
-    if (error instanceof InstallError) return error;
-    throw error;
-  }
-  throw new Error("expected the install to be refused");
-}
-
-async function everything(database: string, roles: string[]) {
-  return root(database, async (client) => ({
-    catalog: await catalogSnapshot(client, { schemas: await userSchemas(client), xmin: true }),
-    roles: await rolesSnapshot(client, roles, database),
-  }));
-}
-
 async function expectNoRoles(roles: string[]): Promise<void> {
   const { rows } = await root("postgres", (client) => client.query("select rolname from pg_roles where rolname = any($1)", [roles]));
   expect(rows).toEqual([]);
 }
 
-afterAll(async () => {
-  await root("postgres", async (client) => {
-    for (const database of createdDatabases) await client.query(`drop database if exists ${database} with (force)`);
-    for (const role of createdRoles.reverse()) await client.query(`drop role if exists ${role}`);
-  });
-});
+afterAll(() => dropCreated());
 
 describe("installAchievements refuses what would give API roles more than the engine grants", () => {
   it("default privileges granted to PUBLIC on tables and sequences (DEFAULT_PRIVILEGES), saying what to run", async () => {
-    const owner = await createOwner("public_owner");
+    const owner = await createOwner("public_owner", "createrole");
     const database = await createDatabase("public", owner.role);
     const defaults = uniqueDefaults("public");
     await withClient(urlAs(database, owner), (client) =>
@@ -101,7 +48,7 @@ describe("installAchievements refuses what would give API roles more than the en
   });
 
   it("but not the function EXECUTE default to PUBLIC, which the installer handles", async () => {
-    const owner = await createOwner("execute_owner");
+    const owner = await createOwner("execute_owner", "createrole");
     const database = await createDatabase("execute", owner.role);
     const defaults = uniqueDefaults("execute");
     createdRoles.push(...Object.values(defaults));
@@ -115,7 +62,7 @@ describe("installAchievements refuses what would give API roles more than the en
   });
 
   it("anonymous or user mapped onto a BYPASSRLS or superuser role, any API role onto a superuser (ROLE_TOO_POWERFUL); nothing is changed", async () => {
-    const owner = await createOwner("powerful_owner");
+    const owner = await createOwner("powerful_owner", "createrole");
     const database = await createDatabase("powerful", owner.role);
     const bypass = await createRole(name("bypass"), "nologin bypassrls");
     const superuser = await createRole(name("super"), "nologin superuser");
@@ -137,7 +84,7 @@ describe("installAchievements refuses what would give API roles more than the en
   });
 
   it("a BYPASSRLS service role is accepted (Supabase's service_role), with a warning when our authenticator gets it", async () => {
-    const owner = await createOwner("bypass_service_owner");
+    const owner = await createOwner("bypass_service_owner", "createrole");
     const database = await createDatabase("bypass_service", owner.role);
     const serviceRole = await createRole(name("service_role"), "nologin bypassrls");
     const defaults = uniqueDefaults("bypass_service");
@@ -156,7 +103,7 @@ describe("installAchievements refuses what would give API roles more than the en
 
 describe("two installs at once into two databases of one cluster, with the same default roles", () => {
   it("both succeed (the second finds the roles the first created), and the second warns that they are shared", async () => {
-    const owner = await createOwner("race_owner");
+    const owner = await createOwner("race_owner", "createrole");
     const first = await createDatabase("race_p", owner.role);
     const second = await createDatabase("race_q", owner.role);
     const defaults = uniqueDefaults("race");

@@ -7,50 +7,21 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { asRole, withDatabase } from "../../src/connection-strings";
-import { InstallError, installAchievements, type InstallOptions, type InstallResult, SUPABASE_INSTALL_OPTIONS } from "../../src/install";
+import { installAchievements, type InstallOptions, type InstallResult, SUPABASE_INSTALL_OPTIONS } from "../../src/install";
 import { createLogger } from "../../src/logger";
 import { migrateDatabase, withClient } from "../../src/migrate";
 import type { Roles } from "../../src/roles";
-import { catalogSnapshot, rolesSnapshot, userSchemas } from "../helpers/catalog";
+import { catalogSnapshot, userSchemas } from "../helpers/catalog";
 import { cleanEnvironment, runCli } from "../helpers/cli";
-import { testDatabaseName, testDatabaseUrl, testRoleEnvironment, testRoles } from "../helpers/db";
+import { testDatabaseUrl, testRoleEnvironment, testRoles } from "../helpers/db";
+import { expectRefusal, installScenarios } from "../helpers/install-scenarios";
 
-const RUN = randomBytes(3).toString("hex");
 const OUR_SCHEMAS = ["jwt_public", "status_private", "status_public"];
 const BOOKKEEPING = ["status_private.installed_migrations", "status_private.installation"];
 const rootUrl = testDatabaseUrl(); // a superuser, on the run's database (graphile-migrate's: the standalone path)
 /** The run's API roles (test/global-setup.ts): the test database was migrated with these. */
 const runRoles: Roles = testRoles();
-const createdDatabases: string[] = [];
-const createdRoles: string[] = [];
-
-const name = (suffix: string) => `t${RUN}_${suffix}`;
-
-async function root<T>(database: string, callback: (client: pg.Client) => Promise<T>): Promise<T> {
-  return withClient(withDatabase(rootUrl, database), callback);
-}
-
-async function createRole(role: string, attributes = "nologin"): Promise<string> {
-  await root("postgres", (client) => client.query(`create role ${role} ${attributes}`));
-  createdRoles.push(role);
-  return role;
-}
-
-/** A login role that is not a superuser (the database owner of a scenario). */
-async function createOwner(suffix: string, attributes = ""): Promise<{ role: string; password: string }> {
-  const password = randomBytes(12).toString("hex");
-  const role = await createRole(name(suffix), `login password '${password}' ${attributes}`);
-  return { role, password };
-}
-
-async function createDatabase(suffix: string, owner?: string): Promise<string> {
-  const database = testDatabaseName(suffix); // under the run's name: the global teardown drops it if we could not
-  await root("postgres", (client) => client.query(`create database ${database}${owner ? ` owner ${owner}` : ""}`));
-  createdDatabases.push(database);
-  return database;
-}
-
-const urlAs = (database: string, owner: { role: string; password: string }) => asRole(withDatabase(rootUrl, database), owner.role, owner.password);
+const { name, root, createRole, createOwner, createDatabase, urlAs, everything, createdRoles, dropCreated } = installScenarios("t");
 
 /** In one rolled-back transaction on `url` (the authenticator's login), as `role` with `settings`, as a server does it. */
 async function asApiRole<T>(url: string, role: string, settings: Record<string, string>, callback: (client: pg.Client) => Promise<T>): Promise<T> {
@@ -66,30 +37,7 @@ async function asApiRole<T>(url: string, role: string, settings: Record<string, 
   });
 }
 
-async function expectRefusal(options: InstallOptions): Promise<InstallError> {
-  try {
-    await installAchievements(options);
-  } catch (error) {
-    if (error instanceof InstallError) return error;
-    throw error;
-  }
-  throw new Error("expected the install to be refused");
-}
-
-/** Everything an install could change: the whole database's catalog, and the named roles cluster-wide. */
-async function everything(database: string, roles: string[]) {
-  return root(database, async (client) => ({
-    catalog: await catalogSnapshot(client, { schemas: await userSchemas(client), xmin: true }),
-    roles: await rolesSnapshot(client, roles, database),
-  }));
-}
-
-afterAll(async () => {
-  await root("postgres", async (client) => {
-    for (const database of createdDatabases) await client.query(`drop database if exists ${database} with (force)`);
-    for (const role of createdRoles.reverse()) await client.query(`drop role if exists ${role}`);
-  });
-});
+afterAll(() => dropCreated());
 
 describe("installAchievements into a graphile/starter-style database, as its owner (not a superuser)", () => {
   const owner = { role: "", password: "" };
