@@ -6,12 +6,12 @@ import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { connect, createServer } from "node:net";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { type Cli, cleanEnvironment, NODE, processEnds, processExists, ROOT, runCli, killAll, startCli as startCliIn, stopCli } from "../helpers/cli";
-import { freePort } from "../helpers/ports";
+import { freePort, refusesConnections } from "../helpers/ports";
 
 const execFileAsync = promisify(execFile);
 
@@ -47,17 +47,6 @@ async function levelNames(token: string): Promise<string[]> {
   return (result.data.allLevels.nodes as { name: string }[]).map((level) => level.name).sort();
 }
 
-/** True when nothing listens on 127.0.0.1:port. */
-function refusesConnections(port: number): Promise<boolean> {
-  return new Promise((answer, fail) => {
-    const socket = connect(port, "127.0.0.1");
-    socket.once("connect", () => {
-      socket.destroy();
-      answer(false);
-    });
-    socket.once("error", (error: NodeJS.ErrnoException) => (error.code === "ECONNREFUSED" ? answer(true) : fail(error)));
-  });
-}
 
 
 

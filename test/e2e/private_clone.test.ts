@@ -11,13 +11,12 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { cp, lstat, mkdir, mkdtemp, readdir, readFile, readlink, realpath, rm, stat, symlink } from "node:fs/promises";
-import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { BINARIES_CACHE, RELOCATED_CLUSTERS } from "../../src/embedded-postgres";
 import { type Cli, cleanEnvironment, killAll, NODE as NODE_BINARY, processEnds, ROOT, runCli, startCli, stopCli } from "../helpers/cli";
-import { freePort } from "../helpers/ports";
+import { freePort, refusesConnections } from "../helpers/ports";
 
 const execFileAsync = promisify(execFile);
 const TIMEOUT = 120_000;
@@ -39,16 +38,6 @@ async function levelCount(): Promise<unknown> {
   return response.json();
 }
 
-function refusesConnections(port: number): Promise<boolean> {
-  return new Promise((answer, fail) => {
-    const socket = connect(port, "127.0.0.1");
-    socket.once("connect", () => {
-      socket.destroy();
-      answer(false);
-    });
-    socket.once("error", (error: NodeJS.ErrnoException) => (error.code === "ECONNREFUSED" ? answer(true) : fail(error)));
-  });
-}
 
 /** The cluster's folder: .data/postgres, or (as root, relocated) where it links to. */
 async function clusterDir(): Promise<string> {
