@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { PROJECT_ROOT } from "../src/config";
 import { asRole, withDatabase } from "../src/connection-strings";
 import { startEmbeddedPostgres } from "../src/embedded-postgres";
+import { DEFAULT_REQUEST_LIMITS, type RequestLimits } from "../src/limits";
 import { createLogger } from "../src/logger";
 import { migrateDatabase, withClient } from "../src/migrate";
 import { loadRoles } from "../src/roles";
@@ -42,6 +43,13 @@ export const BENCH_RATE_LIMITS = {
   "achievements.record_action_service_rate_limit": "100000000",
 };
 
+/** The request limits of the benchmarks' servers (bench/ingest.ts, bench/overhead.ts): the defaults, with the rate limits above. */
+export const BENCH_REQUEST_LIMITS: RequestLimits = {
+  ...DEFAULT_REQUEST_LIMITS,
+  recordActionRateLimit: Number(BENCH_RATE_LIMITS["achievements.record_action_rate_limit"]),
+  recordActionServiceRateLimit: Number(BENCH_RATE_LIMITS["achievements.record_action_service_rate_limit"]),
+};
+
 /** A fresh, migrated database with the demo catalog, on an embedded server unless BENCH_DATABASE_URL is set. */
 export async function startBenchDatabase(name: string): Promise<BenchDatabase> {
   let stopServer = async () => {};
@@ -58,7 +66,8 @@ export async function startBenchDatabase(name: string): Promise<BenchDatabase> {
   const databaseUrl = withDatabase(serverUrl, name);
   await withClient(withDatabase(serverUrl, "postgres"), (client) => client.query(`drop database if exists ${client.escapeIdentifier(name)} with (force)`));
   const authenticatorPassword = randomBytes(16).toString("hex");
-  await migrateDatabase({ databaseUrl, authenticatorPassword, loadDemoCatalog: true, log });
+  // BENCH_INCLUDE_CURRENT=1 also runs migrations/current (work in progress), to measure it before it is committed.
+  await migrateDatabase({ databaseUrl, authenticatorPassword, loadDemoCatalog: true, includeCurrent: process.env.BENCH_INCLUDE_CURRENT === "1", log });
   // The rate limits stay on (their bookkeeping is part of an action's cost) but high enough never to refuse.
   await withClient(databaseUrl, async (client) => {
     for (const [setting, value] of Object.entries(BENCH_RATE_LIMITS)) {

@@ -5,27 +5,34 @@
 //             (tally, streaks, unlocks, points, tiers, leaderboards, levels, notifications) in one transaction
 //   graphql   recordAction over HTTP as each user, through a server started in-process (startServer), with
 //             keep-alive fetch clients
+//   floor1, pipeline1   the floor and the pipeline with one client: the per-event time of each
+//   batchFloor  the floor's rows, `batch` events per statement (one insert of them all, then one tally upsert
+//             per user, in user order): what any batch path must do at the least
+//   batch     status_public.record_actions(events status_public.action_event[]) as the service role, `batch`
+//             events a call, only when the database has that function (else skipped, and said so)
 // Each phase uses fresh users (so each sees the same unlock rate) and the phases alternate for `rounds`
 // rounds. After each phase the tallies must equal the events counted, user by user, and the engine's unlocks
-// what those tallies reach; any failed event fails the run. Writes bench/results/ingest.json and prints tables.
-// Usage: npm run bench:ingest [-- --clients=8 --seconds=5 --users=1000 --rounds=2]
+// what those tallies reach; any failed event fails the run. Writes bench/results/ingest.json and prints tables:
+// the paths at `clients` clients, then the one-client and batch phases against issue 10's goals.
+// Usage: npm run bench:ingest [-- --clients=8 --seconds=5 --users=1000 --rounds=2 --batch=100]
 import "../src/environment";
 import pg from "pg";
 import { signToken } from "../src/auth";
 import { startServer } from "../src/server";
-import { DEFAULT_REQUEST_LIMITS } from "../src/limits";
-import { BENCH_RATE_LIMITS, cleanUp, fmt, machine, main, option, progress, roles, runLoops, startBenchDatabase, type Throughput, writeResult } from "./common";
+import { BATCH_FLOOR_SQL, BATCH_SQL, hasRecordActions, runBatches } from "./batches";
+import { BENCH_REQUEST_LIMITS, cleanUp, fmt, machine, main, option, progress, roles, runLoops, startBenchDatabase, type Throughput, writeResult } from "./common";
 import { closeClients, createFloorTables, FLOOR_SQL, newUsers, openClients, type Phase as PhaseResult, PIPELINE_SQL, runSql, verifyPhase } from "./workload";
 
 const CLIENTS = option("clients", 8);
 const SECONDS = option("seconds", 5);
 const USERS = option("users", 1000);
 const ROUNDS = option("rounds", 2);
+const BATCH = option("batch", 100);
 const JWT_SECRET = "bench-secret-bench-secret-bench-secret-0123";
 
 const RECORD_ACTION = `mutation ($amount: Int!) { recordAction(input: { action: "tasks_completed", amount: $amount }) { result { tally unlocked { achievementId } } } }`;
 
-type Phase = "floor" | "pipeline" | "graphql";
+type Phase = "floor" | "pipeline" | "graphql" | "floor1" | "pipeline1" | "batchFloor" | "batch";
 
 function add(total: Throughput | undefined, next: Throughput): Throughput {
   if (!total) return next;
@@ -48,19 +55,27 @@ main(async () => {
     host: "127.0.0.1",
     port: 0,
     // As high as the database's (bench/common.ts): the server passes its own limits to each transaction.
-    limits: {
-      ...DEFAULT_REQUEST_LIMITS,
-      recordActionRateLimit: Number(BENCH_RATE_LIMITS["achievements.record_action_rate_limit"]),
-      recordActionServiceRateLimit: Number(BENCH_RATE_LIMITS["achievements.record_action_service_rate_limit"]),
-    },
+    limits: BENCH_REQUEST_LIMITS,
   });
   const totals: Partial<Record<Phase, Throughput>> = {};
-  const unlocks: Record<Phase, number> = { floor: 0, pipeline: 0, graphql: 0 };
+  const unlocks: Record<Phase, number> = { floor: 0, pipeline: 0, graphql: 0, floor1: 0, pipeline1: 0, batchFloor: 0, batch: 0 };
+  const oneClient = sqlClients.slice(0, 1);
+  let batchPath = false;
   try {
     await createFloorTables(admin);
+    batchPath = await hasRecordActions(admin);
+    progress(
+      batchPath
+        ? `batch: status_public.record_actions(status_public.action_event[]) found, ${BATCH} events a call`
+        : "batch: status_public.record_actions(status_public.action_event[]) is not in the database: the batch phase is skipped",
+    );
     const phases: Record<Phase, () => Promise<PhaseResult>> = {
       floor: () => runSql(sqlClients, newUsers(USERS), FLOOR_SQL, SECONDS),
       pipeline: () => runSql(sqlClients, newUsers(USERS), PIPELINE_SQL, SECONDS),
+      floor1: () => runSql(oneClient, newUsers(USERS), FLOOR_SQL, SECONDS),
+      pipeline1: () => runSql(oneClient, newUsers(USERS), PIPELINE_SQL, SECONDS),
+      batchFloor: () => runBatches(sqlClients, newUsers(USERS), BATCH_FLOOR_SQL, SECONDS, BATCH, false),
+      batch: () => runBatches(sqlClients, newUsers(USERS), BATCH_SQL, SECONDS, BATCH, true),
       graphql: async () => {
         const users = newUsers(USERS);
         const tokens = await Promise.all(users.map((userId) => signToken({ jwtSecret: JWT_SECRET, userId, role: "user", expiresIn: "1h" })));
@@ -84,10 +99,14 @@ main(async () => {
     await verifyPhase(admin, "warm-up floor", (await runSql(sqlClients, newUsers(USERS), FLOOR_SQL, 1)).eventsPerUser, "floor");
     await verifyPhase(admin, "warm-up pipeline", (await runSql(sqlClients, newUsers(USERS), PIPELINE_SQL, 1)).eventsPerUser, "engine");
     await verifyPhase(admin, "warm-up graphql", (await phases.graphql()).eventsPerUser, "engine");
+    await verifyPhase(admin, "warm-up batchFloor", (await runBatches(sqlClients, newUsers(USERS), BATCH_FLOOR_SQL, 1, BATCH, false)).eventsPerUser, "floor");
+    if (batchPath) await verifyPhase(admin, "warm-up batch", (await runBatches(sqlClients, newUsers(USERS), BATCH_SQL, 1, BATCH, true)).eventsPerUser, "engine");
+    const order: Phase[] = ["floor", "pipeline", "graphql", "floor1", "pipeline1", "batchFloor", ...(batchPath ? (["batch"] as const) : [])];
     for (let round = 1; round <= ROUNDS; round++) {
-      for (const phase of ["floor", "pipeline", "graphql"] as const) {
+      for (const phase of order) {
         const result = await phases[phase]();
-        unlocks[phase] += await verifyPhase(admin, `round ${round}, ${phase}`, result.eventsPerUser, phase === "floor" ? "floor" : "engine");
+        const tallies = phase === "floor" || phase === "floor1" || phase === "batchFloor" ? "floor" : "engine";
+        unlocks[phase] += await verifyPhase(admin, `round ${round}, ${phase}`, result.eventsPerUser, tallies);
         totals[phase] = add(totals[phase], { events: result.events, seconds: result.seconds, perSecond: result.perSecond });
         progress(`round ${round}, ${phase}: ${fmt(result.perSecond)} events/s (${result.events} events, tallies verified)`);
       }
@@ -104,6 +123,10 @@ main(async () => {
   const floor = totals.floor!;
   const pipeline = totals.pipeline!;
   const graphql = totals.graphql!;
+  const floor1 = totals.floor1!;
+  const pipeline1 = totals.pipeline1!;
+  const batchFloor = totals.batchFloor!;
+  const batch = totals.batch ?? null;
   const perEvent = (phase: Phase) => (totals[phase]!.events ? unlocks[phase] / totals[phase]!.events : 0).toFixed(2);
   const table = [
     `| path (${CLIENTS} clients) | events | events/s | unlocks per event | vs floor | vs SQL pipeline |`,
@@ -112,16 +135,59 @@ main(async () => {
     `| SQL: record_action_for (service role) | ${fmt(pipeline.events)} | ${fmt(pipeline.perSecond)} | ${perEvent("pipeline")} | ${(pipeline.perSecond / floor.perSecond).toFixed(2)} | 1.00 |`,
     `| GraphQL over HTTP: recordAction (users) | ${fmt(graphql.events)} | ${fmt(graphql.perSecond)} | ${perEvent("graphql")} | ${(graphql.perSecond / floor.perSecond).toFixed(2)} | ${(graphql.perSecond / pipeline.perSecond).toFixed(2)} |`,
   ].join("\n");
-  process.stdout.write(`${table}\n\n${machine()}\n`);
+  const msPerEvent = (phase: Throughput) => (1000 * phase.seconds) / phase.events;
+  const perEventRatio = msPerEvent(pipeline1) / msPerEvent(floor1);
+  const scaling = pipeline.perSecond / pipeline1.perSecond;
+  const batchOverPipeline = batch && batch.perSecond / pipeline.perSecond;
+  const batchOverBatchFloor = batch && batch.perSecond / batchFloor.perSecond;
+  const skipped = "skipped (no status_public.record_actions)";
+  const oneClientTable = [
+    "| path | clients | events | events/s | ms per event | unlocks per event |",
+    "| --- | ---: | ---: | ---: | ---: | ---: |",
+    `| floor: insert + tally upsert | 1 | ${fmt(floor1.events)} | ${fmt(floor1.perSecond)} | ${msPerEvent(floor1).toFixed(3)} | – |`,
+    `| SQL: record_action_for (service role) | 1 | ${fmt(pipeline1.events)} | ${fmt(pipeline1.perSecond)} | ${msPerEvent(pipeline1).toFixed(3)} | ${perEvent("pipeline1")} |`,
+    `| batched floor: ${BATCH} events a statement | ${CLIENTS} | ${fmt(batchFloor.events)} | ${fmt(batchFloor.perSecond)} | – | – |`,
+    batch
+      ? `| batch: record_actions, ${BATCH} events a call | ${CLIENTS} | ${fmt(batch.events)} | ${fmt(batch.perSecond)} | – | ${perEvent("batch")} |`
+      : `| batch: record_actions, ${BATCH} events a call | ${CLIENTS} | ${skipped} | | | |`,
+  ].join("\n");
+  const goals = [
+    "| goal (issue 10) | measured | target |",
+    "| --- | ---: | ---: |",
+    `| 1 client: pipeline / floor, ms per event | ${perEventRatio.toFixed(2)}x (${msPerEvent(pipeline1).toFixed(3)} / ${msPerEvent(floor1).toFixed(3)} ms) | <= 2.5x |`,
+    `| pipeline: ${CLIENTS} clients / 1 client, events/s | ${scaling.toFixed(2)}x (${fmt(pipeline.perSecond)} / ${fmt(pipeline1.perSecond)}) | >= 1.6x |`,
+    `| ${CLIENTS} clients: pipeline / floor, events/s | ${(pipeline.perSecond / floor.perSecond).toFixed(2)}x (${fmt(pipeline.perSecond)} / ${fmt(floor.perSecond)}) | >= 0.5x |`,
+    `| batches of ${BATCH}: record_actions / single-event pipeline, events/s | ${batchOverPipeline === null ? skipped : `${batchOverPipeline.toFixed(2)}x`} | >= 5x |`,
+    `| batches of ${BATCH}: record_actions / batched floor, events/s | ${batchOverBatchFloor === null ? skipped : `${batchOverBatchFloor.toFixed(2)}x`} | >= 0.5x |`,
+  ].join("\n");
+  process.stdout.write(`${table}\n\n${oneClientTable}\n\n${goals}\n\n${machine()}\n`);
   await writeResult("ingest", {
     clients: CLIENTS,
     secondsPerPhase: SECONDS,
     usersPerPhase: USERS,
     rounds: ROUNDS,
+    batchSize: BATCH,
     floor,
     pipeline,
     graphql,
+    oneClient: { floor: { ...floor1, msPerEvent: msPerEvent(floor1) }, pipeline: { ...pipeline1, msPerEvent: msPerEvent(pipeline1) } },
+    batchFloor,
+    batch,
     unlocks,
-    ratios: { pipelineOverFloor: pipeline.perSecond / floor.perSecond, graphqlOverPipeline: graphql.perSecond / pipeline.perSecond },
+    ratios: {
+      pipelineOverFloor: pipeline.perSecond / floor.perSecond,
+      graphqlOverPipeline: graphql.perSecond / pipeline.perSecond,
+      oneClientPipelineOverFloorMsPerEvent: perEventRatio,
+      pipelineClientsOverOneClient: scaling,
+      batchOverPipeline,
+      batchOverBatchFloor,
+    },
+    goals: {
+      oneClientPipelineOverFloorMsPerEvent: 2.5,
+      pipelineClientsOverOneClient: 1.6,
+      pipelineOverFloor: 0.5,
+      batchOverPipeline: 5,
+      batchOverBatchFloor: 0.5,
+    },
   });
 });

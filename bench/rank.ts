@@ -21,6 +21,7 @@ import { startEmbeddedPostgres } from "../src/embedded-postgres";
 import { createLogger } from "../src/logger";
 import { migrateDatabase, withClient } from "../src/migrate";
 import { freePort } from "../test/helpers/ports";
+import { foldLeaderboardDeltas } from "./scores";
 
 const SIZES = process.argv.slice(2).map(Number).filter(Boolean);
 const USER_COUNTS = SIZES.length > 0 ? SIZES : [10_000, 100_000, 1_000_000];
@@ -47,13 +48,13 @@ async function time(samples: number[], run: () => Promise<unknown>) {
 /**
  * N users with points drawn from a long-tailed distribution (many low scores, few high ones), in steps of 5,
  * each awarded once through the engine: inserts into points_ledger in batches, whose triggers write the
- * users' scores (every period) and the histogram, as they do for real awards. Then checks that the
- * histogram's two levels match the all-time scores.
+ * users' scores (every period) and the histogram's deltas, as they do for real awards. Then folds the deltas
+ * and checks that the histogram's two levels match the all-time scores.
  */
 async function populate(client: pg.Client, users: number): Promise<void> {
   await client.query(
     `truncate status_public.points_ledger, status_public.user_scores, status_public.leaderboard_scores,
-              status_private.leaderboard_point_counts, status_private.leaderboard_bucket_counts`,
+              status_private.leaderboard_point_counts, status_private.leaderboard_bucket_counts, status_private.leaderboard_count_deltas`,
   );
   const batch = 50_000;
   for (let done = 0; done < users; done += batch) {
@@ -64,6 +65,8 @@ async function populate(client: pg.Client, users: number): Promise<void> {
       [Math.min(batch, users - done)],
     );
   }
+  // What a running server does every second: the histogram then holds every user (and the deltas none).
+  await foldLeaderboardDeltas(client);
   const { rows: mismatches } = await client.query(
     `select 'points' as level, coalesce(counts.points, scores.points) as key, counts.users, scores.users as actual
      from (select * from status_private.leaderboard_point_counts where period = 'ALL_TIME') as counts

@@ -6,6 +6,7 @@
 //   would apply to an app's own schemas too.)
 // - the array attributes of our composite types tagged `@notNullItems` in migrations/: PostGraphile reads
 //   `@notNull` for the array itself but has no smart tag for its items.
+// - the result lists of our set-returning mutations (`recordActions { result }`).
 import type { GraphQLOutputType } from "postgraphile/graphql";
 import { ACHIEVEMENTS_SCHEMAS } from "../src/achievements-schema";
 
@@ -41,6 +42,12 @@ export const NonNullListsPlugin: GraphileConfig.Plugin = {
         }
         if (ours && scope.isConnectionEdgeType && scope.fieldName === "node") return { ...field, type: nonNull(field.type) };
         if (scope.pgFieldAttribute?.extensions?.tags?.notNullItems) return { ...field, type: withNonNullItems(field.type) };
+        // The rows of our set-returning mutations (recordActions' results): one per event, never null.
+        const resource = scope.isMutationPayload ? scope.pgTypeResource : undefined;
+        const resourceSchema = resource?.extensions?.pg?.schemaName;
+        if (resource && !resource.isUnique && resourceSchema && ACHIEVEMENTS_SCHEMAS.includes(resourceSchema) && scope.fieldName !== "clientMutationId") {
+          return { ...field, type: withNonNullItems(field.type) };
+        }
         return field;
       },
     },

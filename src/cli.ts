@@ -3,6 +3,7 @@
 // into a database an application already has, src/install.ts), `token` (npm run token),
 // `export-schema` (npm run schema:export).
 import "./environment";
+import cluster from "node:cluster";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -17,6 +18,7 @@ import { loadRoles, loadUserIdSource, ROLE_CLAIMS, ROLE_NAMES, type RoleClaim, t
 import { buildSchemaSDL } from "./schema-sdl";
 import { startServer } from "./server";
 import { databaseProblem, describeFailure, listenProblem } from "./startup-errors";
+import { runWorker, startWorkers } from "./workers";
 
 const EMBEDDED_DATABASE = "achievements";
 
@@ -68,28 +70,54 @@ async function openDatabase(config: Config, log: Logger): Promise<Database> {
   return { url, authUrl, stop };
 }
 
+/** The GraphQL server of `start`, on the authenticator's connection (in the process, or in each worker). */
+function serve(config: Config, authUrl: string, log: Logger) {
+  return startServer({
+    connectionString: authUrl,
+    jwtSecret: config.jwtSecret,
+    jwtAudience: config.jwtAudience,
+    roles: loadRoles(config.roles),
+    graphiql: config.graphiql,
+    demo: config.demo,
+    limits: config.limits,
+    appSchemas: config.appSchemas,
+    userIdSource: loadUserIdSource(config.userIdSource),
+    host: config.host,
+    port: config.port,
+    log,
+  });
+}
+
+/** A start failure the user can fix, as one line naming the setting (the port, the authenticator's database). */
+function startProblem(config: Config, error: unknown, authUrl: string): unknown {
+  if (error instanceof ConfigError) return error; // already one line (a worker's report included)
+  const authSetting = config.authDatabaseUrl ? "AUTH_DATABASE_URL" : config.databaseUrl ? "DATABASE_URL (as the authenticator)" : "the embedded PostgreSQL";
+  return listenProblem(error, config.host, config.port) ?? databaseProblem(error, authSetting, authUrl) ?? error;
+}
+
 async function start(config: Config, log: Logger): Promise<void> {
   const database = await openDatabase(config, log);
   let server;
   try {
-    server = await startServer({
-      connectionString: database.authUrl,
-      jwtSecret: config.jwtSecret,
-      jwtAudience: config.jwtAudience,
-      roles: loadRoles(config.roles),
-      graphiql: config.graphiql,
-      demo: config.demo,
-      limits: config.limits,
-      appSchemas: config.appSchemas,
-      userIdSource: loadUserIdSource(config.userIdSource),
-      host: config.host,
-      port: config.port,
-      log,
-    });
+    // WORKERS > 1: the database is opened (and migrated) here, once; the workers serve (src/workers.ts).
+    server =
+      config.workers > 1
+        ? await startWorkers({
+            count: config.workers,
+            authUrl: database.authUrl,
+            log,
+            // A replacement worker that could not start: stop, as a failed start would.
+            onGiveUp: (error) => {
+              void database.stop().finally(() => {
+                process.stderr.write(describeFailure(error) + "\n");
+                process.exit(1);
+              });
+            },
+          })
+        : await serve(config, database.authUrl, log);
   } catch (error) {
     await database.stop();
-    const authSetting = config.authDatabaseUrl ? "AUTH_DATABASE_URL" : config.databaseUrl ? "DATABASE_URL (as the authenticator)" : "the embedded PostgreSQL";
-    throw listenProblem(error, config.host, config.port) ?? databaseProblem(error, authSetting, database.authUrl) ?? error;
+    throw startProblem(config, error, database.authUrl);
   }
   const shownUrl = server.url.replace("://127.0.0.1:", "://localhost:");
   log.info(`GraphQL:    ${shownUrl}/graphql (websockets on the same path)`);
@@ -235,6 +263,14 @@ async function main(): Promise<void> {
   routeConsoleToLogger(log); // libraries print errors with console.error: as log entries, not raw dumps
   switch (command) {
     case "start":
+      // A worker of WORKERS > 1 (src/workers.ts): the primary has opened the database.
+      if (cluster.isWorker) {
+        return runWorker({
+          log,
+          start: (authUrl, workerLog) => serve(config, authUrl, workerLog),
+          describeStartFailure: (error, authUrl) => describeFailure(startProblem(config, error, authUrl)),
+        });
+      }
       return start(config, log);
     case "migrate":
       return migrate(config, log, args);

@@ -1,6 +1,7 @@
 // Configuration: every environment variable the server reads is parsed and checked here, once.
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join, resolve, sep } from "node:path";
 import { bool, cleanEnv, makeValidator, port, str } from "envalid";
 import { parseAppSchemas } from "./app-schemas";
@@ -58,6 +59,11 @@ export interface Config {
   isDevelopment: boolean;
   host: string;
   port: number;
+  /**
+   * Server processes on PORT (WORKERS; src/workers.ts): 1 serves in the process started; more fork that many
+   * workers after the database is opened once. Default: the number of cores in production, 1 otherwise.
+   */
+  workers: number;
   /** A superuser (or database owner) connection, used to migrate. Unset: an embedded PostgreSQL is started. */
   databaseUrl: string | undefined;
   /** The connection the GraphQL server uses (as the authenticator role). Unset: derived from databaseUrl. */
@@ -155,6 +161,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       NODE_ENV: str({ choices: ["development", "test", "production"], default: "development" }),
       HOST: str({ default: "127.0.0.1", desc: "Interface to listen on" }),
       PORT: port({ default: 5678 }),
+      WORKERS: integerIn(1, 1_024)({ default: undefined, desc: "Server processes on PORT (default: the number of cores when NODE_ENV=production, else 1)" }),
       DATABASE_URL: postgresUrl({ default: undefined }),
       AUTH_DATABASE_URL: postgresUrl({ default: undefined }),
       AUTHENTICATOR_PASSWORD: str({ default: undefined }),
@@ -204,6 +211,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     isDevelopment,
     host: env.HOST,
     port: env.PORT,
+    // availableParallelism() counts the CPUs this process may run on, not a container's CPU quota.
+    workers: env.WORKERS ?? (isDevelopment ? 1 : availableParallelism()),
     databaseUrl: env.DATABASE_URL,
     authDatabaseUrl: env.AUTH_DATABASE_URL,
     authenticatorPassword: required(

@@ -16,3 +16,5 @@ export {
   SUPABASE_INSTALL_OPTIONS,
 } from "./install";
 export { type Roles, type UserIdSource, userIdPgSettings } from "./roles";
+// The leaderboard histogram's folding, for servers other than ours (ours runs it): every second or so.
+export { type LeaderboardFolding, startLeaderboardFolding } from "./leaderboard-folding";

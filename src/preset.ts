@@ -13,6 +13,7 @@ import { KeepIdColumnNamesPlugin } from "../plugins/keep-id-column-names";
 import { AchievementSubscriptionsPlugin } from "../plugins/subscriptions";
 import { LeaderboardPlugin } from "../plugins/leaderboard";
 import { GraphQLErrorCodesPlugin } from "../plugins/graphql-error-codes";
+import { InlineCompositeArraysPlugin } from "../plugins/inline-composite-arrays";
 import { NonNullListsPlugin } from "../plugins/non-null-lists";
 import { makeRequestLimitsPlugin } from "../plugins/request-limits";
 import { ReferenceArgumentNamesPlugin } from "../plugins/reference-argument-names";
@@ -36,6 +37,7 @@ export const ACHIEVEMENTS_PLUGINS: readonly GraphileConfig.Plugin[] = [
   ReferenceArgumentNamesPlugin,
   LeaderboardPlugin,
   NonNullListsPlugin,
+  InlineCompositeArraysPlugin,
 ];
 
 export interface AchievementsPresetOptions {

@@ -12,6 +12,7 @@ import { makeAuthenticate } from "./auth";
 import { ConfigError } from "./config";
 import { makePreset } from "./preset";
 import type { RequestLimits } from "./limits";
+import { startLeaderboardFolding } from "./leaderboard-folding";
 import { type Logger, makeRequestLogger } from "./logger";
 import type { Roles, UserIdSource } from "./roles";
 
@@ -73,6 +74,7 @@ export async function startServer(options: {
     server.listen(options.port, options.host, resolve);
   });
   const { port } = server.address() as AddressInfo;
+  const folding = startLeaderboardFolding({ connectionString: options.connectionString, log: options.log });
 
   return {
     url: `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}`,
@@ -84,6 +86,7 @@ export async function startServer(options: {
       const { pgServices = [] } = pgl.getResolvedPreset();
       await Promise.all(pgServices.map((service) => service.release?.()));
       await closed;
+      await folding.stop();
     },
   };
 }

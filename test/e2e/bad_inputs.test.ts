@@ -433,10 +433,10 @@ const inputCases: [string, Case][] = [
   [
     "an unknown mutation",
     {
-      request: async (me) => graphql(`mutation { recordActions(input: { action: "tasks_completed" }) { clientMutationId } }`, undefined, await bearer(me)),
+      request: async (me) => graphql(`mutation { recordActon(input: { action: "tasks_completed" }) { clientMutationId } }`, undefined, await bearer(me)),
       status: 200,
       code: "GRAPHQL_VALIDATION_FAILED",
-      message: /^Cannot query field "recordActions" on type "Mutation"\. Did you mean "recordAction"/,
+      message: /^Cannot query field "recordActon" on type "Mutation"\. Did you mean "recordAction"/,
     },
   ],
   [

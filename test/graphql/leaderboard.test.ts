@@ -1,6 +1,7 @@
 // The leaderboard queries against a brute-force ranking computed straight from the points ledger,
 // with ties, periods and opt-outs. Each test runs in a REPEATABLE READ transaction, so that the
 // GraphQL answers and the brute force see the same data while other test files commit theirs.
+import { HISTOGRAM_MISMATCHES_SQL } from "../helpers/cleanup";
 import { type Actor, anonymous, asUser, newUserId, type TestTransaction, withTransaction } from "../helpers/db";
 import { type GraphQLRunner, makeGraphQLRunner } from "../helpers/graphql";
 
@@ -166,18 +167,7 @@ describe("leaderboards", () => {
   it("keeps both levels of the histogram equal to the visible scores", () =>
     withRepeatableRead(async (tx) => {
       await scenario(tx);
-      const mismatches = await tx.root(`
-        select 'points' as level, period, points as key, counts.users, scores.users as actual
-        from status_private.leaderboard_point_counts as counts
-        full join (select period, period_start, points, count(*)::int as users from status_public.leaderboard_scores where visible group by 1, 2, 3) as scores
-          using (period, period_start, points)
-        where coalesce(counts.users, 0) <> coalesce(scores.users, 0)
-        union all
-        select 'bucket', period, bucket, counts.users, scores.users
-        from status_private.leaderboard_bucket_counts as counts
-        full join (select period, period_start, points / 100 as bucket, count(*)::int as users from status_public.leaderboard_scores where visible group by 1, 2, 3) as scores
-          using (period, period_start, bucket)
-        where coalesce(counts.users, 0) <> coalesce(scores.users, 0)`);
+      const mismatches = await tx.root(HISTOGRAM_MISMATCHES_SQL);
       expect(mismatches).toEqual([]);
     }));
 });

@@ -38,9 +38,9 @@ async function tablesWithUsers(db: Queryable): Promise<string[]> {
 
 /**
  * Removes every row of these users, in one transaction: first they leave the leaderboards through the
- * engine's own histogram function (which locks the shared rows in its global order, so it neither
- * deadlocks with nor miscounts for concurrent writers), then their rows go from every table that has a
- * user_id. Histogram rows left at zero users are deleted, so that the histogram is as found.
+ * engine's own histogram function (which appends the moves as deltas: no shared row is locked), then their
+ * rows go from every table that has a user_id. Then the deltas are folded, which drops histogram rows
+ * left at zero users, so that the histogram is as found.
  */
 export async function removeUsers(pool: pg.Pool, userIds: readonly string[]): Promise<void> {
   if (userIds.length === 0) return;
@@ -48,7 +48,7 @@ export async function removeUsers(pool: pg.Pool, userIds: readonly string[]): Pr
   try {
     await client.query("begin");
     await client.query(
-      `select status_private.apply_histogram_moves(coalesce(array_agg(row(period, period_start, points, null)::status_private.histogram_move), '{}'))
+      `select status_private.append_histogram_moves(coalesce(array_agg(row(period, period_start, points, null)::status_private.histogram_move), '{}'))
        from status_public.leaderboard_scores where user_id = any($1) and visible`,
       [userIds],
     );
@@ -56,14 +56,8 @@ export async function removeUsers(pool: pg.Pool, userIds: readonly string[]): Pr
       await client.query(`delete from ${table} where user_id = any($1)`, [userIds]);
     }
     await client.query("commit");
-    // Rows at zero users count nobody: the engine leaves them when users move to another score, and this
-    // removal when its users were a row's last. Each statement on its own, skipping rows that a concurrent
-    // transaction holds (it is adding to them): no lock waits, so no deadlock with the engine's lock order.
-    for (const table of ["leaderboard_point_counts", "leaderboard_bucket_counts"]) {
-      await client.query(
-        `delete from status_private.${table} where ctid in (select ctid from status_private.${table} where users = 0 for update skip locked)`,
-      );
-    }
+    // What the standalone server does every second (another folder at work: it returns at once).
+    await client.query("select status_private.fold_leaderboard_deltas()");
   } catch (error) {
     await client.query("rollback").catch(() => undefined);
     throw error;
@@ -82,23 +76,45 @@ export async function tracesOf(db: Queryable, userIds: readonly string[]): Promi
   return traces;
 }
 
-/**
- * Where the histogram disagrees with the visible scores (both levels), in one snapshot. Every committed
- * state must have none, whatever other files are doing, so any file may check it at any time.
- */
-export async function histogramMismatches(db: Queryable): Promise<Record<string, unknown>[]> {
-  const { rows } = await db.query(`
+/** The leaderboard histogram: its two folded levels and the deltas not folded yet. */
+export const HISTOGRAM_TABLES = [
+  "status_private.leaderboard_point_counts",
+  "status_private.leaderboard_bucket_counts",
+  "status_private.leaderboard_count_deltas",
+];
+
+/** The query of histogramMismatches (for a test's own transaction). */
+export const HISTOGRAM_MISMATCHES_SQL = `
+    with deltas as (select period, period_start, points, sum(users)::int as users from status_private.leaderboard_count_deltas group by 1, 2, 3),
+    point_counts as (
+      select period, period_start, points, sum(users)::int as users
+      from (select period, period_start, points, users from status_private.leaderboard_point_counts union all select * from deltas) as both_parts
+      group by 1, 2, 3
+    ), bucket_counts as (
+      select period, period_start, bucket, sum(users)::int as users
+      from (select period, period_start, bucket, users from status_private.leaderboard_bucket_counts
+            union all select period, period_start, points / 100, users from deltas) as both_parts
+      group by 1, 2, 3
+    )
     select 'points' as level, period, period_start::text, points as key, counts.users, scores.users as actual
-    from status_private.leaderboard_point_counts as counts
+    from point_counts as counts
     full join (select period, period_start, points, count(*)::int as users from status_public.leaderboard_scores where visible group by 1, 2, 3) as scores
       using (period, period_start, points)
     where coalesce(counts.users, 0) <> coalesce(scores.users, 0)
     union all
     select 'bucket', period, period_start::text, bucket, counts.users, scores.users
-    from status_private.leaderboard_bucket_counts as counts
+    from bucket_counts as counts
     full join (select period, period_start, points / 100 as bucket, count(*)::int as users from status_public.leaderboard_scores where visible group by 1, 2, 3) as scores
       using (period, period_start, bucket)
-    where coalesce(counts.users, 0) <> coalesce(scores.users, 0)`);
+    where coalesce(counts.users, 0) <> coalesce(scores.users, 0)`;
+
+/**
+ * Where the histogram (each level folded, plus the deltas not folded yet) disagrees with the visible scores,
+ * in one snapshot. Every committed state must have none, whatever other files are doing, so any file may
+ * check it at any time.
+ */
+export async function histogramMismatches(db: Queryable): Promise<Record<string, unknown>[]> {
+  const { rows } = await db.query(HISTOGRAM_MISMATCHES_SQL);
   return rows;
 }
 
@@ -125,7 +141,7 @@ export async function removeUsersAndEnd(pool: pg.Pool | undefined, userIds: read
  */
 export async function leftovers(db: Queryable): Promise<Record<string, number>> {
   const found: Record<string, number> = {};
-  const tables = [...(await tablesWithUsers(db)), "status_private.leaderboard_point_counts", "status_private.leaderboard_bucket_counts"];
+  const tables = [...(await tablesWithUsers(db)), ...HISTOGRAM_TABLES];
   for (const table of tables) {
     const { rows } = await db.query<{ n: number }>(`select count(*)::int as n from ${table}`);
     if (rows[0].n > 0) found[table] = rows[0].n;

@@ -27,7 +27,7 @@ export interface Cli {
 export function cleanEnvironment(): NodeJS.ProcessEnv {
   const result: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) {
-    if (/DATABASE_URL|^TEST_|^PG|^JWT_|^AUTHENTICATOR_|^GRAPHILE_|^GRAPHIQL$|^MIGRATE_ON_START$|^HOST$|^NODE_OPTIONS$|^JEST_|^DATA_DIR$|^PORT$|^EMBEDDED_POSTGRES_PORT$|^DEMO$/.test(name)) continue;
+    if (/DATABASE_URL|^TEST_|^PG|^JWT_|^AUTHENTICATOR_|^GRAPHILE_|^GRAPHIQL$|^MIGRATE_ON_START$|^HOST$|^NODE_OPTIONS$|^JEST_|^DATA_DIR$|^PORT$|^EMBEDDED_POSTGRES_PORT$|^DEMO$|^WORKERS$/.test(name)) continue;
     result[name] = value;
   }
   result.PATH = `${BIN}:${process.env.PATH ?? ""}`; // as npm scripts have it

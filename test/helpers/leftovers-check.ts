@@ -6,9 +6,8 @@
 // the others roll back or use a database of their own. A file that forgets makes the whole run fail here,
 // with the tables, users and rows it left, so that no neighbour file (its ranks, its counts) meets them.
 import pg from "pg";
-import { histogramMismatches, leftovers } from "./cleanup";
+import { HISTOGRAM_TABLES, histogramMismatches, leftovers } from "./cleanup";
 
-const HISTOGRAM_TABLES = ["status_private.leaderboard_point_counts", "status_private.leaderboard_bucket_counts"];
 /** record_action's rate-limit subject for a service session without a user id claim (migration 000005). */
 const NIL_UUID = "00000000-0000-0000-0000-000000000000";
 /** How many of the users left behind are described one by one. */
@@ -26,9 +25,8 @@ interface LeftUser {
 /** What the test files left in the database, as a message naming tables and users; undefined when nothing. */
 export async function describeLeftovers(db: pg.Client | pg.Pool): Promise<string | undefined> {
   const found = await leftovers(db);
-  // Histogram rows at zero users count nobody: the engine leaves them whenever a user moves to another
-  // score, and a cleanup skips one that a concurrent (rolled-back) transaction holds. What matters is
-  // that the histogram equals the scores, checked below; rows that count someone are always a mismatch
+  // Histogram rows and deltas that sum to zero count nobody (deltas wait for the next fold). What matters
+  // is that the histogram equals the scores, checked below; rows that count someone are always a mismatch
   // once the scores are gone.
   for (const table of HISTOGRAM_TABLES) delete found[table];
   const mismatches = await histogramMismatches(db);

@@ -200,6 +200,8 @@ describe("the tg_achievement* functions alike", () => {
   it("are not executable by any API role, nor is anything else in status_private but the service's reference helpers", () =>
     withTransaction(async (tx) => {
       // The one exception: the service may call the reference package's step helpers (reference_helpers.test.ts).
+      // And the authenticator (the server's own connection, no API role) folds the leaderboard deltas.
+      const FOLDING = "status_private.fold_leaderboard_deltas()";
       const serviceHelpers = ["status_private.upsert_achievement(uuid,text,integer)", "status_private.user_completed_step(text,uuid)", "status_private.user_incompleted_step(text,uuid)"];
       const functions = await tx.root<{ signature: string }>(`
         select p.oid::regprocedure::text as signature
@@ -209,10 +211,12 @@ describe("the tg_achievement* functions alike", () => {
       for (const role of Object.values(roles)) {
         for (const { signature } of functions) {
           const [{ allowed }] = await tx.root<{ allowed: boolean }>("select has_function_privilege($1, $2, 'execute') as allowed", [role, signature]);
-          expect({ role, signature, allowed }).toEqual({ role, signature, allowed: role === roles.service && serviceHelpers.includes(signature) });
+          const expected = (role === roles.service && serviceHelpers.includes(signature)) || (role === roles.authenticator && signature === FOLDING);
+          expect({ role, signature, allowed }).toEqual({ role, signature, allowed: expected });
         }
         const [{ usage }] = await tx.root<{ usage: boolean }>("select has_schema_privilege($1, 'status_private', 'usage') as usage", [role]);
-        expect({ role, usage }).toEqual({ role, usage: role === roles.service });
+        // The service (its reference helpers) and the authenticator (folding) use the schema.
+        expect({ role, usage }).toEqual({ role, usage: role === roles.service || role === roles.authenticator });
       }
     }));
 });

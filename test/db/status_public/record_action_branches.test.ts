@@ -128,8 +128,13 @@ describe("points awarded while opted out of the leaderboards", () => {
       const points = 100567; // a score no other test reaches, so the histogram row is this user's alone
       const histogram = () =>
         tx.root(
-          `select 'points' as level, users from status_private.leaderboard_point_counts where period = 'ALL_TIME' and points = $1
-           union all select 'bucket', users from status_private.leaderboard_bucket_counts where period = 'ALL_TIME' and bucket = $1 / 100`,
+          // The folded histogram plus the deltas not folded yet (what ranks read).
+          `select level, sum(users)::int as users from (
+             select 'points' as level, users from status_private.leaderboard_point_counts where period = 'ALL_TIME' and points = $1
+             union all select 'points', users from status_private.leaderboard_count_deltas where period = 'ALL_TIME' and points = $1
+             union all select 'bucket', users from status_private.leaderboard_bucket_counts where period = 'ALL_TIME' and bucket = $1 / 100
+             union all select 'bucket', users from status_private.leaderboard_count_deltas where period = 'ALL_TIME' and points / 100 = $1 / 100
+           ) as histogram group by level having sum(users) <> 0 order by level desc`,
           [points],
         );
       const listed = async () =>

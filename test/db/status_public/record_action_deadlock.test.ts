@@ -1,6 +1,8 @@
 // record_action survives being the victim of a deadlock: it retries its step in a savepoint, and the
-// action is counted exactly once. The deadlock is made on purpose: another transaction holds a shared
-// leaderboard row that record_action needs, then waits for a row that record_action holds.
+// action is counted exactly once. The deadlock is made on purpose: another transaction holds the user's score
+// row that record_action's event path needs, then waits for the step (its idempotency key) that record_action
+// holds. (No shared row is locked on the path any more: a deadlock takes two transactions writing the same
+// users' rows in different orders, as here.)
 import pg from "pg";
 import { removeUsersAndCheck } from "../../helpers/cleanup";
 import { newUserId, roles, rootPool, testDatabaseUrl } from "../../helpers/db";
@@ -8,7 +10,7 @@ import { newUserId, roles, rootPool, testDatabaseUrl } from "../../helpers/db";
 describe("record_action and deadlocks", () => {
   it("retries its step when chosen as the deadlock victim, and counts it once", async () => {
     const pool = rootPool(3);
-    const [other, user] = [newUserId(), newUserId()];
+    const user = newUserId();
     const [blocker, recorder] = [new pg.Client({ connectionString: testDatabaseUrl() }), new pg.Client({ connectionString: testDatabaseUrl() })];
     await Promise.all([blocker.connect(), recorder.connect()]);
     const deadlocks = async () =>
@@ -18,19 +20,19 @@ describe("record_action and deadlocks", () => {
       // PostgreSQL aborts the transaction whose deadlock check runs first: make that the recorder's.
       await blocker.query("set deadlock_timeout = '30s'");
       await recorder.query("set deadlock_timeout = '200ms'");
-      // The blocker awards 10 points: it locks the histogram rows of 10 points until it ends.
+      // The blocker creates the user's score row: it holds it until it ends.
       await blocker.query("begin");
-      await blocker.query("insert into status_public.points_ledger (user_id, points) values ($1, 10)", [other]);
+      await blocker.query("insert into status_public.user_scores (user_id) values ($1)", [user]);
 
-      // The user's first task also awards 10 points: record_action locks the user's rows, then waits.
+      // The user's first task: record_action inserts its step (key held), then waits for the score row.
       const { rows: [{ pid }] } = await recorder.query<{ pid: number }>("select pg_backend_pid() as pid");
       await recorder.query("begin");
-      // The rate limits are off (0), so that the only shared rows this takes are the leaderboards'.
+      // The rate limits are off (0), so that the only rows this waits for are the blocker's.
       await recorder.query(
         "select set_config('role', $1, true), set_config('achievements.record_action_rate_limit', '0', true), set_config('achievements.record_action_service_rate_limit', '0', true)",
         [roles.service],
       );
-      const recorded = recorder.query("select tally, (unlocked[1]).achievement_id from status_public.record_action_for($1, 'tasks_completed')", [user]);
+      const recorded = recorder.query("select tally, (unlocked[1]).achievement_id from status_public.record_action_for($1, 'tasks_completed', 1, 'deadlock-key')", [user]);
       for (let waited = 0; ; waited += 20) {
         const { rows } = await pool.query("select wait_event_type from pg_stat_activity where pid = $1", [pid]);
         if (rows[0]?.wait_event_type === "Lock") break;
@@ -38,9 +40,9 @@ describe("record_action and deadlocks", () => {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
 
-      // Now the blocker waits for the user's score row that record_action inserted: a deadlock, which the
+      // Now the blocker waits for the recorder's step (the same idempotency key): a deadlock, which the
       // recorder's check finds and ends by aborting the recorder's step.
-      await blocker.query("insert into status_public.user_scores (user_id) values ($1) on conflict do nothing", [user]);
+      await blocker.query("insert into status_public.user_steps (user_id, name, idempotency_key) values ($1, 'tasks_completed', 'deadlock-key') on conflict do nothing", [user]);
       await blocker.query("rollback");
 
       const { rows } = await recorded;
@@ -62,7 +64,7 @@ describe("record_action and deadlocks", () => {
     } finally {
       await Promise.all([blocker.end().catch(() => undefined), recorder.end().catch(() => undefined)]);
       try {
-        await removeUsersAndCheck(pool, [user, other]);
+        await removeUsersAndCheck(pool, [user]);
       } finally {
         await pool.end();
       }

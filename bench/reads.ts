@@ -1,0 +1,210 @@
+// Benchmark: the leaderboard reads, timed inside PostgreSQL (no network, no driver), against the plain index
+// scan of the rows each returns, in the same run:
+//   top 10     status_public.leaderboard('ALL_TIME', 10, 0)   vs  the 10 rows of leaderboard_scores' listing index
+//   around me  status_public.leaderboard_around_me('ALL_TIME', 5) as a user  vs  the user's row, the 5 rows above
+//              and the 5 below it on the same index (the function's own windows, as plain statements)
+//   my rank    status_public.my_rank('ALL_TIME') as a user  vs  the user's own score row (primary key lookup)
+// Data: `scored-users` users (default 100,000), each awarded once through points_ledger (as bench/rank.ts
+// does: the triggers write every period's scores and the histogram), then VACUUM ANALYZE. Each statement
+// runs `calls` times in a PL/pgSQL DO loop timed with clock_timestamp() (PERFORM, so nothing is sent back),
+// `repeats` times, the function and its plain statement alternating; the median of the repeats' mean time
+// per call is reported. Every loop iteration sets jwt.claims.user_id to the next of `probes` random users
+// (both sides, so that cost cancels out); the functions run as the user role, the plain statements as the
+// superuser (the functions are SECURITY DEFINER: row-level security does not apply to either). Before
+// timing, each probe's answers are checked: the top 10 and the windows against the plain statements, ranks
+// against count(*). Writes bench/results/reads.json and prints a table.
+// Usage: npm run bench:reads [-- --scored-users=100000 --calls=100 --repeats=5 --probes=20]
+import "../src/environment";
+import pg from "pg";
+import { cleanUp, fmt, machine, main, option, progress, roles, startBenchDatabase, writeResult } from "./common";
+import { awardScoredUsers } from "./scores";
+
+const SCORED_USERS = option("scored-users", 100_000);
+const CALLS = option("calls", 100);
+const REPEATS = option("repeats", 5);
+const PROBES = option("probes", 20);
+const RADIUS = 5;
+
+const BOARD = `score.period = 'ALL_TIME' and score.period_start = '-infinity'`;
+
+/** The plain statements: the rows each function returns, read straight from leaderboard_scores (`me`: the probe). */
+const PLAIN = {
+  top: `select score.user_id from status_public.leaderboard_scores as score
+        where ${BOARD} and score.visible order by score.points desc, score.reached_at, score.user_id limit 10`,
+  // Above and below the user, each as two range scans of the listing index (the same points and a later
+  // or earlier place in the tie, then the next points), the nearer RADIUS of them kept. The user's row is a
+  // scalar subquery (an InitPlan), so that its values are index conditions.
+  around: `with mine as (select score.user_id, score.points, score.reached_at from status_public.leaderboard_scores as score where ${BOARD} and score.user_id = me)
+    (select near.user_id from (
+       (select score.user_id, score.points, score.reached_at from status_public.leaderboard_scores as score
+        where ${BOARD} and score.visible and score.points = (select mine.points from mine)
+          and (score.reached_at, score.user_id) < ((select mine.reached_at from mine), me)
+        order by score.reached_at desc, score.user_id desc limit ${RADIUS})
+       union all
+       (select score.user_id, score.points, score.reached_at from status_public.leaderboard_scores as score
+        where ${BOARD} and score.visible and score.points > (select mine.points from mine)
+        order by score.points, score.reached_at desc, score.user_id desc limit ${RADIUS})
+     ) as near order by near.points, near.reached_at desc, near.user_id desc limit ${RADIUS})
+    union all
+    (select near.user_id from (
+       (select score.user_id, score.points, score.reached_at from status_public.leaderboard_scores as score
+        where ${BOARD} and score.visible and score.points = (select mine.points from mine)
+          and (score.reached_at, score.user_id) > ((select mine.reached_at from mine), me)
+        order by score.reached_at, score.user_id limit ${RADIUS})
+       union all
+       (select score.user_id, score.points, score.reached_at from status_public.leaderboard_scores as score
+        where ${BOARD} and score.visible and score.points < (select mine.points from mine)
+        order by score.points desc, score.reached_at, score.user_id limit ${RADIUS})
+     ) as near order by near.points desc, near.reached_at, near.user_id limit ${RADIUS})
+    union all
+    select mine.user_id from mine`,
+  rank: `select score.points from status_public.leaderboard_scores as score where ${BOARD} and score.user_id = me`,
+};
+
+const FUNCTIONS = {
+  top: "select * from status_public.leaderboard('ALL_TIME', 10, 0)",
+  around: `select * from status_public.leaderboard_around_me('ALL_TIME', ${RADIUS})`,
+  rank: "select * from status_public.my_rank('ALL_TIME')",
+};
+
+type Read = keyof typeof PLAIN;
+const READS: Array<{ read: Read; label: string; plainLabel: string }> = [
+  { read: "top", label: "leaderboard('ALL_TIME', 10, 0)", plainLabel: "index scan: 10 rows of the listing index" },
+  { read: "around", label: `leaderboard_around_me('ALL_TIME', ${RADIUS}) (user)`, plainLabel: `the user's row + ${RADIUS} above + ${RADIUS} below` },
+  { read: "rank", label: "my_rank('ALL_TIME') (user)", plainLabel: "the user's score row" },
+];
+
+/**
+ * The mean time of one `statement`, in ms: `CALLS` runs in a DO loop on this session, each after setting
+ * jwt.claims.user_id to the next probe (the plain statements read it as `me`).
+ */
+async function timeInDatabase(client: pg.Client, statement: string): Promise<number> {
+  await client.query(`
+    do $bench$
+    declare
+      probes uuid[] := string_to_array(current_setting('bench.probes'), ',')::uuid[];
+      me uuid;
+      started timestamptz;
+    begin
+      started := clock_timestamp();
+      for i in 1..${CALLS} loop
+        me := probes[1 + i % array_length(probes, 1)];
+        perform set_config('jwt.claims.user_id', me::text, true);
+        perform 1 from (${statement}) as answer;
+      end loop;
+      perform set_config('bench.elapsed_ms', (extract(epoch from clock_timestamp() - started) * 1000)::text, false);
+    end
+    $bench$`);
+  const { rows } = await client.query<{ elapsed: string }>("select current_setting('bench.elapsed_ms') as elapsed");
+  return Number(rows[0].elapsed) / CALLS;
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+
+/** Each probe's answers from the functions (as the user) against the plain statements and count(*). */
+async function verify(client: pg.Client, probes: string[]): Promise<void> {
+  const asUser = async <T extends pg.QueryResultRow>(user: string, sql: string): Promise<T[]> => {
+    await client.query("begin");
+    try {
+      await client.query(`set local role ${client.escapeIdentifier(roles.user)}`);
+      await client.query("select set_config('jwt.claims.user_id', $1, true)", [user]);
+      return (await client.query<T>(sql)).rows;
+    } finally {
+      await client.query("rollback");
+    }
+  };
+  const plain = async (user: string, sql: string) => (await client.query<{ user_id?: string; points?: number }>(sql.replace(/\bme\b/g, "$1::uuid"), [user])).rows;
+  const rankByCount = async (points: number) =>
+    (await client.query<{ rank: number }>(`select 1 + count(*)::integer as rank from status_public.leaderboard_scores as score where ${BOARD} and score.visible and score.points > $1`, [points])).rows[0].rank;
+
+  const top = await asUser<{ rank: number; user_id: string; points: number }>(probes[0], FUNCTIONS.top);
+  const plainTop = await client.query<{ user_id: string }>(PLAIN.top);
+  if (JSON.stringify(top.map((row) => row.user_id)) !== JSON.stringify(plainTop.rows.map((row) => row.user_id))) {
+    throw new Error("leaderboard(): not the rows of the plain index scan");
+  }
+  for (const entry of top) {
+    if (entry.rank !== (await rankByCount(entry.points))) throw new Error(`leaderboard(): rank ${entry.rank} for ${entry.points} points, count(*) says otherwise`);
+  }
+  for (const probe of probes) {
+    const around = await asUser<{ user_id: string }>(probe, FUNCTIONS.around);
+    const plainAround = await plain(probe, PLAIN.around);
+    const ids = (rows: Array<{ user_id?: string }>) => JSON.stringify(rows.map((row) => row.user_id).sort());
+    if (ids(around) !== ids(plainAround) || around.length === 0) throw new Error(`leaderboard_around_me() for ${probe}: not the plain windows' rows`);
+    const [mine] = await asUser<{ rank: number; points: number }>(probe, FUNCTIONS.rank);
+    const [row] = await plain(probe, PLAIN.rank);
+    if (mine.points !== row?.points || mine.rank !== (await rankByCount(mine.points))) {
+      throw new Error(`my_rank() for ${probe}: rank ${mine.rank} with ${mine.points} points; the score row has ${row?.points}`);
+    }
+  }
+}
+
+main(async () => {
+  progress(`reads: ${SCORED_USERS} scored users, ${CALLS} calls a timing, ${REPEATS} repeats, ${PROBES} probe users`);
+  const database = await startBenchDatabase("achievements_bench_reads");
+  const client = new pg.Client({ connectionString: database.databaseUrl });
+  await client.connect();
+  const perCall: Record<Read, { function: number[]; plain: number[] }> = {
+    top: { function: [], plain: [] },
+    around: { function: [], plain: [] },
+    rank: { function: [], plain: [] },
+  };
+  try {
+    progress(`${SCORED_USERS} scored users: awarding their points through the engine...`);
+    const started = Date.now();
+    await awardScoredUsers(client, SCORED_USERS);
+    const { rows: counted } = await client.query<{ n: number }>(`select count(*)::integer as n from status_public.leaderboard_scores as score where ${BOARD}`);
+    if (counted[0].n !== SCORED_USERS) throw new Error(`${counted[0].n} all-time scores for ${SCORED_USERS} users`);
+    progress(`${SCORED_USERS} scored users: populated and analyzed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    const { rows: sample } = await client.query<{ user_id: string }>(
+      `select score.user_id::text from status_public.leaderboard_scores as score where ${BOARD} order by random() limit $1`,
+      [PROBES],
+    );
+    const probes = sample.map((row) => row.user_id);
+    await verify(client, probes);
+    progress(`answers checked for ${probes.length} probe users`);
+    // As the server's connections (@dataplan/pg): no JIT optimization.
+    await client.query("set jit_optimize_above_cost = -1");
+    await client.query("select set_config('bench.probes', $1, false)", [probes.join(",")]);
+    const run = async (read: Read, side: "function" | "plain") => {
+      await client.query(side === "function" ? `set role ${client.escapeIdentifier(roles.user)}` : "reset role");
+      return timeInDatabase(client, side === "function" ? FUNCTIONS[read] : PLAIN[read]);
+    };
+    // Warm-up: every statement's plans, in this session.
+    for (const { read } of READS) for (const side of ["function", "plain"] as const) await run(read, side);
+    for (let repeat = 1; repeat <= REPEATS; repeat++) {
+      for (const { read } of READS) {
+        for (const side of repeat % 2 ? (["function", "plain"] as const) : (["plain", "function"] as const)) perCall[read][side].push(await run(read, side));
+      }
+      progress(
+        `repeat ${repeat}: ${READS.map(({ read }) => `${read} ${perCall[read].function.at(-1)!.toFixed(3)} / ${perCall[read].plain.at(-1)!.toFixed(3)} ms`).join(", ")} (function / plain)`,
+      );
+    }
+    await client.query("reset role");
+  } finally {
+    await cleanUp(
+      () => client.end(),
+      () => database.stop(),
+    );
+  }
+
+  const summary = (read: Read) => {
+    const functionMs = median(perCall[read].function);
+    const plainMs = median(perCall[read].plain);
+    return { functionMs, plainMs, ratio: functionMs / plainMs, functionRepeatsMs: perCall[read].function, plainRepeatsMs: perCall[read].plain };
+  };
+  const results: Record<Read, ReturnType<typeof summary>> = { top: summary("top"), around: summary("around"), rank: summary("rank") };
+  const table = [
+    `| read (${fmt(SCORED_USERS)} scored users, in PostgreSQL) | ms per call | plain statement of the same rows | ms per call | function / plain | goal |`,
+    "| --- | ---: | --- | ---: | ---: | ---: |",
+    ...READS.map(({ read, label, plainLabel }) => {
+      const { functionMs, plainMs, ratio } = results[read];
+      return `| ${label} | ${functionMs.toFixed(3)} | ${plainLabel} | ${plainMs.toFixed(3)} | **${ratio.toFixed(2)}x** | <= 2x |`;
+    }),
+  ].join("\n");
+  process.stdout.write(`${table}\n\nmedian of ${REPEATS} repeats of ${CALLS} calls each in a DO loop; ${PROBES} probe users; ${machine()}\n`);
+  await writeResult("reads", { scoredUsers: SCORED_USERS, calls: CALLS, repeats: REPEATS, probes: PROBES, radius: RADIUS, ...results, goal: { ratioAtMost: 2 } });
+});
