@@ -69,6 +69,31 @@ COMMENT ON TYPE status_public.leaderboard_period IS 'A leaderboard''s period: al
 
 
 --
+-- Name: board_award; Type: TYPE; Schema: status_private; Owner: -
+--
+
+CREATE TYPE status_private.board_award AS (
+	period status_public.leaderboard_period,
+	period_start date,
+	user_id uuid,
+	points integer,
+	reached_at timestamp with time zone
+);
+
+
+--
+-- Name: histogram_change; Type: TYPE; Schema: status_private; Owner: -
+--
+
+CREATE TYPE status_private.histogram_change AS (
+	period status_public.leaderboard_period,
+	period_start date,
+	points integer,
+	users integer
+);
+
+
+--
 -- Name: histogram_move; Type: TYPE; Schema: status_private; Owner: -
 --
 
@@ -77,6 +102,30 @@ CREATE TYPE status_private.histogram_move AS (
 	period_start date,
 	from_points integer,
 	to_points integer
+);
+
+
+--
+-- Name: pipeline_step; Type: TYPE; Schema: status_private; Owner: -
+--
+
+CREATE TYPE status_private.pipeline_step AS (
+	id uuid,
+	user_id uuid,
+	name text,
+	count integer,
+	occurred_at timestamp with time zone,
+	local_time timestamp without time zone
+);
+
+
+--
+-- Name: user_tier; Type: TYPE; Schema: status_private; Owner: -
+--
+
+CREATE TYPE status_private.user_tier AS (
+	user_id uuid,
+	tier text
 );
 
 
@@ -276,6 +325,62 @@ COMMENT ON COLUMN status_public.achievement_progress.percent IS '@notNull
 
 COMMENT ON COLUMN status_public.achievement_progress.criteria IS '@notNull
 @notNullItems';
+
+
+--
+-- Name: action_event; Type: TYPE; Schema: status_public; Owner: -
+--
+
+CREATE TYPE status_public.action_event AS (
+	user_id uuid,
+	action text,
+	amount integer,
+	idempotency_key text,
+	occurred_at timestamp with time zone
+);
+
+
+--
+-- Name: TYPE action_event; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON TYPE status_public.action_event IS 'One event of a recordActions batch: `userId` (the service role: any user; a user: NULL or their own id) performed `action` `amount` times (default 1), at `occurredAt` (the service role only; default now), with an optional `idempotencyKey`.';
+
+
+--
+-- Name: COLUMN action_event.user_id; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.action_event.user_id IS 'The user who performed the action (the service role: required; a user: leave it out, or their own id).';
+
+
+--
+-- Name: COLUMN action_event.action; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.action_event.action IS '@notNull
+The action performed (a name from `actions`).';
+
+
+--
+-- Name: COLUMN action_event.amount; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.action_event.amount IS 'How many times (default 1; at most the action''s `maxAmount`).';
+
+
+--
+-- Name: COLUMN action_event.idempotency_key; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.action_event.idempotency_key IS 'Optional key, unique per user: a retry with it returns the original result and counts nothing again.';
+
+
+--
+-- Name: COLUMN action_event.occurred_at; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.action_event.occurred_at IS 'When it happened (the service role only; default now): streaks and time-of-day criteria use it.';
 
 
 --
@@ -732,6 +837,32 @@ COMMENT ON FUNCTION jwt_public.current_user_id() IS 'The signed-in user (the JWT
 
 
 --
+-- Name: achieve_levels(status_private.pipeline_step[]); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.achieve_levels(steps status_private.pipeline_step[]) RETURNS void
+    LANGUAGE plpgsql
+    SET plan_cache_mode TO 'force_generic_plan'
+    AS $$
+begin
+  insert into status_public.user_levels (user_id, level, step_id)
+  select distinct step.user_id, requirement.level, step.id
+  from unnest(steps) as step
+  join status_public.level_requirements as requirement on requirement.name = step.name
+  where step.count > 0
+    and not exists (
+      select from status_public.user_levels as achieved
+      where achieved.user_id = step.user_id and achieved.level = requirement.level)
+    and not exists (
+      select from status_public.level_requirements as other
+      left join status_public.user_achievements as tally on tally.user_id = step.user_id and tally.name = other.name
+      where other.level = requirement.level and coalesce(tally.count, 0) < other.required_count)
+  on conflict (user_id, level) do nothing;
+end;
+$$;
+
+
+--
 -- Name: allowance_of_shard(integer, integer, integer); Type: FUNCTION; Schema: status_private; Owner: -
 --
 
@@ -743,36 +874,68 @@ $$;
 
 
 --
--- Name: apply_histogram_moves(status_private.histogram_move[]); Type: FUNCTION; Schema: status_private; Owner: -
+-- Name: append_histogram_moves(status_private.histogram_move[]); Type: FUNCTION; Schema: status_private; Owner: -
 --
 
-CREATE FUNCTION status_private.apply_histogram_moves(moves status_private.histogram_move[]) RETURNS void
+CREATE FUNCTION status_private.append_histogram_moves(moves status_private.histogram_move[]) RETURNS void
     LANGUAGE plpgsql
-    AS $_$
-declare
-  level record;
+    SET plan_cache_mode TO 'force_generic_plan'
+    AS $$
 begin
-  for level in select * from (values ('leaderboard_point_counts', 'points', 1), ('leaderboard_bucket_counts', 'bucket', 100)) as levels (tbl, key_column, key_width)
-  loop
-    execute format(
-      'select 1 from status_private.%1$I as counts join status_private.histogram_deltas($1, $2) as d
-         on counts.period = d.period and counts.period_start = d.period_start and counts.%2$I = d.key
-       order by counts.period, counts.period_start, counts.%2$I for update of counts', level.tbl, level.key_column)
-      using moves, level.key_width;
-    execute format(
-      'update status_private.%1$I as counts set users = counts.users + d.delta from status_private.histogram_deltas($1, $2) as d
-       where d.delta < 0 and counts.period = d.period and counts.period_start = d.period_start and counts.%2$I = d.key', level.tbl, level.key_column)
-      using moves, level.key_width;
-    execute format(
-      'insert into status_private.%1$I as counts (period, period_start, %2$I, users)
-       select d.period, d.period_start, d.key, d.delta from status_private.histogram_deltas($1, $2) as d
-       where d.delta > 0
-       order by d.period, d.period_start, d.key
-       on conflict (period, period_start, %2$I) do update set users = counts.users + excluded.users', level.tbl, level.key_column)
-      using moves, level.key_width;
-  end loop;
+  insert into status_private.leaderboard_count_deltas (period, period_start, points, users)
+  select changes.period, changes.period_start, changes.points, sum(changes.users)::integer
+  from (
+    select move.period, move.period_start, move.from_points as points, -1 as users
+      from unnest(moves) as move where move.from_points is not null
+    union all
+    select move.period, move.period_start, move.to_points, 1
+      from unnest(moves) as move where move.to_points is not null
+  ) as changes
+  group by 1, 2, 3
+  having sum(changes.users) <> 0;
 end;
-$_$;
+$$;
+
+
+--
+-- Name: batch_step_id(bigint); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.batch_step_id(number bigint) RETURNS uuid
+    LANGUAGE sql
+    AS $$
+  select overlay(replace(gen_random_uuid()::text, '-', '') placing lpad(to_hex(number), 8, '0') from 1)::uuid;
+$$;
+
+
+--
+-- Name: board_users(status_public.leaderboard_period, date); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.board_users(board status_public.leaderboard_period, board_start date) RETURNS integer
+    LANGUAGE plpgsql STABLE
+    SET plan_cache_mode TO 'force_generic_plan'
+    SET enable_bitmapscan TO 'off'
+    AS $$
+begin
+  return (coalesce((select sum(counts.users) from status_private.leaderboard_bucket_counts as counts
+                    where counts.period = board and counts.period_start = board_start), 0)
+        + coalesce((select sum(deltas.users) from status_private.leaderboard_count_deltas as deltas
+                    where deltas.period = board and deltas.period_start = board_start), 0))::integer;
+end;
+$$;
+
+
+--
+-- Name: caller_acts_for_anyone(); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.caller_acts_for_anyone() RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+  select pg_has_role(caller.role, 'achievements_service', 'usage') or pg_has_role(caller.role, 'achievements_admin', 'usage')
+  from (select coalesce(nullif(current_setting('role'), 'none'), session_user)::name as role) as caller;
+$$;
 
 
 --
@@ -869,46 +1032,191 @@ COMMENT ON TABLE status_public.achievement_criteria IS 'What unlocks an achievem
 
 
 --
--- Name: criterion_holds(status_public.achievement_criteria, uuid, text, timestamp without time zone); Type: FUNCTION; Schema: status_private; Owner: -
+-- Name: count_criterion_progress(status_public.achievement_criteria, uuid); Type: FUNCTION; Schema: status_private; Owner: -
 --
 
-CREATE FUNCTION status_private.criterion_holds(criterion status_public.achievement_criteria, user_id uuid, action text, local_time timestamp without time zone) RETURNS boolean
+CREATE FUNCTION status_private.count_criterion_progress(criterion status_public.achievement_criteria, user_id uuid) RETURNS TABLE(current integer, target integer)
     LANGUAGE sql STABLE
     AS $$
-  select case criterion.kind
-    when 'count' then coalesce((
-      select tally.count from status_public.user_achievements as tally
-      where tally.user_id = criterion_holds.user_id and tally.name = criterion.action), 0) >= criterion.threshold
-    when 'streak' then coalesce((
-      select status_private.streak_as_of(streak.current_length, streak.last_day, local_time::date)
-      from status_public.user_streaks as streak
-      where streak.user_id = criterion_holds.user_id and streak.action is not distinct from criterion.action), 0) >= criterion.threshold
-    when 'time_of_day' then criterion.action = criterion_holds.action and case
-      when criterion.hour_from < criterion.hour_until
-        then extract(hour from local_time) >= criterion.hour_from and extract(hour from local_time) < criterion.hour_until
-      else extract(hour from local_time) >= criterion.hour_from or extract(hour from local_time) < criterion.hour_until
-    end
-  end;
+  select coalesce((select tally.count from status_public.user_achievements as tally
+                   where tally.user_id = count_criterion_progress.user_id and tally.name = criterion.action), 0),
+         criterion.threshold;
 $$;
 
 
 --
--- Name: histogram_deltas(status_private.histogram_move[], integer); Type: FUNCTION; Schema: status_private; Owner: -
+-- Name: count_steps(status_private.pipeline_step[]); Type: FUNCTION; Schema: status_private; Owner: -
 --
 
-CREATE FUNCTION status_private.histogram_deltas(moves status_private.histogram_move[], key_width integer) RETURNS TABLE(period status_public.leaderboard_period, period_start date, key integer, delta integer)
+CREATE FUNCTION status_private.count_steps(steps status_private.pipeline_step[]) RETURNS void
+    LANGUAGE plpgsql
+    SET plan_cache_mode TO 'force_generic_plan'
+    AS $$
+declare
+  starting_tier text := status_private.tier_for(0);
+  taken_back status_private.pipeline_step;
+  tally_id uuid;
+  remaining integer;
+begin
+  insert into status_public.user_scores (user_id, points, tier)
+    select step.user_id, 0, starting_tier from unnest(steps) as step
+    order by step.user_id
+    on conflict (user_id) do nothing;
+  -- One upsert: concurrent steps of the same user and name serialise on the tally row, so the count is exact.
+  insert into status_public.user_achievements as tally (user_id, name, count)
+    select step.user_id, step.name, step.count from unnest(steps) as step where step.count > 0
+    order by step.user_id, step.name
+    on conflict (user_id, name) do update set count = tally.count + excluded.count;
+  -- Taking back (rare: one statement each). An upsert, not an update, so that it waits for a concurrent first
+  -- step's uncommitted row and takes back from it; back at zero, the row (locked by us since) goes.
+  for taken_back in select * from unnest(steps) as step where step.count < 0 loop
+    insert into status_public.user_achievements as tally (user_id, name, count)
+      values (taken_back.user_id, taken_back.name, 0)
+      on conflict (user_id, name) do update set count = greatest(tally.count + taken_back.count, 0)
+      returning id, count into tally_id, remaining;
+    if remaining = 0 then
+      delete from status_public.user_achievements where id = tally_id;
+    end if;
+  end loop;
+end;
+$$;
+
+
+--
+-- Name: criterion_progress(status_public.achievement_criteria, uuid, text, timestamp without time zone); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.criterion_progress(criterion status_public.achievement_criteria, user_id uuid, action text, local_time timestamp without time zone) RETURNS TABLE(current integer, target integer)
+    LANGUAGE sql STABLE
+    AS $$
+  select * from status_private.count_criterion_progress(criterion, user_id) where criterion.kind = 'count'
+  union all
+  select * from status_private.streak_criterion_progress(criterion, user_id, local_time::date) where criterion.kind = 'streak'
+  union all
+  select * from status_private.time_of_day_criterion_progress(criterion, user_id, action, local_time) where criterion.kind = 'time_of_day';
+$$;
+
+
+--
+-- Name: FUNCTION criterion_progress(criterion status_public.achievement_criteria, user_id uuid, action text, local_time timestamp without time zone); Type: COMMENT; Schema: status_private; Owner: -
+--
+
+COMMENT ON FUNCTION status_private.criterion_progress(criterion status_public.achievement_criteria, user_id uuid, action text, local_time timestamp without time zone) IS 'How far the user is towards the criterion, as (current, target): the registry of criterion kinds that the unlock evaluation and the progress queries share.';
+
+
+--
+-- Name: extend_streaks(status_private.pipeline_step[]); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.extend_streaks(steps status_private.pipeline_step[]) RETURNS void
+    LANGUAGE plpgsql
+    SET plan_cache_mode TO 'force_generic_plan'
+    AS $$
+begin
+  insert into status_public.user_streaks as streak (user_id, action, current_length, longest_length, last_day)
+    select step.user_id, actions.action, 1, 1, step.local_time::date
+    from unnest(steps) as step
+    cross join lateral (values (step.name), (null)) as actions (action)
+    where step.count > 0
+    order by step.user_id, actions.action
+    on conflict (user_id, action) do update
+      set current_length = case
+            when excluded.last_day = streak.last_day + 1 then streak.current_length + 1
+            when excluded.last_day > streak.last_day + 1 then 1
+            else streak.current_length
+          end,
+          longest_length = greatest(streak.longest_length, case
+            when excluded.last_day = streak.last_day + 1 then streak.current_length + 1
+            else 1
+          end),
+          last_day = greatest(streak.last_day, excluded.last_day),
+          updated_at = now();
+end;
+$$;
+
+
+--
+-- Name: fold_into_histogram(status_private.histogram_change[], integer); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.fold_into_histogram(changes status_private.histogram_change[], key_width integer) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+begin
+  if key_width = 1 then
+    update status_private.leaderboard_point_counts as counts set users = counts.users + change.users
+      from status_private.histogram_changes_by_key(changes, 1) as change
+      where change.users < 0 and counts.period = change.period and counts.period_start = change.period_start and counts.points = change.key;
+    insert into status_private.leaderboard_point_counts as counts (period, period_start, points, users)
+      select change.period, change.period_start, change.key, change.users from status_private.histogram_changes_by_key(changes, 1) as change
+      where change.users > 0
+      on conflict (period, period_start, points) do update set users = counts.users + excluded.users;
+    delete from status_private.leaderboard_point_counts as counts using status_private.histogram_changes_by_key(changes, 1) as change
+      where counts.users = 0 and counts.period = change.period and counts.period_start = change.period_start and counts.points = change.key;
+  else
+    update status_private.leaderboard_bucket_counts as counts set users = counts.users + change.users
+      from status_private.histogram_changes_by_key(changes, key_width) as change
+      where change.users < 0 and counts.period = change.period and counts.period_start = change.period_start and counts.bucket = change.key;
+    insert into status_private.leaderboard_bucket_counts as counts (period, period_start, bucket, users)
+      select change.period, change.period_start, change.key, change.users from status_private.histogram_changes_by_key(changes, key_width) as change
+      where change.users > 0
+      on conflict (period, period_start, bucket) do update set users = counts.users + excluded.users;
+    delete from status_private.leaderboard_bucket_counts as counts using status_private.histogram_changes_by_key(changes, key_width) as change
+      where counts.users = 0 and counts.period = change.period and counts.period_start = change.period_start and counts.bucket = change.key;
+  end if;
+end;
+$$;
+
+
+--
+-- Name: fold_leaderboard_deltas(); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.fold_leaderboard_deltas() RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+declare
+  changes status_private.histogram_change[];
+begin
+  if not pg_try_advisory_xact_lock(hashtext('status_private.fold_leaderboard_deltas')) then
+    return 0;
+  end if;
+  with taken as (
+    delete from status_private.leaderboard_count_deltas returning period, period_start, points, users
+  )
+  select array_agg(row(period, period_start, points, users)::status_private.histogram_change order by period, period_start, points)
+    into changes
+    from (select period, period_start, points, sum(users)::integer as users from taken group by 1, 2, 3 having sum(users) <> 0) as summed;
+  if changes is null then
+    return 0;
+  end if;
+  perform status_private.fold_into_histogram(changes, 1);
+  perform status_private.fold_into_histogram(changes, 100);
+  return cardinality(changes);
+end;
+$$;
+
+
+--
+-- Name: FUNCTION fold_leaderboard_deltas(); Type: COMMENT; Schema: status_private; Owner: -
+--
+
+COMMENT ON FUNCTION status_private.fold_leaderboard_deltas() IS 'Folds the appended leaderboard deltas into the histogram; returns how many (board, points) changes it folded. Run it every second or so (the standalone server does); ranks are exact without it, only slower to read as deltas pile up.';
+
+
+--
+-- Name: histogram_changes_by_key(status_private.histogram_change[], integer); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.histogram_changes_by_key(changes status_private.histogram_change[], key_width integer) RETURNS TABLE(period status_public.leaderboard_period, period_start date, key integer, users integer)
     LANGUAGE sql IMMUTABLE
     AS $$
-  select changes.period, changes.period_start, changes.key, sum(changes.delta)::integer
-  from (
-    select move.period, move.period_start, move.from_points / key_width as key, -1 as delta
-      from unnest(moves) as move where move.from_points is not null
-    union all
-    select move.period, move.period_start, move.to_points / key_width, 1
-      from unnest(moves) as move where move.to_points is not null
-  ) as changes
+  select change.period, change.period_start, change.points / key_width, sum(change.users)::integer
+  from unnest(changes) as change
   group by 1, 2, 3
-  having sum(changes.delta) <> 0;
+  having sum(change.users) <> 0
+  order by 1, 2, 3;
 $$;
 
 
@@ -917,20 +1225,45 @@ $$;
 --
 
 CREATE FUNCTION status_private.leaderboard_entries(board status_public.leaderboard_period, board_start date, user_ids uuid[]) RETURNS SETOF status_public.leaderboard_entry
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
-  select ranked.rank, ranked.user_id, profile.display_name, ranked.points, tier.name, tier.badge,
-         case ranked.rank when 1 then '🥇' when 2 then '🥈' when 3 then '🥉' end
-  from (
-    select status_private.rank_of(board, board_start, score.points) as rank, score.user_id, score.points, score.reached_at
+begin
+  return query
+  with page as (
+    select score.user_id, score.points, score.reached_at, score.visible
     from unnest(user_ids) as listed(user_id)
     join status_public.leaderboard_scores as score
       on score.period = board and score.period_start = board_start and score.user_id = listed.user_id
-  ) as ranked
+  ), on_board as (
+    select page.user_id, page.points,
+           rank() over (order by page.points desc) as page_rank,
+           dense_rank() over (order by page.points desc) as score_number
+    from page where page.visible
+  ), anchors as materialized (
+    -- The page's highest score may be shared with users before the page: its rank comes from the histogram.
+    -- So does the next score's; the scores below it have all their users on the page.
+    select status_private.rank_of(board, board_start, (select max(on_board.points) from on_board where on_board.score_number = 1)) as first_rank,
+           status_private.rank_of(board, board_start, (select max(on_board.points) from on_board where on_board.score_number = 2)) as second_rank,
+           (select min(on_board.page_rank) from on_board where on_board.score_number = 2) as second_page_rank
+  ), ranked as (
+    select page.*,
+           case when not page.visible then status_private.rank_of(board, board_start, page.points) -- an opted-out viewer: the rank they would have
+                when on_board.score_number = 1 then anchors.first_rank
+                else anchors.second_rank + (on_board.page_rank - anchors.second_page_rank)::integer
+           end as rank
+    from page
+    left join on_board on on_board.user_id = page.user_id
+    cross join anchors
+  )
+  select ranked.rank, ranked.user_id, profile.display_name, ranked.points, tier.name, tier.badge,
+         case ranked.rank when 1 then '🥇' when 2 then '🥈' when 3 then '🥉' end
+  from ranked
   left join status_public.user_profiles as profile on profile.user_id = ranked.user_id
   left join status_public.user_scores as overall on overall.user_id = ranked.user_id
   left join status_public.tiers as tier on tier.name = overall.tier
   order by ranked.points desc, ranked.reached_at, ranked.user_id;
+end;
 $$;
 
 
@@ -968,14 +1301,22 @@ $$;
 --
 
 CREATE FUNCTION status_private.rank_of(board status_public.leaderboard_period, board_start date, points integer) RETURNS integer
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
+    SET plan_cache_mode TO 'force_generic_plan'
+    SET enable_bitmapscan TO 'off'
     AS $$
-  select 1
+begin
+  -- 1 + the visible users with more points: the folded histogram (higher buckets, then higher points in the
+  -- same bucket) plus the deltas not folded yet.
+  return 1
     + coalesce((select sum(buckets.users) from status_private.leaderboard_bucket_counts as buckets
                 where buckets.period = board and buckets.period_start = board_start and buckets.bucket > rank_of.points / 100), 0)::integer
     + coalesce((select sum(counts.users) from status_private.leaderboard_point_counts as counts
                 where counts.period = board and counts.period_start = board_start
-                  and counts.points > rank_of.points and counts.points < (rank_of.points / 100 + 1) * 100), 0)::integer;
+                  and counts.points > rank_of.points and counts.points < (rank_of.points / 100 + 1) * 100), 0)::integer
+    + coalesce((select sum(deltas.users) from status_private.leaderboard_count_deltas as deltas
+                where deltas.period = board and deltas.period_start = board_start and deltas.points > rank_of.points), 0)::integer;
+end;
 $$;
 
 
@@ -986,6 +1327,7 @@ $$;
 CREATE FUNCTION status_private.record_action(user_id uuid, action text, amount integer, idempotency_key text, occurred_at timestamp with time zone) RETURNS status_public.record_action_result
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 declare
   catalog_action status_public.actions;
@@ -1008,33 +1350,19 @@ begin
       using errcode = 'AC400';
   end if;
 
-  -- A retry returns the original result and counts nothing again. Concurrent retries: the insert waits
-  -- for the first one and then finds its row.
+  -- Concurrent retries: the insert waits for the first one and then finds its row.
   loop
     if idempotency_key is not null then
       select * into previous from status_public.user_steps
         where user_steps.user_id = record_action.user_id and user_steps.idempotency_key = record_action.idempotency_key;
       if found then
-        if previous.name <> record_action.action or previous.count <> record_action.amount then
-          raise exception 'The idempotency key "%" was already used for % x "%"', idempotency_key, previous.count, previous.name
-            using errcode = 'AC409', hint = 'Use a new key for a new action.';
-        end if;
-        select populated.* into result
-          from status_private.recorded_action_results as recorded,
-               jsonb_populate_record(null::status_public.record_action_result, recorded.result) as populated
-          where recorded.step_id = previous.id;
-        if not found then
-          raise exception 'The idempotency key "%" was already used for a step recorded another way', idempotency_key
-            using errcode = 'AC409', hint = 'Use a new key for a new action.';
-        end if;
-        return result;
+        return status_private.recorded_result(previous, record_action.action, amount);
       end if;
     end if;
-    -- The step and everything its triggers do run in a savepoint: when this transaction is chosen as the
-    -- victim of a deadlock (a transaction elsewhere awarding points in several statements can lock shared
-    -- leaderboard rows out of order), the savepoint's rollback releases what the step locked and the
-    -- step is tried again, after a short pause that lets the other transaction go first, a few times
-    -- before the error reaches the caller.
+    -- The step and its event path run in a savepoint: when this transaction is chosen as the victim of a
+    -- deadlock (another transaction writing the same users' rows in another order), the savepoint's rollback
+    -- releases what the step locked and the step is tried again, after a short pause that lets the other
+    -- transaction go first, a few times before the error reaches the caller.
     begin
       insert into status_public.user_steps (user_id, name, count, idempotency_key, occurred_at)
         values (record_action.user_id, record_action.action, amount, idempotency_key, coalesce(occurred_at, now()))
@@ -1051,31 +1379,7 @@ begin
     exit when found;
   end loop;
 
-  -- The triggers on user_steps did the work; collect what they changed.
-  result.step_id := step.id;
-  result.user_id := step.user_id;
-  result.action := step.name;
-  result.amount := step.count;
-  select count into result.tally from status_public.user_achievements as tally
-    where tally.user_id = step.user_id and tally.name = step.name;
-  select coalesce(array_agg(row(unlock.id, unlock.achievement_id, achievement.name, unlock.points)::status_public.unlocked_achievement
-                            order by achievement.position, achievement.id), '{}'),
-         coalesce(sum(unlock.points), 0)
-    into result.unlocked, result.points_awarded
-    from status_public.achievement_unlocks as unlock
-    join status_public.achievements as achievement on achievement.id = unlock.achievement_id
-    where unlock.step_id = step.id;
-  select score.points, score.tier into result.total_points, result.tier_after
-    from status_public.user_scores as score where score.user_id = step.user_id;
-  result.tier_before := status_private.tier_for(result.total_points - result.points_awarded);
-  -- As of the action's day (a backdated action reports the streak it had then).
-  select status_private.streak_as_of(streak.current_length, streak.last_day,
-           (step.occurred_at at time zone status_private.time_zone_of(step.user_id))::date)
-    into result.current_streak
-    from status_public.user_streaks as streak where streak.user_id = step.user_id and streak.action is null;
-  select coalesce(array_agg(achieved.level order by achieved.level), '{}') into result.levels_achieved
-    from status_public.user_levels as achieved where achieved.step_id = step.id;
-
+  select * into result from status_private.step_results(array[step]);
   if idempotency_key is not null then
     insert into status_private.recorded_action_results (step_id, result) values (step.id, to_jsonb(result));
   end if;
@@ -1089,11 +1393,101 @@ $$;
 --
 
 CREATE FUNCTION status_private.record_action_rate_setting(name text, fallback integer) RETURNS integer
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     AS $_$
-  select coalesce(case when setting ~ '^\s*[0-9]{1,9}\s*$' then setting::integer end, fallback)
-  from (select current_setting('achievements.' || name, true) as setting) as current;
+declare
+  setting text := current_setting('achievements.' || name, true);
+begin
+  return coalesce(case when setting ~ '^\s*[0-9]{1,9}\s*$' then setting::integer end, fallback);
+end;
 $_$;
+
+
+--
+-- Name: user_steps; Type: TABLE; Schema: status_public; Owner: -
+--
+
+CREATE TABLE status_public.user_steps (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    name text NOT NULL,
+    count integer DEFAULT 1 NOT NULL,
+    idempotency_key text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    occurred_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT user_steps_count_check CHECK ((count <> 0)),
+    CONSTRAINT user_steps_idempotency_key_check CHECK (((length(idempotency_key) >= 1) AND (length(idempotency_key) <= 200))),
+    CONSTRAINT user_steps_name_check CHECK ((((length(name) >= 1) AND (length(name) <= 100)) AND (name = btrim(name))))
+);
+
+
+--
+-- Name: TABLE user_steps; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON TABLE status_public.user_steps IS 'Append-only log of every step a user performed. Written by the service role and by the tg_achievement* triggers.';
+
+
+--
+-- Name: COLUMN user_steps.user_id; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.user_steps.user_id IS 'The user credited with the step.';
+
+
+--
+-- Name: COLUMN user_steps.name; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.user_steps.name IS 'The action performed (the reference API''s column name).';
+
+
+--
+-- Name: COLUMN user_steps.count; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.user_steps.count IS 'The amount: how many times the action was performed (negative takes back).';
+
+
+--
+-- Name: COLUMN user_steps.idempotency_key; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.user_steps.idempotency_key IS 'Optional key, unique per user: recording again with the same key returns the first result and counts nothing.';
+
+
+--
+-- Name: COLUMN user_steps.occurred_at; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.user_steps.occurred_at IS 'When the action happened (defaults to when it was recorded; only the service may set it). Streaks, time-of-day criteria and time-limited achievements use it.';
+
+
+--
+-- Name: recorded_result(status_public.user_steps, text, integer); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.recorded_result(previous status_public.user_steps, action text, amount integer) RETURNS status_public.record_action_result
+    LANGUAGE plpgsql STABLE
+    AS $$
+declare
+  result status_public.record_action_result;
+begin
+  if previous.name <> action or previous.count <> amount then
+    raise exception 'The idempotency key "%" was already used for % x "%"', previous.idempotency_key, previous.count, previous.name
+      using errcode = 'AC409', hint = 'Use a new key for a new action.';
+  end if;
+  select populated.* into result
+    from status_private.recorded_action_results as recorded,
+         jsonb_populate_record(null::status_public.record_action_result, recorded.result) as populated
+    where recorded.step_id = previous.id;
+  if not found then
+    raise exception 'The idempotency key "%" was already used for a step recorded another way', previous.idempotency_key
+      using errcode = 'AC409', hint = 'Use a new key for a new action.';
+  end if;
+  return result;
+end;
+$$;
 
 
 --
@@ -1105,6 +1499,22 @@ CREATE FUNCTION status_private.refilled_tokens(tokens double precision, refilled
     AS $$
   select least(capacity::double precision,
                tokens + greatest(extract(epoch from moment - refilled_at)::double precision, 0) * capacity / window_seconds);
+$$;
+
+
+--
+-- Name: run_stages(status_private.pipeline_step[]); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.run_stages(steps status_private.pipeline_step[]) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+begin
+  perform status_private.count_steps(steps);
+  perform status_private.extend_streaks(steps);
+  perform status_private.unlock_achievements(steps);
+  perform status_private.achieve_levels(steps);
+end;
 $$;
 
 
@@ -1138,6 +1548,41 @@ $$;
 
 
 --
+-- Name: step_results(status_public.user_steps[]); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.step_results(steps status_public.user_steps[]) RETURNS SETOF status_public.record_action_result
+    LANGUAGE sql STABLE
+    AS $$
+  select step.id, step.user_id, step.name, step.count,
+         coalesce(tally.count, 0),
+         coalesce(awarded.unlocked, '{}'), coalesce(awarded.points, 0),
+         score.points,
+         status_private.tier_for(score.points - coalesce(awarded.points, 0)),
+         score.tier,
+         -- As of the step's day (a backdated step reports the streak it had then).
+         coalesce(status_private.streak_as_of(streak.current_length, streak.last_day,
+                    (step.occurred_at at time zone coalesce(profile.time_zone, 'UTC'))::date), 0),
+         coalesce((select array_agg(achieved.level order by achieved.level) from status_public.user_levels as achieved
+                   where achieved.step_id = step.id), '{}')
+  from unnest(steps) with ordinality as step (id, user_id, name, count, idempotency_key, created_at, occurred_at, position)
+  left join lateral (
+    select array_agg(row(unlock.id, unlock.achievement_id, achievement.name, unlock.points)::status_public.unlocked_achievement
+                     order by achievement.position, achievement.id) as unlocked,
+           sum(unlock.points)::integer as points
+    from status_public.achievement_unlocks as unlock
+    join status_public.achievements as achievement on achievement.id = unlock.achievement_id
+    where unlock.step_id = step.id
+  ) as awarded on true
+  left join status_public.user_achievements as tally on tally.user_id = step.user_id and tally.name = step.name
+  left join status_public.user_scores as score on score.user_id = step.user_id
+  left join status_public.user_streaks as streak on streak.user_id = step.user_id and streak.action is null
+  left join status_public.user_profiles as profile on profile.user_id = step.user_id
+  order by step.position;
+$$;
+
+
+--
 -- Name: streak_as_of(integer, date, date); Type: FUNCTION; Schema: status_private; Owner: -
 --
 
@@ -1145,6 +1590,20 @@ CREATE FUNCTION status_private.streak_as_of(current_length integer, last_day dat
     LANGUAGE sql IMMUTABLE
     AS $$
   select case when last_day >= today - 1 then current_length else 0 end;
+$$;
+
+
+--
+-- Name: streak_criterion_progress(status_public.achievement_criteria, uuid, date); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.streak_criterion_progress(criterion status_public.achievement_criteria, user_id uuid, today date) RETURNS TABLE(current integer, target integer)
+    LANGUAGE sql STABLE
+    AS $$
+  select coalesce((select status_private.streak_as_of(streak.current_length, streak.last_day, today)
+                   from status_public.user_streaks as streak
+                   where streak.user_id = streak_criterion_progress.user_id and streak.action is not distinct from criterion.action), 0),
+         criterion.threshold;
 $$;
 
 
@@ -1366,64 +1825,111 @@ COMMENT ON FUNCTION status_private.tg_achievement_toggle_boolean() IS 'Trigger: 
 
 
 --
--- Name: tg_points_ledger__leaderboards(); Type: FUNCTION; Schema: status_private; Owner: -
+-- Name: tg_points_ledger__scores(); Type: FUNCTION; Schema: status_private; Owner: -
 --
 
-CREATE FUNCTION status_private.tg_points_ledger__leaderboards() RETURNS trigger
+CREATE FUNCTION status_private.tg_points_ledger__scores() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 declare
+  tiers_before status_private.user_tier[];
+  tiers_changed status_private.user_tier[];
+  user_awards status_private.board_award[];
+  awards status_private.board_award[];
   moves status_private.histogram_move[];
 begin
-  with awards as (
-    select board.period, status_private.period_start(board.period, awarded.created_at) as period_start, awarded.user_id,
-           sum(awarded.points)::integer as points, max(awarded.created_at) as reached_at
-    from awarded cross join unnest(enum_range(null::status_public.leaderboard_period)) as board (period)
-    group by 1, 2, 3
-  ), scored as (
+  -- Each user's awards of the statement, summed.
+  select array_agg(row(null, null, per_user.user_id, per_user.points, per_user.reached_at)::status_private.board_award
+                   order by per_user.user_id)
+    into user_awards
+    from (select awarded.user_id, sum(awarded.points)::integer as points, max(awarded.created_at) as reached_at
+          from awarded group by awarded.user_id) as per_user;
+  -- The users' tiers before, their score rows locked in one order (no deadlock between two statements
+  -- awarding the same users); rows for the users who have none; then the others' new scores (a new statement,
+  -- so that it also sees a row that a concurrent first award inserted meanwhile), and a notification for each
+  -- tier that changed.
+  select coalesce(array_agg(row(score.user_id, score.tier)::status_private.user_tier), '{}') into tiers_before
+    from (select score.user_id, score.tier from status_public.user_scores as score
+          where score.user_id in (select award.user_id from unnest(user_awards) as award)
+          order by score.user_id
+          for update) as score;
+  with inserted as (
+    insert into status_public.user_scores (user_id, points, tier, reached_at)
+    select award.user_id, greatest(award.points, 0), status_private.tier_for(greatest(award.points, 0)), award.reached_at
+    from unnest(user_awards) as award
+    where not exists (select from unnest(tiers_before) as before where before.user_id = award.user_id)
+    order by award.user_id
+    on conflict (user_id) do nothing
+    returning user_id, tier
+  )
+  select coalesce(array_agg(row(inserted.user_id, inserted.tier)::status_private.user_tier), '{}') into tiers_changed from inserted;
+  with updated as (
+    update status_public.user_scores as score
+      set points = greatest(score.points + award.points, 0),
+          tier = status_private.tier_for(greatest(score.points + award.points, 0)),
+          reached_at = award.reached_at
+      from unnest(user_awards) as award
+      where score.user_id = award.user_id
+        and not exists (select from unnest(tiers_changed) as inserted where inserted.user_id = award.user_id)
+      returning score.user_id, score.tier
+  )
+  select tiers_changed || coalesce(array_agg(row(updated.user_id, updated.tier)::status_private.user_tier), '{}') into tiers_changed
+    from updated
+    left join unnest(tiers_before) as before on before.user_id = updated.user_id
+    where updated.tier is distinct from before.tier;
+  perform status_private.notify_user(changed.user_id, 'tier_changed', coalesce(changed.tier, ''))
+    from unnest(tiers_changed) as changed;
+
+  -- The boards: each period's score of each user awarded (a board holds positive scores only: one that falls
+  -- to zero or below leaves it). Existing rows first, then rows for boards the user is new to.
+  select array_agg(row(per_board.period, per_board.period_start, per_board.user_id, per_board.points, per_board.reached_at)::status_private.board_award
+                   order by per_board.period, per_board.period_start, per_board.user_id)
+    into awards
+    from (select board.period, status_private.period_start(board.period, awarded.created_at) as period_start, awarded.user_id,
+                 sum(awarded.points)::integer as points, max(awarded.created_at) as reached_at
+          from awarded cross join unnest(enum_range(null::status_public.leaderboard_period)) as board (period)
+          group by 1, 2, 3) as per_board;
+  with moved as (
+    update status_public.leaderboard_scores as score
+      set points = score.points + award.points, reached_at = award.reached_at
+      from unnest(awards) as award
+      where score.period = award.period and score.period_start = award.period_start and score.user_id = award.user_id
+        and award.points <> 0 and score.points + award.points > 0
+      returning score.period, score.period_start, score.points - award.points as from_points, score.points as to_points, score.visible
+  ), left_board as (
+    delete from status_public.leaderboard_scores as score
+      using unnest(awards) as award
+      where score.period = award.period and score.period_start = award.period_start and score.user_id = award.user_id
+        and score.points + award.points <= 0
+      returning score.period, score.period_start, score.points as from_points, null::integer as to_points, score.visible
+  )
+  select array_agg(row(changed.period, changed.period_start, changed.from_points, changed.to_points)::status_private.histogram_move)
+    into moves
+    from (select * from moved union all select * from left_board) as changed
+    where changed.visible;
+  with joined as (
+    -- A concurrent first award of the same user (no score row to lock yet): added to, as an existing row.
     insert into status_public.leaderboard_scores as score (period, period_start, user_id, points, reached_at, visible)
-    select awards.period, awards.period_start, awards.user_id, awards.points, awards.reached_at,
-           not coalesce((select profile.leaderboard_opt_out from status_public.user_profiles as profile where profile.user_id = awards.user_id), false)
-    from awards
-    order by awards.period, awards.period_start, awards.user_id
+    select award.period, award.period_start, award.user_id, award.points, award.reached_at,
+           not coalesce((select profile.leaderboard_opt_out from status_public.user_profiles as profile where profile.user_id = award.user_id), false)
+    from unnest(awards) as award
+    where award.points > 0
+      and not exists (select from status_public.leaderboard_scores as existing
+                      where existing.period = award.period and existing.period_start = award.period_start and existing.user_id = award.user_id)
     on conflict (period, period_start, user_id) do update
       set points = score.points + excluded.points, reached_at = excluded.reached_at
-    returning score.period, score.period_start, score.user_id, score.points, score.visible
+    returning score.period, score.period_start, score.user_id, score.points, score.visible, (score.xmax = 0) as inserted
   )
-  select array_agg(row(scored.period, scored.period_start, nullif(scored.points - awards.points, 0), scored.points)::status_private.histogram_move)
+  select coalesce(moves, '{}') || coalesce(array_agg(row(joined.period, joined.period_start,
+                                                         case when not joined.inserted then joined.points - award.points end,
+                                                         joined.points)::status_private.histogram_move), '{}')
     into moves
-    from scored join awards using (period, period_start, user_id)
-    where scored.visible;
-  perform status_private.apply_histogram_moves(coalesce(moves, '{}'));
-  return null;
-end;
-$$;
-
-
---
--- Name: tg_points_ledger__score(); Type: FUNCTION; Schema: status_private; Owner: -
---
-
-CREATE FUNCTION status_private.tg_points_ledger__score() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
-    AS $$
-declare
-  tier_before text;
-  score status_public.user_scores;
-begin
-  select tier into tier_before from status_public.user_scores where user_id = NEW.user_id for update;
-  insert into status_public.user_scores as current_score (user_id, points, tier, reached_at)
-    values (NEW.user_id, greatest(NEW.points, 0), status_private.tier_for(greatest(NEW.points, 0)), NEW.created_at)
-    on conflict (user_id) do update
-      set points = greatest(current_score.points + NEW.points, 0),
-          tier = status_private.tier_for(greatest(current_score.points + NEW.points, 0)),
-          reached_at = NEW.created_at
-    returning * into score;
-  if score.tier is distinct from tier_before then
-    perform status_private.notify_user(NEW.user_id, 'tier_changed', coalesce(score.tier, ''));
-  end if;
+    from joined
+    join unnest(awards) as award using (period, period_start, user_id)
+    where joined.visible;
+  perform status_private.append_histogram_moves(coalesce(moves, '{}'));
   return null;
 end;
 $$;
@@ -1468,37 +1974,43 @@ begin
                        case when changed.visible then changed.points end)::status_private.histogram_move)
     into moves
     from changed;
-  perform status_private.apply_histogram_moves(coalesce(moves, '{}'));
+  perform status_private.append_histogram_moves(coalesce(moves, '{}'));
   return null;
 end;
 $$;
 
 
 --
--- Name: tg_user_steps__levels(); Type: FUNCTION; Schema: status_private; Owner: -
+-- Name: tg_user_steps__event_path(); Type: FUNCTION; Schema: status_private; Owner: -
 --
 
-CREATE FUNCTION status_private.tg_user_steps__levels() RETURNS trigger
+CREATE FUNCTION status_private.tg_user_steps__event_path() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
+declare
+  -- Every step of the statement, by round (each user's k-th step in round k), then user.
+  ordered status_private.pipeline_step[];
+  round_sizes integer[];
+  first integer := 1;
 begin
-  if NEW.count < 0 then
-    return null;
-  end if;
-  -- Levels that need this step, not yet achieved, with no requirement left unmet.
-  insert into status_public.user_levels (user_id, level, step_id)
-  select distinct NEW.user_id, requirement.level, NEW.id
-  from status_public.level_requirements as requirement
-  where requirement.name = NEW.name
-    and not exists (
-      select from status_public.user_levels as achieved
-      where achieved.user_id = NEW.user_id and achieved.level = requirement.level)
-    and not exists (
-      select from status_public.level_requirements as other
-      left join status_public.user_achievements as tally on tally.user_id = NEW.user_id and tally.name = other.name
-      where other.level = requirement.level and coalesce(tally.count, 0) < other.required_count)
-  on conflict (user_id, level) do nothing;
+  select array_agg(row(numbered.id, numbered.user_id, numbered.name, numbered.count, numbered.occurred_at,
+                       numbered.occurred_at at time zone coalesce(profile.time_zone, 'UTC'))::status_private.pipeline_step
+                   order by numbered.round, numbered.user_id)
+    into ordered
+    from (select new_steps.*, row_number() over (partition by new_steps.user_id order by new_steps.occurred_at, new_steps.id) as round
+          from new_steps) as numbered
+    left join status_public.user_profiles as profile on profile.user_id = numbered.user_id;
+  select array_agg(per_round.size order by per_round.round) into round_sizes
+    from (select numbered.round, count(*)::integer as size
+          from (select row_number() over (partition by new_steps.user_id order by new_steps.occurred_at, new_steps.id) as round
+                from new_steps) as numbered
+          group by numbered.round) as per_round;
+  for round in 1 .. coalesce(cardinality(round_sizes), 0) loop
+    perform status_private.run_stages(ordered[first : first + round_sizes[round] - 1]);
+    first := first + round_sizes[round];
+  end loop;
   return null;
 end;
 $$;
@@ -1521,143 +2033,15 @@ $$;
 
 
 --
--- Name: tg_user_steps__score_row(); Type: FUNCTION; Schema: status_private; Owner: -
---
-
-CREATE FUNCTION status_private.tg_user_steps__score_row() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
-    AS $$
-begin
-  insert into status_public.user_scores (user_id, points, tier)
-    values (NEW.user_id, 0, status_private.tier_for(0))
-    on conflict (user_id) do nothing;
-  return null;
-end;
-$$;
-
-
---
--- Name: tg_user_steps__streaks(); Type: FUNCTION; Schema: status_private; Owner: -
---
-
-CREATE FUNCTION status_private.tg_user_steps__streaks() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
-    AS $$
-declare
-  today date := (NEW.occurred_at at time zone status_private.time_zone_of(NEW.user_id))::date;
-begin
-  if NEW.count < 0 then
-    return null;
-  end if;
-  -- One streak for the action and one for any activity. An action dated before the last day counted
-  -- (a backdated one) changes nothing.
-  insert into status_public.user_streaks as streak (user_id, action, current_length, longest_length, last_day)
-    values (NEW.user_id, NEW.name, 1, 1, today), (NEW.user_id, null, 1, 1, today)
-    on conflict (user_id, action) do update
-      set current_length = case
-            when excluded.last_day = streak.last_day + 1 then streak.current_length + 1
-            when excluded.last_day > streak.last_day + 1 then 1
-            else streak.current_length
-          end,
-          longest_length = greatest(streak.longest_length, case
-            when excluded.last_day = streak.last_day + 1 then streak.current_length + 1
-            else 1
-          end),
-          last_day = greatest(streak.last_day, excluded.last_day),
-          updated_at = now();
-  return null;
-end;
-$$;
-
-
---
--- Name: tg_user_steps__tally(); Type: FUNCTION; Schema: status_private; Owner: -
---
-
-CREATE FUNCTION status_private.tg_user_steps__tally() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
-    AS $$
-declare
-  tally_id uuid;
-  remaining integer;
-begin
-  -- One upsert: concurrent steps for the same user and name serialise on the tally row, so the count is exact.
-  insert into status_public.user_achievements as tally (user_id, name, count)
-    values (NEW.user_id, NEW.name, greatest(NEW.count, 0))
-    on conflict (user_id, name) do update
-      set count = greatest(tally.count + NEW.count, 0)
-    returning id, count into tally_id, remaining;
-  -- Back to zero: remove the row. This transaction holds its lock since the upsert, so nobody changed it in
-  -- between; a concurrent step waits for us, then (the row gone) inserts a fresh one.
-  if remaining = 0 then
-    delete from status_public.user_achievements where id = tally_id;
-  end if;
-  return null;
-end;
-$$;
-
-
---
--- Name: tg_user_steps__unlock_achievements(); Type: FUNCTION; Schema: status_private; Owner: -
---
-
-CREATE FUNCTION status_private.tg_user_steps__unlock_achievements() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
-    AS $$
-declare
-  local_time timestamp := NEW.occurred_at at time zone status_private.time_zone_of(NEW.user_id);
-begin
-  if NEW.count < 0 then
-    return null;
-  end if;
-  -- Only achievements with a criterion naming this action (or an any-activity streak) are candidates,
-  -- so the cost does not grow with the catalog. The unique key makes each unlock happen exactly once,
-  -- even when concurrent transactions cross the threshold together.
-  with candidates as (
-    select achievement.id, achievement.points
-    from status_public.achievements as achievement
-    -- Two index lookups, not one OR: with an OR, a generic plan (which PostgreSQL may switch to for
-    -- this trigger's cached statement) scans every criterion, and the cost would grow with the catalog.
-    where achievement.id in (
-        select criterion.achievement_id from status_public.achievement_criteria as criterion
-        where criterion.action = NEW.name
-        union all
-        select criterion.achievement_id from status_public.achievement_criteria as criterion
-        where criterion.action is null and criterion.kind = 'streak')
-      and (achievement.available_from is null or achievement.available_from <= NEW.occurred_at)
-      and (achievement.available_until is null or NEW.occurred_at < achievement.available_until)
-      and not exists (
-        select from status_public.achievement_unlocks as unlock
-        where unlock.user_id = NEW.user_id and unlock.achievement_id = achievement.id)
-      and not exists (
-        select from status_public.achievement_criteria as criterion
-        where criterion.achievement_id = achievement.id
-          and not status_private.criterion_holds(criterion, NEW.user_id, NEW.name, local_time))
-  ), unlocked as (
-    insert into status_public.achievement_unlocks (user_id, achievement_id, points, step_id)
-    select NEW.user_id, candidates.id, candidates.points, NEW.id from candidates
-    on conflict (user_id, achievement_id) do nothing
-    returning id, points
-  )
-  insert into status_public.points_ledger (user_id, points, unlock_id)
-  select NEW.user_id, unlocked.points, unlocked.id from unlocked where unlocked.points > 0;
-  return null;
-end;
-$$;
-
-
---
 -- Name: tier_for(integer); Type: FUNCTION; Schema: status_private; Owner: -
 --
 
 CREATE FUNCTION status_private.tier_for(points integer) RETURNS text
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     AS $$
-  select name from status_public.tiers where min_points <= tier_for.points order by min_points desc limit 1;
+begin
+  return (select tier.name from status_public.tiers as tier where tier.min_points <= tier_for.points order by tier.min_points desc limit 1);
+end;
 $$;
 
 
@@ -1679,13 +2063,36 @@ $$;
 
 
 --
+-- Name: time_of_day_criterion_progress(status_public.achievement_criteria, uuid, text, timestamp without time zone); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.time_of_day_criterion_progress(criterion status_public.achievement_criteria, user_id uuid, action text, local_time timestamp without time zone) RETURNS TABLE(current integer, target integer)
+    LANGUAGE sql STABLE
+    AS $$
+  select case
+           when action is null then exists (
+             select from status_public.achievement_unlocks as unlock
+             where unlock.user_id = time_of_day_criterion_progress.user_id and unlock.achievement_id = criterion.achievement_id)::integer
+           else (action = criterion.action and case
+                   when criterion.hour_from < criterion.hour_until
+                     then extract(hour from local_time) >= criterion.hour_from and extract(hour from local_time) < criterion.hour_until
+                   else extract(hour from local_time) >= criterion.hour_from or extract(hour from local_time) < criterion.hour_until
+                 end)::integer
+         end,
+         1;
+$$;
+
+
+--
 -- Name: time_zone_of(uuid); Type: FUNCTION; Schema: status_private; Owner: -
 --
 
 CREATE FUNCTION status_private.time_zone_of(user_id uuid) RETURNS text
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     AS $$
-  select coalesce((select time_zone from status_public.user_profiles where user_profiles.user_id = time_zone_of.user_id), 'UTC');
+begin
+  return coalesce((select profile.time_zone from status_public.user_profiles as profile where profile.user_id = time_zone_of.user_id), 'UTC');
+end;
 $$;
 
 
@@ -1724,6 +2131,52 @@ begin
       using errcode = 'undefined_column';
   end if;
   return nullif(row_data -> column_name, 'null'::jsonb);
+end;
+$$;
+
+
+--
+-- Name: unlock_achievements(status_private.pipeline_step[]); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.unlock_achievements(steps status_private.pipeline_step[]) RETURNS void
+    LANGUAGE plpgsql
+    SET plan_cache_mode TO 'force_generic_plan'
+    AS $$
+begin
+  with candidates as (
+    select step.user_id, step.id as step_id, achievement.id as achievement_id, achievement.points, achievement.position
+    from unnest(steps) as step
+    cross join lateral (
+      -- Two index lookups, not one OR (an OR would scan every criterion in a generic plan).
+      select criterion.achievement_id from status_public.achievement_criteria as criterion where criterion.action = step.name
+      union
+      select criterion.achievement_id from status_public.achievement_criteria as criterion
+        where criterion.action is null and criterion.kind = 'streak'
+    ) as named
+    join status_public.achievements as achievement on achievement.id = named.achievement_id
+    where step.count > 0
+      and (achievement.available_from is null or achievement.available_from <= step.occurred_at)
+      and (achievement.available_until is null or step.occurred_at < achievement.available_until)
+      and not exists (
+        select from status_public.achievement_unlocks as unlock
+        where unlock.user_id = step.user_id and unlock.achievement_id = achievement.id)
+      and not exists (
+        select from status_public.achievement_criteria as criterion
+        where criterion.achievement_id = achievement.id
+          and not exists (
+            select from status_private.criterion_progress(criterion, step.user_id, step.name, step.local_time) as progress
+            where progress.current >= progress.target))
+  ), unlocked as (
+    insert into status_public.achievement_unlocks (user_id, achievement_id, points, step_id)
+    select candidates.user_id, candidates.achievement_id, candidates.points, candidates.step_id from candidates
+    -- Catalog order, so that a user's cursors number simultaneous unlocks as the catalog lists them.
+    order by candidates.user_id, candidates.position, candidates.achievement_id
+    on conflict (user_id, achievement_id) do nothing
+    returning id, user_id, points
+  )
+  insert into status_public.points_ledger (user_id, points, unlock_id)
+  select unlocked.user_id, unlocked.points, unlocked.id from unlocked where unlocked.points > 0;
 end;
 $$;
 
@@ -1968,6 +2421,7 @@ COMMENT ON FUNCTION status_public.leaderboard(period status_public.leaderboard_p
 CREATE FUNCTION status_public.leaderboard_around_me(period status_public.leaderboard_period DEFAULT 'ALL_TIME'::status_public.leaderboard_period, radius integer DEFAULT 5) RETURNS SETOF status_public.leaderboard_entry
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 declare
   me uuid := jwt_public.current_user_id();
@@ -1982,22 +2436,48 @@ begin
   end if;
   select * into mine from status_public.leaderboard_scores as score
     where score.period = leaderboard_around_me.period and score.period_start = board_start and score.user_id = me;
+  if mine.user_id is null then
+    -- Not on the board: the lowest scores are "around" a user with no points.
+    return query select * from status_private.leaderboard_entries(period, board_start, array(
+      select score.user_id from status_public.leaderboard_scores as score
+      where score.period = leaderboard_around_me.period and score.period_start = board_start and score.visible and score.points > 0
+      order by score.points, score.reached_at desc, score.user_id desc
+      limit radius));
+    return;
+  end if;
   return query select * from status_private.leaderboard_entries(period, board_start, array(
-    (select score.user_id from status_public.leaderboard_scores as score
-     where score.period = leaderboard_around_me.period and score.period_start = board_start and score.visible and score.user_id <> me
-       and (score.points > coalesce(mine.points, 0)
-            or (score.points = mine.points and (score.reached_at, score.user_id) < (mine.reached_at, me)))
-     order by score.points, score.reached_at desc, score.user_id desc
-     limit radius)
-    union all
-    (select score.user_id from status_public.leaderboard_scores as score
-     where score.period = leaderboard_around_me.period and score.period_start = board_start and score.visible and score.user_id <> me
-       and (score.points < mine.points
-            or (score.points = mine.points and (score.reached_at, score.user_id) > (mine.reached_at, me)))
-     order by score.points desc, score.reached_at, score.user_id
-     limit radius)
-    union all
-    select me where mine.user_id is not null));
+    select above.user_id from (
+      (select score.user_id, score.points, score.reached_at from status_public.leaderboard_scores as score
+       where score.period = leaderboard_around_me.period and score.period_start = board_start and score.visible
+         and score.points = mine.points and (score.reached_at, score.user_id) < (mine.reached_at, me)
+       order by score.reached_at desc, score.user_id desc
+       limit radius)
+      union all
+      (select score.user_id, score.points, score.reached_at from status_public.leaderboard_scores as score
+       where score.period = leaderboard_around_me.period and score.period_start = board_start and score.visible
+         and score.points > mine.points
+       order by score.points, score.reached_at desc, score.user_id desc
+       limit radius)
+    ) as above
+    order by above.points, above.reached_at desc, above.user_id desc
+    limit radius)
+  || array(
+    select below.user_id from (
+      (select score.user_id, score.points, score.reached_at from status_public.leaderboard_scores as score
+       where score.period = leaderboard_around_me.period and score.period_start = board_start and score.visible
+         and score.points = mine.points and (score.reached_at, score.user_id) > (mine.reached_at, me)
+       order by score.reached_at, score.user_id
+       limit radius)
+      union all
+      (select score.user_id, score.points, score.reached_at from status_public.leaderboard_scores as score
+       where score.period = leaderboard_around_me.period and score.period_start = board_start and score.visible
+         and score.points < mine.points
+       order by score.points desc, score.reached_at, score.user_id
+       limit radius)
+    ) as below
+    order by below.points desc, below.reached_at, below.user_id
+    limit radius)
+  || array[me]);
 end;
 $$;
 
@@ -2020,20 +2500,13 @@ CREATE FUNCTION status_public.my_achievements() RETURNS SETOF status_public.achi
   -- Hidden achievements the user has not unlocked are left out: see hidden_locked_count in myDashboard.
   with me as (
     select jwt_public.current_user_id() as user_id,
-           (now() at time zone status_private.time_zone_of(jwt_public.current_user_id()))::date as today
+           now() at time zone status_private.time_zone_of(jwt_public.current_user_id()) as local_now
   ), criteria as (
     select criterion.achievement_id, criterion.kind, criterion.action, criterion.threshold, criterion.hour_from, criterion.hour_until,
-           case criterion.kind
-             when 'count' then coalesce(tally.count, 0)
-             when 'streak' then coalesce(status_private.streak_as_of(streak.current_length, streak.last_day, me.today), 0)
-             else case when unlock.id is null then 0 else 1 end
-           end as current,
-           coalesce(criterion.threshold, 1) as target
+           progress.current, progress.target
     from me
     cross join status_public.achievement_criteria as criterion
-    left join status_public.user_achievements as tally on criterion.kind = 'count' and tally.user_id = me.user_id and tally.name = criterion.action
-    left join status_public.user_streaks as streak on criterion.kind = 'streak' and streak.user_id = me.user_id and streak.action is not distinct from criterion.action
-    left join status_public.achievement_unlocks as unlock on unlock.user_id = me.user_id and unlock.achievement_id = criterion.achievement_id
+    cross join lateral status_private.criterion_progress(criterion, me.user_id, null, me.local_now) as progress
   )
   select achievement.id, achievement.name, achievement.description, achievement.icon, achievement.points, achievement.kind,
          achievement.hidden, achievement.available_from, achievement.available_until,
@@ -2129,10 +2602,7 @@ begin
   result.points := coalesce(mine.points, 0);
   result.rank := status_private.rank_of(period, board_start, result.points);
   -- The visible users, plus the viewer when not among them (no points yet, or opted out).
-  select coalesce(sum(counts.users), 0)::integer + case when coalesce(mine.visible, false) then 0 else 1 end
-    into result.total_users
-    from status_private.leaderboard_bucket_counts as counts
-    where counts.period = my_rank.period and counts.period_start = board_start;
+  result.total_users := status_private.board_users(period, board_start) + case when coalesce(mine.visible, false) then 0 else 1 end;
   result.percentile := round((100.0 * (result.total_users - result.rank) / result.total_users)::numeric, 1)::double precision;
   return result;
 end;
@@ -2279,6 +2749,157 @@ $$;
 
 COMMENT ON FUNCTION status_public.record_action_for(user_id uuid, action text, amount integer, idempotency_key text, occurred_at timestamp with time zone) IS '@notNull
 For the service role (a trusted backend): records that `userId` performed `action`, at `occurredAt` (default: now). Same result and idempotency as `recordAction`. Rate limited per service client and per user recorded for (RATE_LIMITED).';
+
+
+--
+-- Name: record_actions(status_public.action_event[]); Type: FUNCTION; Schema: status_public; Owner: -
+--
+
+CREATE FUNCTION status_public.record_actions(events status_public.action_event[]) RETURNS SETOF status_public.record_action_result
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+declare
+  signed_in uuid := jwt_public.current_user_id();
+  for_anyone boolean := status_private.caller_acts_for_anyone();
+  -- 0 (or nonsense) is the default: a batch always has a bound.
+  max_events integer := coalesce(nullif(status_private.record_action_rate_setting('record_actions_max_events', 1000), 0), 1000);
+  event record;
+  event_user uuid;
+  amount integer;
+  catalog_action status_public.actions;
+  previous status_public.user_steps;
+  -- By position: the steps to insert (id NULL for a retry), and the results.
+  steps status_public.user_steps[] := '{}';
+  results status_public.record_action_result[] := '{}';
+  round_steps status_public.user_steps[];
+  round_positions bigint[];
+  fresh status_public.user_steps[];
+  fresh_positions bigint[];
+  taken_positions bigint[];
+  taken_position bigint;
+  fresh_number integer;
+  fresh_result status_public.record_action_result;
+  -- The ids' first 32 bits count up from a random base in the order given, so that a user's events that
+  -- happened at the same moment apply in that order (the event path orders by occurred_at, then id).
+  id_base bigint := floor(random() * (4294967295 - 100000000));
+begin
+  if not for_anyone and signed_in is null then
+    raise exception 'Sign in to record actions' using errcode = 'AC401';
+  end if;
+  if events is null then
+    raise exception 'events is required (an empty list records nothing)' using errcode = 'AC400';
+  end if;
+  if cardinality(events) > max_events then
+    raise exception 'At most % events a call, got %', max_events, cardinality(events)
+      using errcode = 'AC400', hint = 'Split the batch (achievements.record_actions_max_events).';
+  end if;
+  for event in select * from unnest(events) with ordinality as listed (user_id, action, amount, idempotency_key, occurred_at, position) loop
+    event_user := coalesce(event.user_id, case when not for_anyone then signed_in end);
+    amount := coalesce(event.amount, 1);
+    if event_user is null then
+      raise exception 'Event %: name the user (userId)', event.position using errcode = 'AC400';
+    end if;
+    if not for_anyone and event_user <> signed_in then
+      raise exception 'Event %: you can record only your own actions', event.position
+        using errcode = 'AC403', hint = 'Leave userId out, or record for others with the service role.';
+    end if;
+    if not for_anyone and event.occurred_at is not null then
+      raise exception 'Event %: only the service role sets occurredAt', event.position using errcode = 'AC403';
+    end if;
+    select * into catalog_action from status_public.actions where actions.name = event.action;
+    if not found then
+      raise exception 'Event %: unknown action "%"', event.position, event.action
+        using errcode = 'AC404', hint = 'Query `actions` for the names that exist.';
+    end if;
+    if not for_anyone and not catalog_action.client_reportable then
+      raise exception 'Event %: the action "%" cannot be reported by a client', event.position, event.action
+        using errcode = 'AC403', hint = 'Your backend records it with the service role.';
+    end if;
+    if amount < 1 or amount > catalog_action.max_amount then
+      raise exception 'Event %: the amount must be a whole number from 1 to % for "%", got %', event.position, catalog_action.max_amount, event.action, amount
+        using errcode = 'AC400';
+    end if;
+    if event.idempotency_key is not null and length(event.idempotency_key) not between 1 and 200 then
+      raise exception 'Event %: the idempotency key must be 1 to 200 characters', event.position using errcode = 'AC400';
+    end if;
+    if event.idempotency_key is not null and exists (
+      select from unnest(steps) as earlier where earlier.user_id = event_user and earlier.idempotency_key = event.idempotency_key
+    ) then
+      raise exception 'Event %: the idempotency key "%" is used twice in the batch', event.position, event.idempotency_key
+        using errcode = 'AC409', hint = 'Use a new key for a new action.';
+    end if;
+    previous := null;
+    if event.idempotency_key is not null then
+      select * into previous from status_public.user_steps
+        where user_steps.user_id = event_user and user_steps.idempotency_key = event.idempotency_key;
+    end if;
+    if previous.id is not null then
+      results[event.position] := status_private.recorded_result(previous, event.action, amount);
+      steps[event.position] := row(null, event_user, event.action, amount, event.idempotency_key, null, null)::status_public.user_steps;
+    else
+      steps[event.position] := row(status_private.batch_step_id(id_base + event.position), event_user, event.action, amount, event.idempotency_key, now(),
+                                   coalesce(event.occurred_at, now()))::status_public.user_steps;
+    end if;
+  end loop;
+
+  -- The rate limits, user by user in one order (concurrent batches lock the users' buckets alike: no deadlock).
+  for event in select step.user_id from unnest(steps) as step where step.id is not null order by step.user_id loop
+    perform status_private.spend_record_action_allowance(event.user_id, null,
+      case when for_anyone then coalesce(signed_in, '00000000-0000-0000-0000-000000000000') end);
+  end loop;
+
+  -- One insert a round: the event path runs once for all its users, and step_results reads each event's result
+  -- right after it. A key that a concurrent call took meanwhile: that call's result, as for a retry.
+  for round_steps, round_positions in
+    select array_agg(row(numbered.id, numbered.user_id, numbered.name, numbered.count, numbered.idempotency_key,
+                         numbered.created_at, numbered.occurred_at)::status_public.user_steps order by numbered.position),
+           array_agg(numbered.position order by numbered.position)
+    from (select step.*, row_number() over (partition by step.user_id order by step.occurred_at, step.id) as round
+          from unnest(steps) with ordinality as step (id, user_id, name, count, idempotency_key, created_at, occurred_at, position)
+          where step.id is not null) as numbered
+    group by numbered.round
+    order by numbered.round
+  loop
+    with inserted as (
+      insert into status_public.user_steps (id, user_id, name, count, idempotency_key, created_at, occurred_at)
+      select step.* from unnest(round_steps) as step
+      on conflict on constraint user_steps_user_id_idempotency_key_key do nothing
+      returning id
+    )
+    select coalesce(array_agg(row(listed.id, listed.user_id, listed.name, listed.count, listed.idempotency_key, listed.created_at,
+                                  listed.occurred_at)::status_public.user_steps order by listed.n) filter (where listed.fresh), '{}'),
+           coalesce(array_agg(round_positions[listed.n] order by listed.n) filter (where listed.fresh), '{}'),
+           coalesce(array_agg(round_positions[listed.n] order by listed.n) filter (where not listed.fresh), '{}')
+      into fresh, fresh_positions, taken_positions
+      from (select listed.*, listed.id in (select inserted.id from inserted) as fresh
+            from unnest(round_steps) with ordinality as listed (id, user_id, name, count, idempotency_key, created_at, occurred_at, n)) as listed;
+    foreach taken_position in array taken_positions loop
+      select * into previous from status_public.user_steps
+        where user_steps.user_id = steps[taken_position].user_id and user_steps.idempotency_key = steps[taken_position].idempotency_key;
+      results[taken_position] := status_private.recorded_result(previous, steps[taken_position].name, steps[taken_position].count);
+    end loop;
+    -- step_results answers in the order of `fresh`.
+    fresh_number := 0;
+    for fresh_result in select * from status_private.step_results(fresh) loop
+      fresh_number := fresh_number + 1;
+      results[fresh_positions[fresh_number]] := fresh_result;
+      if steps[fresh_positions[fresh_number]].idempotency_key is not null then
+        insert into status_private.recorded_action_results (step_id, result) values (fresh_result.step_id, to_jsonb(fresh_result));
+      end if;
+    end loop;
+  end loop;
+  return query select * from unnest(results);
+end;
+$$;
+
+
+--
+-- Name: FUNCTION record_actions(events status_public.action_event[]); Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON FUNCTION status_public.record_actions(events status_public.action_event[]) IS '@notNull
+Records a batch of events in one call and returns each one''s result, in order: the service role for any users (and `occurredAt`, for imports), a user for themselves (client-reportable actions). A user''s events apply in the order they happened, as if recorded one by one. All or nothing; at most 1000 events a call (achievements.record_actions_max_events); each event counts against the rate limits; a retried idempotency key returns the original result.';
 
 
 --
@@ -2506,6 +3127,27 @@ COMMENT ON TABLE status_private.leaderboard_bucket_counts IS 'How many visible u
 
 
 --
+-- Name: leaderboard_count_deltas; Type: TABLE; Schema: status_private; Owner: -
+--
+
+CREATE TABLE status_private.leaderboard_count_deltas (
+    period status_public.leaderboard_period NOT NULL,
+    period_start date NOT NULL,
+    points integer NOT NULL,
+    users integer NOT NULL,
+    CONSTRAINT leaderboard_count_deltas_users_check CHECK ((users <> 0))
+)
+WITH (autovacuum_vacuum_scale_factor='0', autovacuum_vacuum_threshold='1000', autovacuum_vacuum_insert_scale_factor='0', autovacuum_vacuum_insert_threshold='1000');
+
+
+--
+-- Name: TABLE leaderboard_count_deltas; Type: COMMENT; Schema: status_private; Owner: -
+--
+
+COMMENT ON TABLE status_private.leaderboard_count_deltas IS 'Changes to the leaderboard histogram not folded into leaderboard_point_counts / leaderboard_bucket_counts yet (append-only: writers never lock a shared row).';
+
+
+--
 -- Name: leaderboard_point_counts; Type: TABLE; Schema: status_private; Owner: -
 --
 
@@ -2720,14 +3362,14 @@ CREATE TABLE status_public.user_achievements (
 -- Name: TABLE user_achievements; Type: COMMENT; Schema: status_public; Owner: -
 --
 
-COMMENT ON TABLE status_public.user_achievements IS 'The running tally of each user''s steps, by step name. Kept by a trigger on user_steps; read-only for every API role. A tally that returns to zero has no row.';
+COMMENT ON TABLE status_public.user_achievements IS 'The tallies: each user''s total amount per action (the reference API''s table name). No row: 0. Kept by the event path; read-only for every API role.';
 
 
 --
 -- Name: COLUMN user_achievements.count; Type: COMMENT; Schema: status_public; Owner: -
 --
 
-COMMENT ON COLUMN status_public.user_achievements.count IS 'How many times the user performed the step (at least 1: a tally back at zero is removed).';
+COMMENT ON COLUMN status_public.user_achievements.count IS 'The tally: the user''s total amount of the action (at least 1: a tally back at zero is removed).';
 
 
 --
@@ -2783,66 +3425,6 @@ COMMENT ON TABLE status_public.user_scores IS 'Each active user''s points and ti
 --
 
 COMMENT ON COLUMN status_public.user_scores.tier IS 'The tier for these points (NULL when no tier starts at or below them).';
-
-
---
--- Name: user_steps; Type: TABLE; Schema: status_public; Owner: -
---
-
-CREATE TABLE status_public.user_steps (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    user_id uuid NOT NULL,
-    name text NOT NULL,
-    count integer DEFAULT 1 NOT NULL,
-    idempotency_key text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    occurred_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT user_steps_count_check CHECK ((count <> 0)),
-    CONSTRAINT user_steps_idempotency_key_check CHECK (((length(idempotency_key) >= 1) AND (length(idempotency_key) <= 200))),
-    CONSTRAINT user_steps_name_check CHECK ((((length(name) >= 1) AND (length(name) <= 100)) AND (name = btrim(name))))
-);
-
-
---
--- Name: TABLE user_steps; Type: COMMENT; Schema: status_public; Owner: -
---
-
-COMMENT ON TABLE status_public.user_steps IS 'Append-only log of every step a user performed. Written by the service role and by the tg_achievement* triggers.';
-
-
---
--- Name: COLUMN user_steps.user_id; Type: COMMENT; Schema: status_public; Owner: -
---
-
-COMMENT ON COLUMN status_public.user_steps.user_id IS 'The user credited with the step.';
-
-
---
--- Name: COLUMN user_steps.name; Type: COMMENT; Schema: status_public; Owner: -
---
-
-COMMENT ON COLUMN status_public.user_steps.name IS 'The step (action) performed.';
-
-
---
--- Name: COLUMN user_steps.count; Type: COMMENT; Schema: status_public; Owner: -
---
-
-COMMENT ON COLUMN status_public.user_steps.count IS 'How many steps this row counts (negative to take steps back).';
-
-
---
--- Name: COLUMN user_steps.idempotency_key; Type: COMMENT; Schema: status_public; Owner: -
---
-
-COMMENT ON COLUMN status_public.user_steps.idempotency_key IS 'Optional key, unique per user: recording a step again with the same key is a CONFLICT and counts nothing.';
-
-
---
--- Name: COLUMN user_steps.occurred_at; Type: COMMENT; Schema: status_public; Owner: -
---
-
-COMMENT ON COLUMN status_public.user_steps.occurred_at IS 'When the action happened (defaults to when it was recorded; only the service may set it). Streaks, time-of-day criteria and time-limited achievements use it.';
 
 
 --
@@ -3078,6 +3660,13 @@ ALTER TABLE ONLY status_public.user_streaks
 
 
 --
+-- Name: leaderboard_count_deltas_period_points_idx; Type: INDEX; Schema: status_private; Owner: -
+--
+
+CREATE INDEX leaderboard_count_deltas_period_points_idx ON status_private.leaderboard_count_deltas USING btree (period, period_start, points) INCLUDE (users);
+
+
+--
 -- Name: achievement_criteria_achievement_id_idx; Type: INDEX; Schema: status_public; Owner: -
 --
 
@@ -3169,13 +3758,6 @@ CREATE TRIGGER _010_rate_limit BEFORE INSERT ON status_public.user_steps FOR EAC
 
 
 --
--- Name: user_steps _050_score_row; Type: TRIGGER; Schema: status_public; Owner: -
---
-
-CREATE TRIGGER _050_score_row AFTER INSERT ON status_public.user_steps FOR EACH ROW EXECUTE FUNCTION status_private.tg_user_steps__score_row();
-
-
---
 -- Name: achievement_unlocks _050_take_cursor; Type: TRIGGER; Schema: status_public; Owner: -
 --
 
@@ -3197,17 +3779,17 @@ CREATE TRIGGER _100_check_time_zone BEFORE INSERT OR UPDATE ON status_public.use
 
 
 --
--- Name: points_ledger _100_score; Type: TRIGGER; Schema: status_public; Owner: -
+-- Name: user_steps _100_event_path; Type: TRIGGER; Schema: status_public; Owner: -
 --
 
-CREATE TRIGGER _100_score AFTER INSERT ON status_public.points_ledger FOR EACH ROW EXECUTE FUNCTION status_private.tg_points_ledger__score();
+CREATE TRIGGER _100_event_path AFTER INSERT ON status_public.user_steps REFERENCING NEW TABLE AS new_steps FOR EACH STATEMENT EXECUTE FUNCTION status_private.tg_user_steps__event_path();
 
 
 --
--- Name: user_steps _100_tally; Type: TRIGGER; Schema: status_public; Owner: -
+-- Name: points_ledger _100_scores; Type: TRIGGER; Schema: status_public; Owner: -
 --
 
-CREATE TRIGGER _100_tally AFTER INSERT ON status_public.user_steps FOR EACH ROW EXECUTE FUNCTION status_private.tg_user_steps__tally();
+CREATE TRIGGER _100_scores AFTER INSERT ON status_public.points_ledger REFERENCING NEW TABLE AS awarded FOR EACH STATEMENT EXECUTE FUNCTION status_private.tg_points_ledger__scores();
 
 
 --
@@ -3215,34 +3797,6 @@ CREATE TRIGGER _100_tally AFTER INSERT ON status_public.user_steps FOR EACH ROW 
 --
 
 CREATE TRIGGER _200_leaderboard_visibility AFTER INSERT OR UPDATE OF leaderboard_opt_out ON status_public.user_profiles FOR EACH ROW EXECUTE FUNCTION status_private.tg_user_profiles__leaderboard_visibility();
-
-
---
--- Name: points_ledger _200_leaderboards; Type: TRIGGER; Schema: status_public; Owner: -
---
-
-CREATE TRIGGER _200_leaderboards AFTER INSERT ON status_public.points_ledger REFERENCING NEW TABLE AS awarded FOR EACH STATEMENT EXECUTE FUNCTION status_private.tg_points_ledger__leaderboards();
-
-
---
--- Name: user_steps _200_streaks; Type: TRIGGER; Schema: status_public; Owner: -
---
-
-CREATE TRIGGER _200_streaks AFTER INSERT ON status_public.user_steps FOR EACH ROW EXECUTE FUNCTION status_private.tg_user_steps__streaks();
-
-
---
--- Name: user_steps _300_unlock_achievements; Type: TRIGGER; Schema: status_public; Owner: -
---
-
-CREATE TRIGGER _300_unlock_achievements AFTER INSERT ON status_public.user_steps FOR EACH ROW EXECUTE FUNCTION status_private.tg_user_steps__unlock_achievements();
-
-
---
--- Name: user_steps _400_levels; Type: TRIGGER; Schema: status_public; Owner: -
---
-
-CREATE TRIGGER _400_levels AFTER INSERT ON status_public.user_steps FOR EACH ROW EXECUTE FUNCTION status_private.tg_user_steps__levels();
 
 
 --
@@ -3379,6 +3933,12 @@ ALTER TABLE ONLY status_public.user_scores
 --
 
 ALTER TABLE status_private.leaderboard_bucket_counts ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: leaderboard_count_deltas; Type: ROW SECURITY; Schema: status_private; Owner: -
+--
+
+ALTER TABLE status_private.leaderboard_count_deltas ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: leaderboard_point_counts; Type: ROW SECURITY; Schema: status_private; Owner: -
@@ -3758,6 +4318,7 @@ GRANT USAGE ON SCHEMA jwt_public TO achievements_admin;
 --
 
 GRANT USAGE ON SCHEMA status_private TO achievements_service;
+GRANT USAGE ON SCHEMA status_private TO achievements_authenticator;
 
 
 --
@@ -3793,6 +4354,13 @@ GRANT ALL ON FUNCTION jwt_public.current_user_id() TO achievements_admin;
 
 
 --
+-- Name: FUNCTION achieve_levels(steps status_private.pipeline_step[]); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.achieve_levels(steps status_private.pipeline_step[]) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION allowance_of_shard(max_calls integer, shards integer, shard integer); Type: ACL; Schema: status_private; Owner: -
 --
 
@@ -3800,10 +4368,31 @@ REVOKE ALL ON FUNCTION status_private.allowance_of_shard(max_calls integer, shar
 
 
 --
--- Name: FUNCTION apply_histogram_moves(moves status_private.histogram_move[]); Type: ACL; Schema: status_private; Owner: -
+-- Name: FUNCTION append_histogram_moves(moves status_private.histogram_move[]); Type: ACL; Schema: status_private; Owner: -
 --
 
-REVOKE ALL ON FUNCTION status_private.apply_histogram_moves(moves status_private.histogram_move[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION status_private.append_histogram_moves(moves status_private.histogram_move[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION batch_step_id(number bigint); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.batch_step_id(number bigint) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION board_users(board status_public.leaderboard_period, board_start date); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.board_users(board status_public.leaderboard_period, board_start date) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION caller_acts_for_anyone(); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.caller_acts_for_anyone() FROM PUBLIC;
 
 
 --
@@ -3866,17 +4455,53 @@ GRANT INSERT(hour_until),UPDATE(hour_until) ON TABLE status_public.achievement_c
 
 
 --
--- Name: FUNCTION criterion_holds(criterion status_public.achievement_criteria, user_id uuid, action text, local_time timestamp without time zone); Type: ACL; Schema: status_private; Owner: -
+-- Name: FUNCTION count_criterion_progress(criterion status_public.achievement_criteria, user_id uuid); Type: ACL; Schema: status_private; Owner: -
 --
 
-REVOKE ALL ON FUNCTION status_private.criterion_holds(criterion status_public.achievement_criteria, user_id uuid, action text, local_time timestamp without time zone) FROM PUBLIC;
+REVOKE ALL ON FUNCTION status_private.count_criterion_progress(criterion status_public.achievement_criteria, user_id uuid) FROM PUBLIC;
 
 
 --
--- Name: FUNCTION histogram_deltas(moves status_private.histogram_move[], key_width integer); Type: ACL; Schema: status_private; Owner: -
+-- Name: FUNCTION count_steps(steps status_private.pipeline_step[]); Type: ACL; Schema: status_private; Owner: -
 --
 
-REVOKE ALL ON FUNCTION status_private.histogram_deltas(moves status_private.histogram_move[], key_width integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION status_private.count_steps(steps status_private.pipeline_step[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION criterion_progress(criterion status_public.achievement_criteria, user_id uuid, action text, local_time timestamp without time zone); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.criterion_progress(criterion status_public.achievement_criteria, user_id uuid, action text, local_time timestamp without time zone) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION extend_streaks(steps status_private.pipeline_step[]); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.extend_streaks(steps status_private.pipeline_step[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION fold_into_histogram(changes status_private.histogram_change[], key_width integer); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.fold_into_histogram(changes status_private.histogram_change[], key_width integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION fold_leaderboard_deltas(); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.fold_leaderboard_deltas() FROM PUBLIC;
+GRANT ALL ON FUNCTION status_private.fold_leaderboard_deltas() TO achievements_authenticator;
+
+
+--
+-- Name: FUNCTION histogram_changes_by_key(changes status_private.histogram_change[], key_width integer); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.histogram_changes_by_key(changes status_private.histogram_change[], key_width integer) FROM PUBLIC;
 
 
 --
@@ -3922,10 +4547,68 @@ REVOKE ALL ON FUNCTION status_private.record_action_rate_setting(name text, fall
 
 
 --
+-- Name: TABLE user_steps; Type: ACL; Schema: status_public; Owner: -
+--
+
+GRANT SELECT ON TABLE status_public.user_steps TO achievements_user;
+GRANT SELECT ON TABLE status_public.user_steps TO achievements_service;
+GRANT SELECT ON TABLE status_public.user_steps TO achievements_admin;
+
+
+--
+-- Name: COLUMN user_steps.user_id; Type: ACL; Schema: status_public; Owner: -
+--
+
+GRANT INSERT(user_id) ON TABLE status_public.user_steps TO achievements_service;
+
+
+--
+-- Name: COLUMN user_steps.name; Type: ACL; Schema: status_public; Owner: -
+--
+
+GRANT INSERT(name) ON TABLE status_public.user_steps TO achievements_service;
+
+
+--
+-- Name: COLUMN user_steps.count; Type: ACL; Schema: status_public; Owner: -
+--
+
+GRANT INSERT(count) ON TABLE status_public.user_steps TO achievements_service;
+
+
+--
+-- Name: COLUMN user_steps.idempotency_key; Type: ACL; Schema: status_public; Owner: -
+--
+
+GRANT INSERT(idempotency_key) ON TABLE status_public.user_steps TO achievements_service;
+
+
+--
+-- Name: COLUMN user_steps.occurred_at; Type: ACL; Schema: status_public; Owner: -
+--
+
+GRANT INSERT(occurred_at) ON TABLE status_public.user_steps TO achievements_service;
+
+
+--
+-- Name: FUNCTION recorded_result(previous status_public.user_steps, action text, amount integer); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.recorded_result(previous status_public.user_steps, action text, amount integer) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION refilled_tokens(tokens double precision, refilled_at timestamp with time zone, capacity integer, window_seconds integer, moment timestamp with time zone); Type: ACL; Schema: status_private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION status_private.refilled_tokens(tokens double precision, refilled_at timestamp with time zone, capacity integer, window_seconds integer, moment timestamp with time zone) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION run_stages(steps status_private.pipeline_step[]); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.run_stages(steps status_private.pipeline_step[]) FROM PUBLIC;
 
 
 --
@@ -3936,10 +4619,24 @@ REVOKE ALL ON FUNCTION status_private.spend_record_action_allowance(user_id uuid
 
 
 --
+-- Name: FUNCTION step_results(steps status_public.user_steps[]); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.step_results(steps status_public.user_steps[]) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION streak_as_of(current_length integer, last_day date, today date); Type: ACL; Schema: status_private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION status_private.streak_as_of(current_length integer, last_day date, today date) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION streak_criterion_progress(criterion status_public.achievement_criteria, user_id uuid, today date); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.streak_criterion_progress(criterion status_public.achievement_criteria, user_id uuid, today date) FROM PUBLIC;
 
 
 --
@@ -3992,17 +4689,10 @@ REVOKE ALL ON FUNCTION status_private.tg_achievement_toggle_boolean() FROM PUBLI
 
 
 --
--- Name: FUNCTION tg_points_ledger__leaderboards(); Type: ACL; Schema: status_private; Owner: -
+-- Name: FUNCTION tg_points_ledger__scores(); Type: ACL; Schema: status_private; Owner: -
 --
 
-REVOKE ALL ON FUNCTION status_private.tg_points_ledger__leaderboards() FROM PUBLIC;
-
-
---
--- Name: FUNCTION tg_points_ledger__score(); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.tg_points_ledger__score() FROM PUBLIC;
+REVOKE ALL ON FUNCTION status_private.tg_points_ledger__scores() FROM PUBLIC;
 
 
 --
@@ -4020,10 +4710,10 @@ REVOKE ALL ON FUNCTION status_private.tg_user_profiles__leaderboard_visibility()
 
 
 --
--- Name: FUNCTION tg_user_steps__levels(); Type: ACL; Schema: status_private; Owner: -
+-- Name: FUNCTION tg_user_steps__event_path(); Type: ACL; Schema: status_private; Owner: -
 --
 
-REVOKE ALL ON FUNCTION status_private.tg_user_steps__levels() FROM PUBLIC;
+REVOKE ALL ON FUNCTION status_private.tg_user_steps__event_path() FROM PUBLIC;
 
 
 --
@@ -4031,34 +4721,6 @@ REVOKE ALL ON FUNCTION status_private.tg_user_steps__levels() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION status_private.tg_user_steps__rate_limit() FROM PUBLIC;
-
-
---
--- Name: FUNCTION tg_user_steps__score_row(); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.tg_user_steps__score_row() FROM PUBLIC;
-
-
---
--- Name: FUNCTION tg_user_steps__streaks(); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.tg_user_steps__streaks() FROM PUBLIC;
-
-
---
--- Name: FUNCTION tg_user_steps__tally(); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.tg_user_steps__tally() FROM PUBLIC;
-
-
---
--- Name: FUNCTION tg_user_steps__unlock_achievements(); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.tg_user_steps__unlock_achievements() FROM PUBLIC;
 
 
 --
@@ -4073,6 +4735,13 @@ REVOKE ALL ON FUNCTION status_private.tier_for(points integer) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION status_private.tier_progress(points integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION time_of_day_criterion_progress(criterion status_public.achievement_criteria, user_id uuid, action text, local_time timestamp without time zone); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.time_of_day_criterion_progress(criterion status_public.achievement_criteria, user_id uuid, action text, local_time timestamp without time zone) FROM PUBLIC;
 
 
 --
@@ -4094,6 +4763,13 @@ REVOKE ALL ON FUNCTION status_private.trigger_arguments(trigger_args text[], tri
 --
 
 REVOKE ALL ON FUNCTION status_private.trigger_column_value(row_data jsonb, column_name text, trigger_name name, table_name regclass) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION unlock_achievements(steps status_private.pipeline_step[]); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.unlock_achievements(steps status_private.pipeline_step[]) FROM PUBLIC;
 
 
 --
@@ -4320,6 +4996,16 @@ GRANT ALL ON FUNCTION status_public.record_action(action text, amount integer, i
 
 REVOKE ALL ON FUNCTION status_public.record_action_for(user_id uuid, action text, amount integer, idempotency_key text, occurred_at timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION status_public.record_action_for(user_id uuid, action text, amount integer, idempotency_key text, occurred_at timestamp with time zone) TO achievements_service;
+
+
+--
+-- Name: FUNCTION record_actions(events status_public.action_event[]); Type: ACL; Schema: status_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_public.record_actions(events status_public.action_event[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION status_public.record_actions(events status_public.action_event[]) TO achievements_anonymous;
+GRANT ALL ON FUNCTION status_public.record_actions(events status_public.action_event[]) TO achievements_user;
+GRANT ALL ON FUNCTION status_public.record_actions(events status_public.action_event[]) TO achievements_service;
 
 
 --
@@ -4564,50 +5250,6 @@ GRANT SELECT ON TABLE status_public.user_levels TO achievements_admin;
 GRANT SELECT ON TABLE status_public.user_scores TO achievements_user;
 GRANT SELECT ON TABLE status_public.user_scores TO achievements_service;
 GRANT SELECT ON TABLE status_public.user_scores TO achievements_admin;
-
-
---
--- Name: TABLE user_steps; Type: ACL; Schema: status_public; Owner: -
---
-
-GRANT SELECT ON TABLE status_public.user_steps TO achievements_user;
-GRANT SELECT ON TABLE status_public.user_steps TO achievements_service;
-GRANT SELECT ON TABLE status_public.user_steps TO achievements_admin;
-
-
---
--- Name: COLUMN user_steps.user_id; Type: ACL; Schema: status_public; Owner: -
---
-
-GRANT INSERT(user_id) ON TABLE status_public.user_steps TO achievements_service;
-
-
---
--- Name: COLUMN user_steps.name; Type: ACL; Schema: status_public; Owner: -
---
-
-GRANT INSERT(name) ON TABLE status_public.user_steps TO achievements_service;
-
-
---
--- Name: COLUMN user_steps.count; Type: ACL; Schema: status_public; Owner: -
---
-
-GRANT INSERT(count) ON TABLE status_public.user_steps TO achievements_service;
-
-
---
--- Name: COLUMN user_steps.idempotency_key; Type: ACL; Schema: status_public; Owner: -
---
-
-GRANT INSERT(idempotency_key) ON TABLE status_public.user_steps TO achievements_service;
-
-
---
--- Name: COLUMN user_steps.occurred_at; Type: ACL; Schema: status_public; Owner: -
---
-
-GRANT INSERT(occurred_at) ON TABLE status_public.user_steps TO achievements_service;
 
 
 --

@@ -1,4 +1,4 @@
-// `npm run db:commit -- "message"`: commits migrations/current.sql as the next migration in
+// `npm run db:commit -- "message"`: commits migrations/current/ (its files joined in order) as the next migration in
 // migrations/committed, with graphile-migrate's own `commit`, against a throwaway embedded PostgreSQL, so
 // that nobody needs a database (or a shared server's roles) to do it. graphile-migrate resets a shadow
 // database, applies every committed migration and the new one there, and writes the file with its hash.

@@ -53,7 +53,7 @@ async function openDatabase(config: Config, log: Logger): Promise<Database> {
       await migrateDatabase({
         databaseUrl: url,
         authenticatorPassword: config.authenticatorPassword,
-        // The package ships committed migrations only: no current.sql to run (or write) inside node_modules.
+        // The package ships committed migrations only: no current migration to run (or write) inside node_modules.
         includeCurrent: config.isDevelopment && !INSTALLED_AS_DEPENDENCY,
         // The demo catalog belongs to the embedded quick start; a database of yours gets it on request only.
         loadDemoCatalog: !config.databaseUrl,

@@ -20,7 +20,7 @@ export interface MigrateOptions {
   databaseUrl: string;
   /** Set as the authenticator role's password (skipped when empty). */
   authenticatorPassword: string;
-  /** Also run migrations/current.sql (work in progress; development and tests only). */
+  /** Also run migrations/current/ (work in progress; development and tests only). */
   includeCurrent?: boolean;
   /** Load migrations/seeds/demo-catalog.sql when the catalog is empty (default false). */
   loadDemoCatalog?: boolean;

@@ -1,4 +1,4 @@
-// The count criterion kind (migrations/current/3-criteria.sql): the user's tally of the action against the
+// The count criterion kind (migration 000008, 3-criteria.sql): the user's tally of the action against the
 // threshold, read by status_private.criterion_progress directly and through the engine's unlock stage.
 import { asAdmin, asService, newUserId, type TestTransaction, withTransaction } from "../../helpers/db";
 

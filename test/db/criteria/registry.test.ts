@@ -1,4 +1,4 @@
-// The registry of criterion kinds (status_private.criterion_progress, migrations/current/3-criteria.sql):
+// The registry of criterion kinds (status_private.criterion_progress, migration 000008, 3-criteria.sql):
 // every value of status_public.criterion_kind has a branch, so that exactly one (current, target) row comes
 // back for a criterion of that kind. A kind added to the enum without a branch fails here.
 import { asAdmin, newUserId, type TestTransaction, withTransaction } from "../../helpers/db";

@@ -1,4 +1,4 @@
-// The streak criterion kind (migrations/current/3-criteria.sql): the user's current streak of the action
+// The streak criterion kind (migration 000008, 3-criteria.sql): the user's current streak of the action
 // (NULL: any activity) in days, as of the local day at hand, against the threshold; read by
 // status_private.criterion_progress directly and through the engine's unlock stage.
 import { asAdmin, asService, asUser, newUserId, type TestTransaction, withTransaction } from "../../helpers/db";

@@ -1,4 +1,4 @@
-// The time_of_day criterion kind (migrations/current/3-criteria.sql): the step at hand is the action at a
+// The time_of_day criterion kind (migration 000008, 3-criteria.sql): the step at hand is the action at a
 // local hour in [hour_from, hour_until), a window that may wrap past midnight; with no step at hand it is
 // met once the achievement is unlocked. Read by status_private.criterion_progress directly and through the
 // engine's unlock stage.

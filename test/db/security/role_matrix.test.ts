@@ -87,7 +87,7 @@ const FUNCTIONS: Record<string, string> = {
   "status_private.leaderboard_entries(status_public.leaderboard_period,date,uuid[])": "-",
   "status_private.allowance_of_shard(integer,integer,integer)": "-",
   "status_private.notify_user(uuid,text,text)": "-",
-  // The event path (migrations/current/4-event-path.sql), the criterion kinds and the leaderboard histogram.
+  // The event path (migration 000008, 4-event-path.sql), the criterion kinds and the leaderboard histogram.
   "status_private.achieve_levels(status_private.pipeline_step[])": "-",
   "status_private.append_histogram_moves(status_private.histogram_move[])": "-",
   "status_private.batch_step_id(bigint)": "-",

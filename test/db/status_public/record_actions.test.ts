@@ -1,4 +1,4 @@
-// record_actions: the batch API (migrations/current/6-record-actions.sql). The service role records for many
+// record_actions: the batch API (migration 000008, 6-record-actions.sql). The service role records for many
 // users in one call, a user for themselves; per-event results in input order; all or nothing; idempotency
 // keys; the rate limit per event; and the same end state as recording the same events one by one.
 import { type Actor, anonymous, asAdmin, asService, asUser, newUserId, type TestTransaction, withTransaction } from "../../helpers/db";
