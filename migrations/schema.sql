@@ -1834,56 +1834,21 @@ CREATE FUNCTION status_private.tg_points_ledger__scores() RETURNS trigger
     SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 declare
-  tiers_before status_private.user_tier[];
-  tiers_changed status_private.user_tier[];
+  -- Each user's awards of the statement, summed (period NULL), and per board.
   user_awards status_private.board_award[];
   awards status_private.board_award[];
+  -- Points only added (the usual case): one upsert each for the scores and the boards.
+  only_gains boolean;
+  tiers_before status_private.user_tier[];
+  tiers_changed status_private.user_tier[];
   moves status_private.histogram_move[];
 begin
-  -- Each user's awards of the statement, summed.
   select array_agg(row(null, null, per_user.user_id, per_user.points, per_user.reached_at)::status_private.board_award
-                   order by per_user.user_id)
-    into user_awards
+                   order by per_user.user_id),
+         bool_and(per_user.points > 0)
+    into user_awards, only_gains
     from (select awarded.user_id, sum(awarded.points)::integer as points, max(awarded.created_at) as reached_at
           from awarded group by awarded.user_id) as per_user;
-  -- The users' tiers before, their score rows locked in one order (no deadlock between two statements
-  -- awarding the same users); rows for the users who have none; then the others' new scores (a new statement,
-  -- so that it also sees a row that a concurrent first award inserted meanwhile), and a notification for each
-  -- tier that changed.
-  select coalesce(array_agg(row(score.user_id, score.tier)::status_private.user_tier), '{}') into tiers_before
-    from (select score.user_id, score.tier from status_public.user_scores as score
-          where score.user_id in (select award.user_id from unnest(user_awards) as award)
-          order by score.user_id
-          for update) as score;
-  with inserted as (
-    insert into status_public.user_scores (user_id, points, tier, reached_at)
-    select award.user_id, greatest(award.points, 0), status_private.tier_for(greatest(award.points, 0)), award.reached_at
-    from unnest(user_awards) as award
-    where not exists (select from unnest(tiers_before) as before where before.user_id = award.user_id)
-    order by award.user_id
-    on conflict (user_id) do nothing
-    returning user_id, tier
-  )
-  select coalesce(array_agg(row(inserted.user_id, inserted.tier)::status_private.user_tier), '{}') into tiers_changed from inserted;
-  with updated as (
-    update status_public.user_scores as score
-      set points = greatest(score.points + award.points, 0),
-          tier = status_private.tier_for(greatest(score.points + award.points, 0)),
-          reached_at = award.reached_at
-      from unnest(user_awards) as award
-      where score.user_id = award.user_id
-        and not exists (select from unnest(tiers_changed) as inserted where inserted.user_id = award.user_id)
-      returning score.user_id, score.tier
-  )
-  select tiers_changed || coalesce(array_agg(row(updated.user_id, updated.tier)::status_private.user_tier), '{}') into tiers_changed
-    from updated
-    left join unnest(tiers_before) as before on before.user_id = updated.user_id
-    where updated.tier is distinct from before.tier;
-  perform status_private.notify_user(changed.user_id, 'tier_changed', coalesce(changed.tier, ''))
-    from unnest(tiers_changed) as changed;
-
-  -- The boards: each period's score of each user awarded (a board holds positive scores only: one that falls
-  -- to zero or below leaves it). Existing rows first, then rows for boards the user is new to.
   select array_agg(row(per_board.period, per_board.period_start, per_board.user_id, per_board.points, per_board.reached_at)::status_private.board_award
                    order by per_board.period, per_board.period_start, per_board.user_id)
     into awards
@@ -1891,33 +1856,94 @@ begin
                  sum(awarded.points)::integer as points, max(awarded.created_at) as reached_at
           from awarded cross join unnest(enum_range(null::status_public.leaderboard_period)) as board (period)
           group by 1, 2, 3) as per_board;
-  with moved as (
-    update status_public.leaderboard_scores as score
-      set points = score.points + award.points, reached_at = award.reached_at
-      from unnest(awards) as award
-      where score.period = award.period and score.period_start = award.period_start and score.user_id = award.user_id
-        and award.points <> 0 and score.points + award.points > 0
-      returning score.period, score.period_start, score.points - award.points as from_points, score.points as to_points, score.visible
-  ), left_board as (
-    delete from status_public.leaderboard_scores as score
-      using unnest(awards) as award
-      where score.period = award.period and score.period_start = award.period_start and score.user_id = award.user_id
-        and score.points + award.points <= 0
-      returning score.period, score.period_start, score.points as from_points, null::integer as to_points, score.visible
-  )
-  select array_agg(row(changed.period, changed.period_start, changed.from_points, changed.to_points)::status_private.histogram_move)
-    into moves
-    from (select * from moved union all select * from left_board) as changed
-    where changed.visible;
+
+  -- Scores and tiers, and a notification for each tier that changed.
+  if only_gains then
+    -- The tier before is the tier of the points before.
+    with upserted as (
+      insert into status_public.user_scores as current_score (user_id, points, tier, reached_at)
+      select award.user_id, award.points, status_private.tier_for(award.points), award.reached_at
+      from unnest(user_awards) as award
+      order by award.user_id
+      on conflict (user_id) do update
+        set points = current_score.points + excluded.points,
+            tier = status_private.tier_for(current_score.points + excluded.points),
+            reached_at = excluded.reached_at
+      returning current_score.user_id, current_score.points, current_score.tier, (current_score.xmax = 0) as inserted
+    )
+    select coalesce(array_agg(row(upserted.user_id, upserted.tier)::status_private.user_tier), '{}') into tiers_changed
+      from upserted join unnest(user_awards) as award using (user_id)
+      where upserted.inserted or upserted.tier is distinct from status_private.tier_for(upserted.points - award.points);
+  else
+    -- Points taken back (never below zero). The tiers before, the score rows locked in one order (no deadlock
+    -- between two statements awarding the same users); rows for the users who have none; then the others'
+    -- new scores (a new statement, so that it also sees a row that a concurrent first award inserted meanwhile).
+    select coalesce(array_agg(row(score.user_id, score.tier)::status_private.user_tier), '{}') into tiers_before
+      from (select score.user_id, score.tier from status_public.user_scores as score
+            where score.user_id in (select award.user_id from unnest(user_awards) as award)
+            order by score.user_id
+            for update) as score;
+    with inserted as (
+      insert into status_public.user_scores (user_id, points, tier, reached_at)
+      select award.user_id, greatest(award.points, 0), status_private.tier_for(greatest(award.points, 0)), award.reached_at
+      from unnest(user_awards) as award
+      where not exists (select from unnest(tiers_before) as before where before.user_id = award.user_id)
+      order by award.user_id
+      on conflict (user_id) do nothing
+      returning user_id, tier
+    )
+    select coalesce(array_agg(row(inserted.user_id, inserted.tier)::status_private.user_tier), '{}') into tiers_changed from inserted;
+    with updated as (
+      update status_public.user_scores as score
+        set points = greatest(score.points + award.points, 0),
+            tier = status_private.tier_for(greatest(score.points + award.points, 0)),
+            reached_at = award.reached_at
+        from unnest(user_awards) as award
+        where score.user_id = award.user_id
+          and not exists (select from unnest(tiers_changed) as inserted where inserted.user_id = award.user_id)
+        returning score.user_id, score.tier
+    )
+    select tiers_changed || coalesce(array_agg(row(updated.user_id, updated.tier)::status_private.user_tier), '{}') into tiers_changed
+      from updated
+      left join unnest(tiers_before) as before on before.user_id = updated.user_id
+      where updated.tier is distinct from before.tier;
+  end if;
+  perform status_private.notify_user(changed.user_id, 'tier_changed', coalesce(changed.tier, ''))
+    from unnest(tiers_changed) as changed;
+
+  -- The boards: each period's score. A board holds positive scores only: one that falls to zero or below
+  -- leaves it. After a take-back, the existing rows are moved (or leave) first.
+  if not only_gains then
+    with moved as (
+      update status_public.leaderboard_scores as score
+        set points = score.points + award.points, reached_at = award.reached_at
+        from unnest(awards) as award
+        where score.period = award.period and score.period_start = award.period_start and score.user_id = award.user_id
+          and award.points <> 0 and score.points + award.points > 0
+        returning score.period, score.period_start, score.points - award.points as from_points, score.points as to_points, score.visible
+    ), left_board as (
+      delete from status_public.leaderboard_scores as score
+        using unnest(awards) as award
+        where score.period = award.period and score.period_start = award.period_start and score.user_id = award.user_id
+          and score.points + award.points <= 0
+        returning score.period, score.period_start, score.points as from_points, null::integer as to_points, score.visible
+    )
+    select array_agg(row(changed.period, changed.period_start, changed.from_points, changed.to_points)::status_private.histogram_move)
+      into moves
+      from (select * from moved union all select * from left_board) as changed
+      where changed.visible;
+  end if;
+  -- Gains: every board in one upsert. After a take-back: the boards the user is new to (or that a concurrent
+  -- first award created meanwhile: added to, as an existing row).
   with joined as (
-    -- A concurrent first award of the same user (no score row to lock yet): added to, as an existing row.
     insert into status_public.leaderboard_scores as score (period, period_start, user_id, points, reached_at, visible)
     select award.period, award.period_start, award.user_id, award.points, award.reached_at,
            not coalesce((select profile.leaderboard_opt_out from status_public.user_profiles as profile where profile.user_id = award.user_id), false)
     from unnest(awards) as award
     where award.points > 0
-      and not exists (select from status_public.leaderboard_scores as existing
-                      where existing.period = award.period and existing.period_start = award.period_start and existing.user_id = award.user_id)
+      and (only_gains or not exists (
+        select from status_public.leaderboard_scores as existing
+        where existing.period = award.period and existing.period_start = award.period_start and existing.user_id = award.user_id))
     on conflict (period, period_start, user_id) do update
       set points = score.points + excluded.points, reached_at = excluded.reached_at
     returning score.period, score.period_start, score.user_id, score.points, score.visible, (score.xmax = 0) as inserted
@@ -1929,7 +1955,7 @@ begin
     from joined
     join unnest(awards) as award using (period, period_start, user_id)
     where joined.visible;
-  perform status_private.append_histogram_moves(coalesce(moves, '{}'));
+  perform status_private.append_histogram_moves(moves);
   return null;
 end;
 $$;
@@ -2154,19 +2180,24 @@ begin
       select criterion.achievement_id from status_public.achievement_criteria as criterion
         where criterion.action is null and criterion.kind = 'streak'
     ) as named
-    join status_public.achievements as achievement on achievement.id = named.achievement_id
+    -- By primary key, one candidate at a time (offset 0 keeps it a lookup): a plan cached while the catalog
+    -- was small would otherwise hash the whole catalog on every event once it has grown.
+    cross join lateral (
+      select achievement.* from status_public.achievements as achievement where achievement.id = named.achievement_id offset 0
+    ) as achievement
     where step.count > 0
       and (achievement.available_from is null or achievement.available_from <= step.occurred_at)
       and (achievement.available_until is null or step.occurred_at < achievement.available_until)
       and not exists (
         select from status_public.achievement_unlocks as unlock
         where unlock.user_id = step.user_id and unlock.achievement_id = achievement.id)
-      and not exists (
-        select from status_public.achievement_criteria as criterion
-        where criterion.achievement_id = achievement.id
-          and not exists (
-            select from status_private.criterion_progress(criterion, step.user_id, step.name, step.local_time) as progress
-            where progress.current >= progress.target))
+      -- Every criterion holds: per candidate, its criteria by index (a scalar subquery, not a join the plan
+      -- could turn into a scan of every criterion).
+      and (select coalesce(bool_and(exists (
+              select from status_private.criterion_progress(criterion, step.user_id, step.name, step.local_time) as progress
+              where progress.current >= progress.target)), true)
+           from status_public.achievement_criteria as criterion
+           where criterion.achievement_id = achievement.id)
   ), unlocked as (
     insert into status_public.achievement_unlocks (user_id, achievement_id, points, step_id)
     select candidates.user_id, candidates.achievement_id, candidates.points, candidates.step_id from candidates
