@@ -21,7 +21,7 @@ import { startEmbeddedPostgres } from "../src/embedded-postgres";
 import { createLogger } from "../src/logger";
 import { migrateDatabase, withClient } from "../src/migrate";
 import { freePort } from "../test/helpers/ports";
-import { foldLeaderboardDeltas } from "./scores";
+import { awardScoredUsers } from "./scores";
 
 const SIZES = process.argv.slice(2).map(Number).filter(Boolean);
 const USER_COUNTS = SIZES.length > 0 ? SIZES : [10_000, 100_000, 1_000_000];
@@ -56,17 +56,8 @@ async function populate(client: pg.Client, users: number): Promise<void> {
     `truncate status_public.points_ledger, status_public.user_scores, status_public.leaderboard_scores,
               status_private.leaderboard_point_counts, status_private.leaderboard_bucket_counts, status_private.leaderboard_count_deltas`,
   );
-  const batch = 50_000;
-  for (let done = 0; done < users; done += batch) {
-    await client.query(
-      `insert into status_public.points_ledger (user_id, points, created_at)
-       select gen_random_uuid(), 5 + 5 * floor(power(random(), 3) * 4000)::int, now() - random() * interval '90 days'
-       from generate_series(1, $1)`,
-      [Math.min(batch, users - done)],
-    );
-  }
-  // What a running server does every second: the histogram then holds every user (and the deltas none).
-  await foldLeaderboardDeltas(client);
+  // Awarded through the engine, then folded and analyzed, as the read benchmarks do (bench/scores.ts).
+  await awardScoredUsers(client, users);
   const { rows: mismatches } = await client.query(
     `select 'points' as level, coalesce(counts.points, scores.points) as key, counts.users, scores.users as actual
      from (select * from status_private.leaderboard_point_counts where period = 'ALL_TIME') as counts
@@ -82,9 +73,6 @@ async function populate(client: pg.Client, users: number): Promise<void> {
   if (mismatches.length > 0) throw new Error(`the histogram does not match the scores: ${JSON.stringify(mismatches)}`);
   const { rows } = await client.query("select count(*)::int as n from status_public.leaderboard_scores where period = 'ALL_TIME'");
   if (rows[0].n !== users) throw new Error(`${rows[0].n} all-time scores for ${users} users`);
-  await client.query("vacuum analyze status_public.leaderboard_scores");
-  await client.query("vacuum analyze status_private.leaderboard_point_counts");
-  await client.query("vacuum analyze status_private.leaderboard_bucket_counts");
 }
 
 /** A redis-server of the benchmark's own, on a free port of 127.0.0.1, keeping nothing on disk; null when it is not installed. */
