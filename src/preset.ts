@@ -6,6 +6,7 @@
 // - `makePreset()`: our standalone server = Amber + the library preset + our JWT sessions, request limits,
 //   `id` columns named `id` (no Relay global ids), strict functions, coded errors and websockets.
 import { makePgService } from "postgraphile/adaptors/pg";
+import { withScalableSubscriber } from "./pg-subscriber";
 import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
 import { AchievementsSchemaNamesPlugin } from "../plugins/achievements-schema-names";
 import { makeJwtAuthPlugin } from "../plugins/jwt-auth";
@@ -87,7 +88,7 @@ export function makePreset(options: {
     // Function arguments without a default are required (`stepsRequired(level: String!)`), in every exposed schema.
     gather: { pgStrictFunctions: true },
     pgServices: [
-      makePgService({ connectionString: options.connectionString, schemas: standaloneSchemas(options.appSchemas), pubsub: true }),
+      withScalableSubscriber(makePgService({ connectionString: options.connectionString, schemas: standaloneSchemas(options.appSchemas), pubsub: true })),
     ],
     grafserv: {
       graphqlPath: "/graphql",

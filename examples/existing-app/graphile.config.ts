@@ -2,7 +2,7 @@
 // default) and its own auth, plus the achievements engine's preset and schema (status_public).
 import { makePgService } from "postgraphile/adaptors/pg";
 import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
-import { ACHIEVEMENTS_SCHEMAS, makeAchievementsPreset, maskAchievementsError } from "pg-achievements";
+import { ACHIEVEMENTS_SCHEMAS, makeAchievementsPreset, maskAchievementsError, withScalableSubscriber } from "pg-achievements";
 import { JWT_AUDIENCE, pgSettingsFor } from "./src/auth.ts";
 import type { AppRoles } from "./src/roles.ts";
 
@@ -17,12 +17,15 @@ export function makeAppPreset({ connectionString, jwtSecret, roles }: AppPresetO
   return {
     extends: [PostGraphileAmberPreset, makeAchievementsPreset()],
     pgServices: [
-      makePgService({
-        connectionString,
-        schemas: ["app_public", ...ACHIEVEMENTS_SCHEMAS],
-        // LISTEN/NOTIFY: the engine's achievementUnlocked / tierChanged / levelAchieved subscriptions.
-        pubsub: true,
-      }),
+      // LISTEN/NOTIFY: the engine's achievementUnlocked / tierChanged / levelAchieved subscriptions; the wrapper
+      // keeps them answering with thousands of subscribers (a topic per user).
+      withScalableSubscriber(
+        makePgService({
+          connectionString,
+          schemas: ["app_public", ...ACHIEVEMENTS_SCHEMAS],
+          pubsub: true,
+        }),
+      ),
     ],
     gather: {
       // `authenticate` returns this type; PostGraphile signs it as a JWT.
