@@ -1,5 +1,5 @@
 --! Previous: sha1:50e8ab9972a62fcbdbea4b2eae62f4df08ead33d
---! Hash: sha1:2a3b1616fa85c2139e27eb0c2f15e1dc78c1c319
+--! Hash: sha1:8e3d3d2c7af8165376c2880e68c892a4c5064df7
 --! Message: Event path rebuilt for throughput: one statement trigger runs the stages in rounds, a registry of criterion kinds, leaderboard histogram as appended deltas folded shortly after, cached plans, record_actions batches, leaderboard reads from two histogram lookups
 
 --! split: 1-plan-caching.sql
@@ -441,26 +441,20 @@ create or replace function status_private.tg_user_steps__event_path() returns tr
   set plan_cache_mode to force_generic_plan
 as $$
 declare
-  -- Every step of the statement, by round (each user's k-th step in round k), then user.
-  ordered status_private.pipeline_step[];
-  round_sizes integer[];
-  first integer := 1;
+  steps status_private.pipeline_step[];
 begin
-  select array_agg(row(numbered.id, numbered.user_id, numbered.name, numbered.count, numbered.occurred_at,
-                       numbered.occurred_at at time zone coalesce(profile.time_zone, 'UTC'))::status_private.pipeline_step
-                   order by numbered.round, numbered.user_id)
-    into ordered
+  -- Round k: each user's k-th step of the statement (in the order they happened), one step per user.
+  for steps in
+    select array_agg(row(numbered.id, numbered.user_id, numbered.name, numbered.count, numbered.occurred_at,
+                         numbered.occurred_at at time zone coalesce(profile.time_zone, 'UTC'))::status_private.pipeline_step
+                     order by numbered.user_id)
     from (select new_steps.*, row_number() over (partition by new_steps.user_id order by new_steps.occurred_at, new_steps.id) as round
           from new_steps) as numbered
-    left join status_public.user_profiles as profile on profile.user_id = numbered.user_id;
-  select array_agg(per_round.size order by per_round.round) into round_sizes
-    from (select numbered.round, count(*)::integer as size
-          from (select row_number() over (partition by new_steps.user_id order by new_steps.occurred_at, new_steps.id) as round
-                from new_steps) as numbered
-          group by numbered.round) as per_round;
-  for round in 1 .. coalesce(cardinality(round_sizes), 0) loop
-    perform status_private.run_stages(ordered[first : first + round_sizes[round] - 1]);
-    first := first + round_sizes[round];
+    left join status_public.user_profiles as profile on profile.user_id = numbered.user_id
+    group by numbered.round
+    order by numbered.round
+  loop
+    perform status_private.run_stages(steps);
   end loop;
   return null;
 end;
