@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import type pg from "pg";
 import { PROJECT_ROOT } from "../src/config";
 import { asRole, withDatabase } from "../src/connection-strings";
 import { startEmbeddedPostgres } from "../src/embedded-postgres";
@@ -183,4 +184,42 @@ export async function cleanUp(...steps: Array<(() => Promise<unknown>) | undefin
     }
   }
   if (first) throw first;
+}
+
+/** Until the server's listening connection is idle after a LISTEN and stays so for `quietMs` (subscribers are live). */
+export async function waitUntilListening(admin: pg.Client, quietMs = 2000, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  let since = Date.now();
+  for (;;) {
+    const { rows } = await admin.query<{ query: string; state: string }>(
+      "select query, state from pg_stat_activity where datname = current_database() and query like 'LISTEN %' order by backend_start desc limit 1",
+    );
+    const now = rows[0] ? `${rows[0].state} ${rows[0].query}` : "";
+    if (now !== last || !now.startsWith("idle ")) {
+      last = now;
+      since = Date.now();
+    } else if (Date.now() - since >= quietMs) {
+      return;
+    }
+    if (Date.now() > deadline) throw new Error(`the server did not finish its LISTENs within ${timeoutMs} ms (last: ${last})`);
+    await sleep(100);
+  }
+}
+
+/**
+ * A benchmark's server in a child process of its own: says its url (and `extra`) as one JSON line on stdout,
+ * and stops on SIGTERM or when the parent closes its stdin (the parent ended).
+ */
+export function serveForParent(server: { url: string; close(): Promise<void> }, extra: Record<string, unknown> = {}): void {
+  let closing = false;
+  const close = async () => {
+    if (closing) return;
+    closing = true;
+    await server.close();
+    process.exit(0);
+  };
+  process.once("SIGTERM", () => void close());
+  process.stdin.on("end", () => void close()).resume();
+  process.stdout.write(`${JSON.stringify({ url: server.url, ...extra })}\n`);
 }

@@ -6,23 +6,14 @@
 // on SIGTERM.
 import "../src/environment";
 import { startServer } from "../src/server";
-import { BENCH_REQUEST_LIMITS, roles } from "./common";
+import { BENCH_REQUEST_LIMITS, roles, serveForParent } from "./common";
 
 async function main(): Promise<void> {
   const connectionString = process.env.BENCH_SERVER_CONNECTION_STRING;
   const jwtSecret = process.env.BENCH_SERVER_JWT_SECRET;
   if (!connectionString || !jwtSecret) throw new Error("graphql-server: BENCH_SERVER_CONNECTION_STRING and BENCH_SERVER_JWT_SECRET are required");
   const server = await startServer({ connectionString, jwtSecret, roles, graphiql: false, host: "127.0.0.1", port: 0, limits: BENCH_REQUEST_LIMITS });
-  let closing = false;
-  const close = async () => {
-    if (closing) return;
-    closing = true;
-    await server.close();
-    process.exit(0);
-  };
-  process.once("SIGTERM", () => void close());
-  process.stdin.on("end", () => void close()).resume();
-  process.stdout.write(`${JSON.stringify({ url: server.url })}\n`);
+  serveForParent(server);
 }
 
 main().catch((error: unknown) => {

@@ -25,7 +25,7 @@ import WebSocket from "ws";
 import { signToken } from "../src/auth";
 import { PROJECT_ROOT } from "../src/config";
 import { startServer } from "../src/server";
-import { BENCH_REQUEST_LIMITS, cleanUp, fmt, machine, main, option, progress, roles, sleep, startBenchDatabase, writeResult } from "./common";
+import { BENCH_REQUEST_LIMITS, cleanUp, fmt, machine, main, option, progress, roles, sleep, serveForParent, startBenchDatabase, waitUntilListening, writeResult } from "./common";
 
 // 10,000: issue 10's goal. (With @dataplan/pg 1.1.2's own PgSubscriber the server stopped answering past ~4,000
 // subscribers; the server uses src/pg-subscriber.ts's ScalablePgSubscriber: see bench/README.md.)
@@ -105,16 +105,7 @@ async function serve(): Promise<void> {
     const memory: ServerMemory = { rss: usage.rss, heapUsed: usage.heapUsed, heapTotal: usage.heapTotal, external: usage.external, arrayBuffers: usage.arrayBuffers };
     process.stdout.write(`${JSON.stringify({ memory })}\n`);
   });
-  let closing = false;
-  const close = async () => {
-    if (closing) return;
-    closing = true;
-    await server.close();
-    process.exit(0);
-  };
-  process.once("SIGTERM", () => void close());
-  process.stdin.on("end", () => void close()).resume();
-  process.stdout.write(`${JSON.stringify({ url: server.url, gc: gc !== undefined })}\n`);
+  serveForParent(server, { gc: gc !== undefined });
 }
 
 /** The server's process and its messages (JSON lines on its stdout). */
@@ -213,26 +204,6 @@ async function backendsOf(admin: pg.Client): Promise<Backends> {
   return { total: rows.length, listening: listeners.length, listenerRss: listeners[0] ? procStatus(listeners[0].pid, "VmRSS") : undefined };
 }
 
-/** Until the server's listening connection has run a LISTEN and stays idle for `quietMs` (as bench/subscriptions.ts). */
-async function waitUntilListening(admin: pg.Client, quietMs = 2000, timeoutMs = 300_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = "";
-  let since = Date.now();
-  for (;;) {
-    const { rows } = await admin.query<{ query: string; state: string }>(
-      "select query, state from pg_stat_activity where datname = current_database() and query like 'LISTEN %' order by backend_start desc limit 1",
-    );
-    const now = rows[0] ? `${rows[0].state} ${rows[0].query}` : "";
-    if (now !== last || !now.startsWith("idle ")) {
-      last = now;
-      since = Date.now();
-    } else if (Date.now() - since >= quietMs) {
-      return;
-    }
-    if (Date.now() > deadline) throw new Error(`the server did not finish its LISTENs within ${timeoutMs} ms (last: ${last})`);
-    await sleep(100);
-  }
-}
 
 const MiB = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
 
@@ -344,7 +315,7 @@ async function benchmark(): Promise<void> {
     const warm = await subscribe(warmUser);
     if (!warm) throw new Error("the server did not acknowledge the warm-up subscriber");
     clients.splice(clients.indexOf(warm), 1);
-    await waitUntilListening(admin);
+    await waitUntilListening(admin, 2000, 300_000);
     await trigger.query("select status_public.record_action_for($1, 'bench_ping', 1)", [warmUser]);
     for (let waited = 0; !toasts.has(warmUser); waited += 50) {
       if (waited > TIMEOUT_MS) throw new Error("the warm-up subscriber got no toast");
@@ -382,7 +353,7 @@ async function benchmark(): Promise<void> {
       }),
     );
     subscribers = connected;
-    await waitUntilListening(admin);
+    await waitUntilListening(admin, 2000, 300_000);
     connectSeconds = (Date.now() - connecting) / 1000;
     await sleep(3000);
     measured.subscribed = { ...(await server.memory()), backends: await backendsOf(admin) };

@@ -19,7 +19,7 @@ import pg from "pg";
 import WebSocket from "ws";
 import { signToken } from "../src/auth";
 import { startServer } from "../src/server";
-import { cleanUp, fmt, machine, main, nowMs, option, percentiles, progress, roles, sleep, startBenchDatabase, type Timing, writeResult } from "./common";
+import { cleanUp, fmt, machine, main, nowMs, option, percentiles, progress, roles, startBenchDatabase, type Timing, waitUntilListening, writeResult } from "./common";
 
 const SUBSCRIBERS = option("subscribers", 1000);
 const SAMPLE = option("sample", 200);
@@ -87,26 +87,6 @@ async function measure(trigger: pg.Client, users: string[]): Promise<Latencies> 
   return { commitToMessage: percentiles(commitToMessage), callToMessage: percentiles(callToMessage) };
 }
 
-/** Until the server's listening connection is idle after a LISTEN and stays so for `quietMs`. */
-async function waitUntilListening(admin: pg.Client, quietMs = 2000, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = "";
-  let since = Date.now();
-  for (;;) {
-    const { rows } = await admin.query<{ query: string; state: string }>(
-      "select query, state from pg_stat_activity where datname = current_database() and query like 'LISTEN %' order by backend_start desc limit 1",
-    );
-    const now = rows[0] ? `${rows[0].state} ${rows[0].query}` : "";
-    if (now !== last || !now.startsWith("idle ")) {
-      last = now;
-      since = Date.now();
-    } else if (Date.now() - since >= quietMs) {
-      return;
-    }
-    if (Date.now() > deadline) throw new Error(`the server did not finish its LISTENs within ${timeoutMs} ms (last: ${last})`);
-    await sleep(100);
-  }
-}
 
 main(async () => {
   progress(`subscriptions: ${SUBSCRIBERS} subscribers, ${SAMPLE} unlocks timed per case`);
