@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 // The command line: `start` (npm start), `migrate` (npm run db:migrate), `install` (npm run db:install:
 // into a database an application already has, src/install.ts), `token` (npm run token),
-// `export-schema` (npm run schema:export).
+// `export-schema` (npm run schema:export), `backfill` (npm run backfill: src/backfill.ts).
 import "./environment";
 import cluster from "node:cluster";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { isUuid, signToken } from "./auth";
+import { runBackfill } from "./backfill";
 import { type Config, ConfigError, embeddedPostgresPassword, INSTALLED_AS_DEPENDENCY, type InstallConfig, loadConfig, loadInstallConfig, PROJECT_ROOT } from "./config";
 import { asRole, withDatabase } from "./connection-strings";
 import { startEmbeddedPostgres } from "./embedded-postgres";
@@ -225,6 +226,40 @@ async function install(config: InstallConfig, log: Logger, args: string[]): Prom
   }
 }
 
+const BACKFILL_USAGE = "usage: npm run backfill -- [--achievement <id>]... [--notify] [--batch-size <users>] [--resume <run>]";
+
+/** Awards what users' past steps already earn (after a catalog change): see src/backfill.ts. */
+async function backfill(config: Config, log: Logger, args: string[]): Promise<void> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        achievement: { type: "string", multiple: true },
+        notify: { type: "boolean", default: false },
+        "batch-size": { type: "string", default: "500" },
+        resume: { type: "string" },
+      },
+    }));
+  } catch (error) {
+    throw new ConfigError(`${(error as Error).message}\n${BACKFILL_USAGE}`);
+  }
+  const batchSize = Number(values["batch-size"]);
+  const resume = values.resume === undefined ? undefined : Number(values.resume);
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new ConfigError(`--batch-size: a whole number of users, at least 1\n${BACKFILL_USAGE}`);
+  if (resume !== undefined && !Number.isInteger(resume)) throw new ConfigError(`--resume: the run number of an earlier backfill\n${BACKFILL_USAGE}`);
+  if (!config.databaseUrl) throw new ConfigError(`backfill needs DATABASE_URL (the database owner's connection string)\n${BACKFILL_USAGE}`);
+  const databaseUrl = config.databaseUrl;
+  const summary = await runBackfill({ connectionString: databaseUrl, achievementIds: values.achievement, notify: values.notify, batchSize, resume, log }).catch(
+    (error: unknown) => {
+      // The engine's own refusals (AC404: no such achievement or run) are messages for the user.
+      if (/^AC\d{3}$/.test(String((error as { code?: unknown }).code))) throw new ConfigError((error as Error).message);
+      throw databaseProblem(error, "DATABASE_URL", databaseUrl) ?? error;
+    },
+  );
+  process.stdout.write(JSON.stringify(summary) + "\n");
+}
+
 async function token(config: Config, args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
@@ -259,7 +294,8 @@ async function main(): Promise<void> {
     return install(installConfig, installLog, args);
   }
   const config = loadConfig();
-  const log = createLogger(config.logLevel);
+  // backfill's stdout is its summary (JSON): its logs go to stderr, as install's.
+  const log = createLogger(config.logLevel, command === "backfill" ? { stderr: true } : undefined);
   routeConsoleToLogger(log); // libraries print errors with console.error: as log entries, not raw dumps
   switch (command) {
     case "start":
@@ -278,8 +314,10 @@ async function main(): Promise<void> {
       return token(config, args);
     case "export-schema":
       return exportSchema(config, log);
+    case "backfill":
+      return backfill(config, log, args);
     default:
-      throw new ConfigError(`unknown command "${command}": use start, migrate, install, token or export-schema`);
+      throw new ConfigError(`unknown command "${command}": use start, migrate, install, token, export-schema or backfill`);
   }
 }
 

@@ -18,5 +18,6 @@ export {
 export { type Roles, type UserIdSource, userIdPgSettings } from "./roles";
 // The leaderboard histogram's folding, for servers other than ours (ours runs it): every second or so.
 export { type LeaderboardFolding, startLeaderboardFolding } from "./leaderboard-folding";
+export { type BackfillOptions, type BackfillSummary, runBackfill } from "./backfill";
 // Subscriptions that scale past a few thousand subscribers: wrap your makePgService(...) with it.
 export { ScalablePgSubscriber, withScalableSubscriber } from "./pg-subscriber";

@@ -153,7 +153,8 @@ describe("nullability in the schema", () => {
       LeaderboardRank: [],
       // Relations: nullable only through a nullable foreign key.
       AchievementCriterion: ["action", "actionByAction", "hourFrom", "hourUntil", "threshold"],
-      AchievementUnlock: [],
+      // Provenance: NULL for unlocks made before rule versions were recorded.
+      AchievementUnlock: ["criteriaValues", "ruleVersion", "rules"],
       LevelRequirement: [],
       UserLevel: ["stepId", "userStepByStepId"],
     });

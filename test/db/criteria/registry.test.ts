@@ -58,6 +58,35 @@ describe("criterion_progress: the registry of criterion kinds", () => {
       }
     }));
 
+  it("has a branch in criterion_met_at (backfill) for every kind: a history that meets the criterion gives its step", () =>
+    withTransaction(async (tx) => {
+      await tx.as(asAdmin(), `
+        insert into status_public.actions (name, client_reportable) values ('r_act', true);
+        insert into status_public.achievements (id, name, points) values ('r_all', 'All kinds', 10)`);
+      const kinds = (await tx.root<{ kind: string }>("select unnest(enum_range(null::status_public.criterion_kind))::text as kind")).map((row) => row.kind);
+      const user = newUserId();
+      // Three days in a row, at 03:30 UTC (the user has no profile: UTC), once a day: meets every shape above.
+      await tx.root(
+        "insert into status_public.user_steps (user_id, name, count, occurred_at) select $1, 'r_act', 1, d from generate_series('2026-03-01 03:30Z'::timestamptz, '2026-03-03 03:30Z', '1 day') as d",
+        [user],
+      );
+      for (const kind of kinds) {
+        const id = await insertCriterion(tx, kind);
+        const rows = await tx.root<{ occurred_at: Date }>(
+          `select met.occurred_at from status_public.achievement_criteria as criterion
+           cross join lateral status_private.criterion_met_at(criterion, $2) as met where criterion.id = $1`,
+          [id, user],
+        );
+        expect({ kind, rows: rows.length }).toEqual({ kind, rows: 1 });
+        // And none for a user with no steps.
+        const none = await tx.root(
+          "select from status_public.achievement_criteria as criterion cross join lateral status_private.criterion_met_at(criterion, $2) where criterion.id = $1",
+          [id, newUserId()],
+        );
+        expect({ kind, rows: none.length }).toEqual({ kind, rows: 0 });
+      }
+    }));
+
   it("is what the progress query reads: one criterion entry per criterion in myAchievements", () =>
     withTransaction(async (tx) => {
       const [{ criteria }] = await tx.root<{ criteria: number }>(

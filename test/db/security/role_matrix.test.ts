@@ -29,12 +29,15 @@ const PER_USER_READ: Record<ApiRole, Grants> = { anonymous: NONE, user: READ, se
 const PRIVATE: Record<ApiRole, Grants> = { anonymous: NONE, user: NONE, service: NONE, admin: NONE };
 
 const TABLES: Record<string, Record<ApiRole, Grants>> = {
+  "status_private.backfill_runs": PRIVATE,
   "status_private.leaderboard_bucket_counts": PRIVATE,
   "status_private.leaderboard_count_deltas": PRIVATE,
   "status_private.leaderboard_point_counts": PRIVATE,
   "status_private.record_action_allowances": PRIVATE,
   "status_private.recorded_action_results": PRIVATE,
   "status_private.user_event_cursors": PRIVATE,
+  // Rule versions (issue 11): kept by triggers, read as the catalog is, written by no API role.
+  "status_public.achievement_rule_versions": { anonymous: READ, user: READ, service: READ, admin: READ },
   "status_public.achievement_criteria": catalog(["achievement_id", "kind", "action", "threshold", "hour_from", "hour_until"]),
   "status_public.achievement_unlocks": PER_USER_READ,
   "status_public.achievements": catalog(["id", "name", "description", "points", "icon", "kind", "hidden", "available_from", "available_until", "position"]),
@@ -127,6 +130,23 @@ const FUNCTIONS: Record<string, string> = {
   "status_private.tg_user_profiles__leaderboard_visibility()": "-",
   "status_private.tg_user_steps__rate_limit()": "-",
   "status_private.tier_for(integer)": "-",
+  // Backfill (issue 11): the database owner's (npm run backfill), no API role's.
+  "status_private.achievement_met_at(status_public.achievements,uuid)": "-",
+  "status_private.backfill_batch(bigint,integer)": "-",
+  "status_private.count_criterion_met_at(status_public.achievement_criteria,uuid)": "-",
+  "status_private.criterion_met_at(status_public.achievement_criteria,uuid)": "-",
+  "status_private.run_backfill(bigint,integer)": "-",
+  "status_private.start_backfill(text[],boolean)": "-",
+  "status_private.streak_criterion_met_at(status_public.achievement_criteria,uuid)": "-",
+  "status_private.time_of_day_criterion_met_at(status_public.achievement_criteria,uuid)": "-",
+  // Rule versions and provenance (issue 11).
+  "status_private.current_rules(text[])": "-",
+  "status_private.record_rule_versions(text[])": "-",
+  "status_private.tg_achievement_criteria__rule_versions()": "-",
+  "status_private.tg_achievement_unlocks__provenance()": "-",
+  "status_private.tg_achievements__rule_versions()": "-",
+  "status_public.achievement_unlocks_rules(status_public.achievement_unlocks)": "USD",
+  "status_public.unlock_provenance(text,uuid)": "AUSD",
   "status_private.tier_progress(integer)": "-",
   "status_private.time_zone_of(uuid)": "-",
   "status_private.trigger_arguments(text[],name,regclass)": "-",
@@ -345,14 +365,14 @@ describe("the role matrix", () => {
 
   it("refuses real calls of each function to the roles the matrix leaves out", () =>
     withTransaction(async (tx) => {
-      const functions = await tx.root<{ signature: string; name: string; args: string[] }>(`
+      const functions = await tx.root<{ signature: string; name: string; args: string[]; procedure: boolean }>(`
         select p.oid::regprocedure::text as signature, p.pronamespace::regnamespace::text || '.' || quote_ident(p.proname) as name,
-               array(select format_type(t, null) from unnest(p.proargtypes::oid[]) as t) as args
+               array(select format_type(t, null) from unnest(p.proargtypes::oid[]) as t) as args, p.prokind = 'p' as procedure
         from pg_proc p where p.pronamespace::regnamespace::text in ('status_public', 'status_private', 'jwt_public') order by 1`);
-      for (const { signature, name, args } of functions) {
+      for (const { signature, name, args, procedure } of functions) {
         for (const role of API_ROLES) {
           if ((FUNCTIONS[signature] ?? "").includes(LETTER[role])) continue;
-          const call = `select ${name}(${args.map((type) => `null::${type}`).join(", ")})`;
+          const call = `${procedure ? "call" : "select"} ${name}(${args.map((type) => `null::${type}`).join(", ")})`;
           expect({ signature, role, outcome: await outcome(tx, role, call) }).toEqual({ signature, role, outcome: INSUFFICIENT_PRIVILEGE });
         }
       }
