@@ -122,27 +122,77 @@ comment on column status_public.achievement_unlocks.rule_version is
 comment on column status_public.achievement_unlocks.criteria_values is
   E'Each criterion of those rules when the step (`userStepByStepId`) completed them: a list of {kind, action, threshold, hourFrom, hourUntil, current, target}.';
 
+-- Points multipliers ("double points weekend"): an unlock whose step happened in a window gets its points
+-- multiplied (the highest multiplier when windows overlap: they do not stack), recorded on the unlock; the
+-- ledger, scores and leaderboards take the unlock's points.
+create table if not exists status_public.points_multipliers (
+  id uuid primary key default gen_random_uuid(),
+  name text not null check (length(name) between 1 and 200),
+  multiplier numeric(6, 2) not null check (multiplier > 0 and multiplier <= 100),
+  starts_at timestamptz not null,
+  ends_at timestamptz not null,
+  check (ends_at > starts_at)
+);
+create index if not exists points_multipliers_ends_at_idx on status_public.points_multipliers (ends_at);
+alter table status_public.points_multipliers enable row level security;
+comment on table status_public.points_multipliers is
+  E'Windows in which unlocks award multiplied points ("double points weekend"): an unlock whose step happened in [startsAt, endsAt) gets its achievement''s points times the multiplier (the highest one when windows overlap). Everyone reads them (to show a banner); admins manage them.';
+drop policy if exists select_all on status_public.points_multipliers;
+create policy select_all on status_public.points_multipliers for select using (true);
+drop policy if exists manage_as_admin on status_public.points_multipliers;
+create policy manage_as_admin on status_public.points_multipliers to :ADMIN_ROLE using (true) with check (true);
+grant select on status_public.points_multipliers to :ANONYMOUS_ROLE, :USER_ROLE, :SERVICE_ROLE, :ADMIN_ROLE;
+grant insert (name, multiplier, starts_at, ends_at), update (name, multiplier, starts_at, ends_at), delete
+  on status_public.points_multipliers to :ADMIN_ROLE;
+
+-- The banner's question: which multiplier is in force now (the highest), if any.
+create or replace function status_public.active_points_multiplier() returns status_public.points_multipliers
+  language sql stable
+as $$
+  select multiplier_window.* from status_public.points_multipliers as multiplier_window
+  where multiplier_window.ends_at > now() and multiplier_window.starts_at <= now()
+  order by multiplier_window.multiplier desc, multiplier_window.ends_at, multiplier_window.id
+  limit 1;
+$$;
+comment on function status_public.active_points_multiplier() is
+  E'The points multiplier in force now (the highest, when windows overlap), or null.';
+revoke all on function status_public.active_points_multiplier() from public;
+grant execute on function status_public.active_points_multiplier() to :ANONYMOUS_ROLE, :USER_ROLE, :SERVICE_ROLE, :ADMIN_ROLE;
+
+alter table status_public.achievement_unlocks add column if not exists points_multiplier numeric(6, 2);
+comment on column status_public.achievement_unlocks.points_multiplier is
+  E'The points multiplier in force at the step (`pointsMultipliers`), if any: `points` is the rules'' points times it, rounded.';
+
+-- Before each unlock is written: its points under the multiplier in force at its step, and its provenance.
 create or replace function status_private.tg_achievement_unlocks__provenance() returns trigger
   language plpgsql security definer
   set search_path to pg_catalog, public, pg_temp
   set plan_cache_mode to force_generic_plan
 as $$
+declare
+  step status_public.user_steps;
 begin
+  select * into step from status_public.user_steps where id = NEW.step_id;
   select version.version into NEW.rule_version
     from status_public.achievement_rule_versions as version
     where version.achievement_id = NEW.achievement_id
     order by version.version desc limit 1;
+  select max(multiplier_window.multiplier) into NEW.points_multiplier
+    from status_public.points_multipliers as multiplier_window
+    where multiplier_window.ends_at > step.occurred_at and multiplier_window.starts_at <= step.occurred_at;
+  if NEW.points_multiplier is not null then
+    NEW.points := round(NEW.points * NEW.points_multiplier)::integer;
+  end if;
   -- As the unlock stage evaluated them: the step's action, at the user's local time of the step.
   select coalesce(jsonb_agg(jsonb_build_object('kind', criterion.kind, 'action', criterion.action, 'threshold', criterion.threshold,
                                                'hourFrom', criterion.hour_from, 'hourUntil', criterion.hour_until,
                                                'current', progress.current, 'target', progress.target)
                             order by criterion.kind, criterion.action, criterion.threshold, criterion.hour_from, criterion.hour_until), '[]')
     into NEW.criteria_values
-    from status_public.user_steps as step
-    cross join status_public.achievement_criteria as criterion
+    from status_public.achievement_criteria as criterion
     cross join lateral status_private.criterion_progress(
       criterion, NEW.user_id, step.name, step.occurred_at at time zone status_private.time_zone_of(NEW.user_id)) as progress
-    where step.id = NEW.step_id and criterion.achievement_id = NEW.achievement_id;
+    where criterion.achievement_id = NEW.achievement_id;
   return NEW;
 end;
 $$;

@@ -153,8 +153,8 @@ describe("nullability in the schema", () => {
       LeaderboardRank: [],
       // Relations: nullable only through a nullable foreign key.
       AchievementCriterion: ["action", "actionByAction", "hourFrom", "hourUntil", "threshold"],
-      // Provenance: NULL for unlocks made before rule versions were recorded.
-      AchievementUnlock: ["criteriaValues", "ruleVersion", "rules"],
+      // Provenance: NULL for unlocks made before rule versions were recorded; no multiplier in force.
+      AchievementUnlock: ["criteriaValues", "pointsMultiplier", "ruleVersion", "rules"],
       LevelRequirement: [],
       UserLevel: ["stepId", "userStepByStepId"],
     });

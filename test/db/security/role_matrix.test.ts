@@ -38,6 +38,7 @@ const TABLES: Record<string, Record<ApiRole, Grants>> = {
   "status_private.user_event_cursors": PRIVATE,
   // Rule versions (issue 11): kept by triggers, read as the catalog is, written by no API role.
   "status_public.achievement_rule_versions": { anonymous: READ, user: READ, service: READ, admin: READ },
+  "status_public.points_multipliers": catalog(["name", "multiplier", "starts_at", "ends_at"]),
   "status_public.achievement_criteria": catalog(["achievement_id", "kind", "action", "threshold", "hour_from", "hour_until"]),
   "status_public.achievement_unlocks": PER_USER_READ,
   "status_public.achievements": catalog(["id", "name", "description", "points", "icon", "kind", "hidden", "available_from", "available_until", "position"]),
@@ -147,6 +148,7 @@ const FUNCTIONS: Record<string, string> = {
   "status_private.tg_achievements__rule_versions()": "-",
   "status_public.achievement_unlocks_rules(status_public.achievement_unlocks)": "USD",
   "status_public.unlock_provenance(text,uuid)": "AUSD",
+  "status_public.active_points_multiplier()": "AUSD",
   "status_private.tier_progress(integer)": "-",
   "status_private.time_zone_of(uuid)": "-",
   "status_private.trigger_arguments(text[],name,regclass)": "-",

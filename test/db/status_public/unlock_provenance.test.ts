@@ -152,3 +152,42 @@ describe("unlock provenance", () => {
       expect((await provenance(tx, asAdmin(), "p_reader", user))[0].user_id).toBe(user);
     }));
 });
+
+describe("points multipliers", () => {
+  it("multiply the points of unlocks whose step is in a window, the highest when windows overlap, recorded on the unlock", () =>
+    withTransaction(async (tx) => {
+      await catalog(tx);
+      await tx.as(asAdmin(), `insert into status_public.points_multipliers (name, multiplier, starts_at, ends_at) values
+        ('Double points weekend', 2, '2026-05-02', '2026-05-04'), ('Happy hour', 3.5, '2026-05-03 18:00Z', '2026-05-03 19:00Z')`);
+      const at = async (occurredAt: string) => {
+        const user = newUserId();
+        await tx.root("insert into status_public.user_steps (user_id, name, count, occurred_at) values ($1, 'p_read', 3, $2)", [user, occurredAt]);
+        const unlocks = await tx.root<{ points: number; points_multiplier: string | null }>(
+          "select points, points_multiplier from status_public.achievement_unlocks where user_id = $1", [user]);
+        const [ledger] = await tx.root<{ points: number }>("select coalesce(sum(points), 0)::int as points from status_public.points_ledger where user_id = $1", [user]);
+        const [score] = await tx.root<{ points: number }>("select points from status_public.user_scores where user_id = $1", [user]);
+        return { unlocks, ledger: ledger.points, score: score.points };
+      };
+      expect(await at("2026-05-01 23:59Z")).toEqual({ unlocks: [{ points: 10, points_multiplier: null }], ledger: 10, score: 10 });
+      expect(await at("2026-05-02 00:00Z")).toEqual({ unlocks: [{ points: 20, points_multiplier: "2.00" }], ledger: 20, score: 20 });
+      expect(await at("2026-05-03 18:30Z")).toEqual({ unlocks: [{ points: 35, points_multiplier: "3.50" }], ledger: 35, score: 35 });
+      expect(await at("2026-05-04 00:00Z")).toEqual({ unlocks: [{ points: 10, points_multiplier: null }], ledger: 10, score: 10 });
+    }));
+
+  it("are managed by admins only and read by everyone; a bad window is refused", () =>
+    withTransaction(async (tx) => {
+      await tx.as(asAdmin(), `insert into status_public.points_multipliers (name, multiplier, starts_at, ends_at) values
+        ('Past', 5, now() - interval '2 days', now() - interval '1 day'), ('This week', 2, now() - interval '1 day', now() + interval '6 days'),
+        ('Today', 3, now() - interval '1 hour', now() + interval '1 hour'), ('Next week', 9, now() + interval '7 days', now() + interval '8 days')`);
+      for (const actor of [anonymous, asUser(newUserId()), asService()]) {
+        expect(await tx.as(actor, "select name from status_public.active_points_multiplier()")).toEqual([{ name: "Today" }]);
+        const error = await tx.expectError(actor, "insert into status_public.points_multipliers (name, multiplier, starts_at, ends_at) values ('x', 2, now(), now() + interval '1 day')");
+        expect(error.code).toBe("42501");
+        await tx.as(actor, "select * from status_public.points_multipliers");
+      }
+      const backwards = await tx.expectError(asAdmin(), "insert into status_public.points_multipliers (name, multiplier, starts_at, ends_at) values ('x', 2, now(), now() - interval '1 day')");
+      expect(backwards.code).toBe("23514");
+      const tooMuch = await tx.expectError(asAdmin(), "insert into status_public.points_multipliers (name, multiplier, starts_at, ends_at) values ('x', 1000, now(), now() + interval '1 day')");
+      expect(tooMuch.code).toBe("23514");
+    }));
+});
