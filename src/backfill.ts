@@ -1,7 +1,8 @@
 // Backfill (migrations/current/9-backfill.sql): awards achievements to the users whose past steps meet their
 // rules now (after a new achievement or a changed rule), as if earned at the step that made them true. One
 // transaction per batch of users, so live traffic waits for one batch at most; an interrupted run resumes
-// where its last batch ended (`resume`), and however often it runs, each unlock counts once.
+// where its last batch ended (`resume`), and however often it runs, each unlock counts once. Then every user's
+// tier is brought to the tier of their points (after tier boundaries moved).
 import pg from "pg";
 import type { Logger } from "./logger";
 
@@ -26,6 +27,8 @@ export interface BackfillSummary {
   unlocks: number;
   points: number;
   finished: boolean;
+  /** Users whose stored tier was not the tier of their points (tier boundaries moved), now moved. */
+  retiered: number;
 }
 
 export async function runBackfill(options: BackfillOptions): Promise<BackfillSummary> {
@@ -35,18 +38,30 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillSum
     const run =
       options.resume ??
       Number((await client.query<{ id: string }>("select status_private.start_backfill($1, $2) as id", [options.achievementIds ?? null, options.notify ?? false])).rows[0].id);
-    for (;;) {
-      const { rows } = await client.query<{ more: boolean }>("select status_private.backfill_batch($1, $2) as more", [run, options.batchSize ?? 500]);
-      const progress = await summaryOf(client, run);
-      options.log?.info(progress, "backfill: batch done");
-      if (!rows[0].more) return progress;
+    const batchSize = options.batchSize ?? 500;
+    for (let more = true; more; ) {
+      more = (await client.query<{ more: boolean }>("select status_private.backfill_batch($1, $2) as more", [run, batchSize])).rows[0].more;
+      options.log?.info(await summaryOf(client, run, 0), "backfill: batch done");
     }
+    // Then the tiers, in case their boundaries moved too (idempotent: a tier already right is left alone).
+    let retiered = 0;
+    for (let after: string | null = null; ; ) {
+      const result: pg.QueryResult<{ changed: number; last_user_id: string | null }> = await client.query(
+        "select * from status_private.retier_batch($1, $2)",
+        [after, batchSize],
+      );
+      const [batch] = result.rows;
+      if (batch.last_user_id === null) break;
+      retiered += batch.changed;
+      after = batch.last_user_id;
+    }
+    return await summaryOf(client, run, retiered); // before the finally ends the connection
   } finally {
     await client.end();
   }
 }
 
-async function summaryOf(client: pg.Client, run: number): Promise<BackfillSummary> {
+async function summaryOf(client: pg.Client, run: number, retiered: number): Promise<BackfillSummary> {
   const { rows } = await client.query(
     `select id, achievement_ids, users_checked, unlocks, points, finished_at is not null as finished
      from status_private.backfill_runs where id = $1`,
@@ -60,5 +75,6 @@ async function summaryOf(client: pg.Client, run: number): Promise<BackfillSummar
     unlocks: Number(row.unlocks),
     points: Number(row.points),
     finished: row.finished,
+    retiered,
   };
 }

@@ -223,6 +223,26 @@ begin
 end;
 $$;
 
+-- Tiers after their boundaries moved (tiers are stored with the score, as of its last change): the next
+-- `batch_size` users with a score after `after_user_id` get the tier of their points. Returns how many changed
+-- and the batch's last user (NULL when none were left), to pass to the next call. Quiet: no tier-up toast.
+create or replace function status_private.retier_batch(after_user_id uuid, batch_size integer default 1000,
+                                                       out changed integer, out last_user_id uuid)
+  language plpgsql
+  set search_path to pg_catalog, public, pg_temp
+as $$
+begin
+  select (array_agg(batch.user_id order by batch.user_id desc))[1] into last_user_id
+    from (select score.user_id from status_public.user_scores as score
+          where retier_batch.after_user_id is null or score.user_id > retier_batch.after_user_id
+          order by score.user_id limit batch_size) as batch;
+  update status_public.user_scores as score set tier = status_private.tier_for(score.points)
+    where (retier_batch.after_user_id is null or score.user_id > retier_batch.after_user_id) and score.user_id <= last_user_id
+      and score.tier is distinct from status_private.tier_for(score.points);
+  get diagnostics changed = row_count;
+end;
+$$;
+
 -- The whole backfill from psql or pg_cron, committing after each batch: `call status_private.run_backfill(id)`
 -- outside a transaction block. (A procedure that commits may not be SECURITY DEFINER nor set search_path: it
 -- names everything in full.)
@@ -233,9 +253,30 @@ begin
   while status_private.backfill_batch(run_id, batch_size) loop
     commit;
   end loop;
+  commit;
+  call status_private.retier_users(batch_size);
 end;
 $$;
 
+-- Every user's tier, batch by batch, committing each (after tiers changed).
+create or replace procedure status_private.retier_users(batch_size integer default 1000)
+  language plpgsql
+as $$
+declare
+  batch record;
+  after uuid;
+begin
+  loop
+    select * into batch from status_private.retier_batch(after, batch_size);
+    exit when batch.last_user_id is null;
+    after := batch.last_user_id;
+    commit;
+  end loop;
+end;
+$$;
+
+revoke all on function status_private.retier_batch(uuid, integer) from public;
+revoke all on procedure status_private.retier_users(integer) from public;
 revoke all on function status_private.count_criterion_met_at(status_public.achievement_criteria, uuid) from public;
 revoke all on function status_private.streak_criterion_met_at(status_public.achievement_criteria, uuid) from public;
 revoke all on function status_private.time_of_day_criterion_met_at(status_public.achievement_criteria, uuid) from public;

@@ -27,13 +27,23 @@ it("awards what past steps earn, prints the summary, and awards nothing more whe
     await client.end();
   }
   const first = await backfill(["--achievement", "cli_reader_2", "--batch-size", "1"]);
-  expect(first.code).toBe(0);
+  expect([first.code, first.stderr]).toEqual([0, ""]);
   const summary = JSON.parse(first.stdout);
-  expect(summary).toEqual({ run: expect.any(Number), achievementIds: ["cli_reader_2"], usersChecked: 2, unlocks: 1, points: 15, finished: true });
+  expect(summary).toEqual({ run: expect.any(Number), achievementIds: ["cli_reader_2"], usersChecked: 2, unlocks: 1, points: 15, finished: true, retiered: 0 });
   const again = await backfill(["--achievement", "cli_reader_2"]);
   expect(JSON.parse(again.stdout)).toMatchObject({ usersChecked: 2, unlocks: 0, points: 0, finished: true });
   const resumed = await backfill(["--resume", String(summary.run)]);
   expect(JSON.parse(resumed.stdout)).toEqual(summary);
+  // Tier boundaries moved: the next backfill moves Ada (15 points) to the tier of her points.
+  const admin = new pg.Client({ connectionString: db.rootUrl });
+  await admin.connect();
+  try {
+    await admin.query("insert into status_public.tiers (name, min_points) values ('cli_tier', 12)");
+    expect(JSON.parse((await backfill(["--achievement", "cli_reader_2"])).stdout)).toMatchObject({ unlocks: 0, retiered: 1 });
+    expect((await admin.query("select tier from status_public.user_scores where user_id = $1", [ada])).rows).toEqual([{ tier: "cli_tier" }]);
+  } finally {
+    await admin.end();
+  }
 });
 
 it("says in one line what is wrong", async () => {

@@ -137,6 +137,8 @@ const FUNCTIONS: Record<string, string> = {
   "status_private.count_criterion_met_at(status_public.achievement_criteria,uuid)": "-",
   "status_private.criterion_met_at(status_public.achievement_criteria,uuid)": "-",
   "status_private.run_backfill(bigint,integer)": "-",
+  "status_private.retier_batch(uuid,integer)": "-",
+  "status_private.retier_users(integer)": "-",
   "status_private.start_backfill(text[],boolean)": "-",
   "status_private.streak_criterion_met_at(status_public.achievement_criteria,uuid)": "-",
   "status_private.time_of_day_criterion_met_at(status_public.achievement_criteria,uuid)": "-",
