@@ -5,7 +5,8 @@
 //   functions returns a null row. (PostGraphile's option for this, pgForbidSetofFunctionsToReturnNull,
 //   would apply to an app's own schemas too.)
 // - the array attributes of our composite types tagged `@notNullItems` in migrations/: PostGraphile reads
-//   `@notNull` for the array itself but has no smart tag for its items.
+//   `@notNull` for the array itself but has no smart tag for its items; likewise the arrays our functions
+//   tagged `@notNullItems` return (`myAlmostThere`).
 // - the result lists of our set-returning mutations (`recordActions { result }`).
 import type { GraphQLOutputType } from "postgraphile/graphql";
 import { ACHIEVEMENTS_SCHEMAS } from "../src/achievements-schema";
@@ -14,6 +15,10 @@ declare global {
   namespace GraphileBuild {
     interface PgCodecAttributeTags {
       /** The array's items are never null (plugins/non-null-lists.ts). */
+      notNullItems: true;
+    }
+    interface PgResourceTags {
+      /** The array the function returns has no null items (plugins/non-null-lists.ts). */
       notNullItems: true;
     }
   }
@@ -42,6 +47,11 @@ export const NonNullListsPlugin: GraphileConfig.Plugin = {
         }
         if (ours && scope.isConnectionEdgeType && scope.fieldName === "node") return { ...field, type: nonNull(field.type) };
         if (scope.pgFieldAttribute?.extensions?.tags?.notNullItems) return { ...field, type: withNonNullItems(field.type) };
+        const functionResource = scope.pgFieldResource;
+        const functionSchema = functionResource?.extensions?.pg?.schemaName;
+        if (functionResource?.isList && functionResource.extensions?.tags?.notNullItems && functionSchema && ACHIEVEMENTS_SCHEMAS.includes(functionSchema)) {
+          return { ...field, type: withNonNullItems(field.type) };
+        }
         // The rows of our set-returning mutations (recordActions' results): one per event, never null.
         const resource = scope.isMutationPayload ? scope.pgTypeResource : undefined;
         const resourceSchema = resource?.extensions?.pg?.schemaName;

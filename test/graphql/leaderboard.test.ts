@@ -2,7 +2,7 @@
 // with ties, periods and opt-outs. Each test runs in a REPEATABLE READ transaction, so that the
 // GraphQL answers and the brute force see the same data while other test files commit theirs.
 import { HISTOGRAM_MISMATCHES_SQL } from "../helpers/cleanup";
-import { type Actor, anonymous, asUser, newUserId, type TestTransaction, withTransaction } from "../helpers/db";
+import { type Actor, anonymous, asUser, newUserId, type TestTransaction, withRepeatableRead } from "../helpers/db";
 import { type GraphQLRunner, makeGraphQLRunner } from "../helpers/graphql";
 
 let graphql: GraphQLRunner;
@@ -80,23 +80,6 @@ async function run(tx: TestTransaction, actor: Actor, query: string, variables: 
   return result.data as Record<string, any>;
 }
 
-/**
- * Runs the test in one REPEATABLE READ snapshot. The scenario's awards update histogram rows that other test
- * files update and commit meanwhile: PostgreSQL then refuses the snapshot (40001), and the whole test runs
- * again in a new one.
- */
-async function withRepeatableRead(callback: (tx: TestTransaction) => Promise<void>) {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await withTransaction(async (tx) => {
-        await tx.root("set transaction isolation level repeatable read");
-        await callback(tx);
-      });
-    } catch (error) {
-      if ((error as { code?: string }).code !== "40001" || attempt >= 5) throw error;
-    }
-  }
-}
 
 describe("leaderboards", () => {
   it.each(PERIODS)("list %s as the brute force ranks it: ties share a rank, earliest first, opt-outs left out", (period) =>

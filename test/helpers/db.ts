@@ -107,6 +107,25 @@ export async function withTransaction(callback: (tx: TestTransaction) => Promise
   }
 }
 
+/**
+ * Runs the test in one REPEATABLE READ snapshot, for tests that compare a read with a brute force over rows
+ * that other test files change and commit meanwhile (the leaderboards). When the test's own writes update rows
+ * another file updated and committed meanwhile, PostgreSQL refuses the snapshot (40001), and the whole test
+ * runs again in a new one.
+ */
+export async function withRepeatableRead(callback: (tx: TestTransaction) => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await withTransaction(async (tx) => {
+        await tx.root("set transaction isolation level repeatable read");
+        await callback(tx);
+      });
+    } catch (error) {
+      if ((error as { code?: string }).code !== "40001" || attempt >= 5) throw error;
+    }
+  }
+}
+
 /** A pool of superuser connections, for tests that must commit (concurrency); they clean up themselves. */
 export function rootPool(max = 10): pg.Pool {
   return new pg.Pool({ connectionString: testDatabaseUrl(), max });

@@ -88,7 +88,7 @@ const FUNCTIONS: Record<string, string> = {
   "jwt_public.current_role_acts_for_anyone()": "AUSD",
   "jwt_public.current_user_id()": "AUSD",
   "status_private.count_column_change(text,text,text[],name,regclass,jsonb,jsonb)": "-",
-  "status_private.leaderboard_entries(status_public.leaderboard_period,date,uuid[])": "-",
+  "status_private.leaderboard_entries(status_public.leaderboard_period,date,uuid[],integer[],integer)": "-",
   "status_private.allowance_of_shard(integer,integer,integer)": "-",
   "status_private.notify_user(uuid,text,text)": "-",
   // The event path (migration 000008, 4-event-path.sql), the criterion kinds and the leaderboard histogram.
@@ -115,6 +115,10 @@ const FUNCTIONS: Record<string, string> = {
   "status_private.unlock_achievements(status_private.pipeline_step[])": "-",
   "status_private.period_start(status_public.leaderboard_period,timestamp with time zone)": "-",
   "status_private.rank_of(status_public.leaderboard_period,date,integer)": "-",
+  // The leaderboard reads' histogram counts (migrations/current/3-leaderboard-reads.sql), inlined into them.
+  "status_private.users_above(status_public.leaderboard_period,date,integer)": "-",
+  "status_private.users_at(status_public.leaderboard_period,date,integer)": "-",
+  "status_private.users_up_to(status_public.leaderboard_period,date,integer)": "-",
   "status_private.record_action(uuid,text,integer,text,timestamp with time zone)": "-",
   "status_private.record_action_rate_setting(text,integer)": "-",
   "status_private.refilled_tokens(double precision,timestamp with time zone,integer,integer,timestamp with time zone)": "-",
@@ -164,6 +168,7 @@ const FUNCTIONS: Record<string, string> = {
   "status_public.leaderboard(status_public.leaderboard_period,integer,integer)": "AUSD",
   "status_public.leaderboard_around_me(status_public.leaderboard_period,integer)": "AUSD",
   "status_public.my_achievements()": "AUSD",
+  "status_public.my_almost_there(integer,integer)": "AUSD",
   "status_public.my_dashboard()": "AUSD",
   "status_public.my_rank(status_public.leaderboard_period)": "AUSD",
   "status_public.my_tier()": "AUSD",
