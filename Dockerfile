@@ -33,7 +33,7 @@ WORKDIR /app
 COPY --from=build /app/package.json /app/package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
-COPY .gmrc ./
+COPY .gmrc catalog.schema.json ./
 COPY migrations ./migrations
 COPY demo ./demo
 USER node

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The command line: `start` (npm start), `migrate` (npm run db:migrate), `install` (npm run db:install:
 // into a database an application already has, src/install.ts), `token` (npm run token),
-// `export-schema` (npm run schema:export), `backfill` (npm run backfill: src/backfill.ts).
+// `export-schema` (npm run schema:export), `catalog` (npm run catalog: plan, apply or export the catalog file,
+// src/catalog/command.ts), `backfill` (npm run backfill: src/backfill.ts).
 import "./environment";
 import cluster from "node:cluster";
 import { writeFile } from "node:fs/promises";
@@ -10,6 +11,7 @@ import { parseArgs } from "node:util";
 import { isUuid, signToken } from "./auth";
 import { runBackfill } from "./backfill";
 import { type Config, ConfigError, embeddedPostgresPassword, INSTALLED_AS_DEPENDENCY, type InstallConfig, loadConfig, loadInstallConfig, PROJECT_ROOT } from "./config";
+import { CatalogCommandError, runCatalogCommand } from "./catalog/command";
 import { asRole, withDatabase } from "./connection-strings";
 import { startEmbeddedPostgres } from "./embedded-postgres";
 import { createLogger, type Logger, routeConsoleToLogger } from "./logger";
@@ -284,6 +286,19 @@ async function exportSchema(config: Config, log: Logger): Promise<void> {
   }
 }
 
+/** `catalog plan|apply|export`: on the database `start` would use (never migrated by it), as the admin role. */
+async function catalog(config: Config, log: Logger, args: string[]): Promise<void> {
+  const database = await openDatabase({ ...config, migrateOnStart: false }, log);
+  try {
+    await runCatalogCommand(args, { connectionString: database.url ?? database.authUrl, adminRole: loadRoles(config.roles).admin, stdout: process.stdout });
+  } catch (error) {
+    if (error instanceof CatalogCommandError) throw new ConfigError(error.message);
+    throw (database.url && databaseProblem(error, "DATABASE_URL", database.url)) || error;
+  } finally {
+    await database.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const [command = "start", ...args] = process.argv.slice(2);
   if (command === "install") {
@@ -294,8 +309,8 @@ async function main(): Promise<void> {
     return install(installConfig, installLog, args);
   }
   const config = loadConfig();
-  // backfill's stdout is its summary (JSON): its logs go to stderr, as install's.
-  const log = createLogger(config.logLevel, command === "backfill" ? { stderr: true } : undefined);
+  // catalog's stdout is the plan or the exported file, backfill's its summary (JSON): their logs go to stderr.
+  const log = createLogger(config.logLevel, { stderr: command === "catalog" || command === "backfill" });
   routeConsoleToLogger(log); // libraries print errors with console.error: as log entries, not raw dumps
   switch (command) {
     case "start":
@@ -314,10 +329,12 @@ async function main(): Promise<void> {
       return token(config, args);
     case "export-schema":
       return exportSchema(config, log);
+    case "catalog":
+      return catalog(config, log, args);
     case "backfill":
       return backfill(config, log, args);
     default:
-      throw new ConfigError(`unknown command "${command}": use start, migrate, install, token, export-schema or backfill`);
+      throw new ConfigError(`unknown command "${command}": use start, migrate, install, token, export-schema, catalog or backfill`);
   }
 }
 

@@ -13,7 +13,10 @@ export type ErrorCode =
   | "DATABASE_UNAVAILABLE"
   | "RATE_LIMITED"
   | "GRAPHQL_PARSE_FAILED"
-  | "GRAPHQL_VALIDATION_FAILED";
+  | "GRAPHQL_VALIDATION_FAILED"
+  // planCatalog / applyCatalog (src/catalog/): a file that fails its checks, a removal of what users hold.
+  | "CATALOG_INVALID"
+  | "CATALOG_DESTRUCTIVE_CHANGE";
 
 /** SQLSTATEs of the project's own class (raised in migrations/) and the standard ones users can cause. */
 const CODE_OF_SQLSTATE: Record<string, ErrorCode> = {

@@ -9,6 +9,7 @@ import { makePgService } from "postgraphile/adaptors/pg";
 import { withScalableSubscriber } from "./pg-subscriber";
 import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
 import { AchievementsSchemaNamesPlugin } from "../plugins/achievements-schema-names";
+import { CatalogAsCodePlugin } from "../plugins/catalog-as-code";
 import { makeJwtAuthPlugin } from "../plugins/jwt-auth";
 import { KeepIdColumnNamesPlugin } from "../plugins/keep-id-column-names";
 import { AchievementSubscriptionsPlugin } from "../plugins/subscriptions";
@@ -39,6 +40,7 @@ export const ACHIEVEMENTS_PLUGINS: readonly GraphileConfig.Plugin[] = [
   LeaderboardPlugin,
   NonNullListsPlugin,
   InlineCompositeArraysPlugin,
+  CatalogAsCodePlugin,
 ];
 
 export interface AchievementsPresetOptions {

@@ -78,16 +78,16 @@ describe("npm pack", () => {
     }
   });
 
-  it("has the SQL and what the runtime reads: every committed migration, afterReset.sql, the seeds, .gmrc, the demo page", () => {
+  it("has the SQL and what the runtime reads: every committed migration, afterReset.sql, the seeds, .gmrc, the catalog schema, the demo page", () => {
     const committed = readdirSync(join(PROJECT_ROOT, "migrations", "committed")).map((file) => `migrations/committed/${file}`);
     expect(committed.length).toBeGreaterThan(0);
     expect(paths).toEqual(
-      expect.arrayContaining([...committed, "migrations/afterReset.sql", "migrations/seeds/demo-catalog.sql", ".gmrc", "demo/index.html", "demo/demo.js"]),
+      expect.arrayContaining([...committed, "migrations/afterReset.sql", "migrations/seeds/demo-catalog.sql", ".gmrc", "catalog.schema.json", "demo/index.html", "demo/demo.js"]),
     );
   });
 
   it("has nothing else: no TypeScript sources, tests, bench, examples or tooling", () => {
-    const allowed = /^(package\.json|README\.md|LICENSE|\.gmrc|dist\/(src|plugins)\/[\w.-]+\.(js|d\.ts)|migrations\/(afterReset\.sql|committed\/[\w.-]+\.sql|seeds\/[\w.-]+\.sql)|demo\/[\w.-]+)$/;
+    const allowed = /^(package\.json|README\.md|LICENSE|\.gmrc|catalog\.schema\.json|dist\/(src|plugins)\/([\w-]+\/)?[\w.-]+\.(js|d\.ts)|migrations\/(afterReset\.sql|committed\/[\w.-]+\.sql|seeds\/[\w.-]+\.sql)|demo\/[\w.-]+)$/;
     expect(paths.filter((path) => !allowed.test(path))).toEqual([]);
     expect(paths.filter((path) => /(^|\/)(test|bench|examples)\/|\.test\.|\.ts$/.test(path) && !path.endsWith(".d.ts"))).toEqual([]);
   });
@@ -140,15 +140,18 @@ describe("the unpacked tarball", () => {
     expect(manifest.exports["./install"]).toEqual({ types: "./dist/src/install.d.ts", default: "./dist/src/install.js" });
   });
 
-  it("finds its files from inside the package: .gmrc's roles, the migrations, the demo page", async () => {
+  it("finds its files from inside the package: .gmrc's roles, the migrations, the demo page, the catalog schema", async () => {
     const script = `
       const { PROJECT_ROOT } = require(${JSON.stringify(join(unpacked, "dist", "src", "config.js"))});
       const { loadRoles } = require(${JSON.stringify(join(unpacked, "dist", "src", "roles.js"))});
-      console.log(JSON.stringify({ root: PROJECT_ROOT, roles: loadRoles() }));`;
+      const { parseCatalogText } = require(${JSON.stringify(join(unpacked, "dist", "src", "catalog", "file.js"))});
+      const tiers = Object.keys(parseCatalogText("{ tiers: { Start: { minPoints: 0 } } }").tiers);
+      console.log(JSON.stringify({ root: PROJECT_ROOT, roles: loadRoles(), tiers }));`;
     const { stdout } = await run(node, ["-e", script], { cwd: workDir });
-    const { root, roles } = JSON.parse(stdout);
+    const { root, roles, tiers } = JSON.parse(stdout);
     expect(root).toBe(unpacked);
     expect(roles.user).toBe("achievements_user");
+    expect(tiers).toEqual(["Start"]);
     for (const file of ["migrations/afterReset.sql", "migrations/seeds/demo-catalog.sql", "demo/index.html"]) {
       expect(existsSync(join(root, file))).toBe(true);
     }

@@ -41,7 +41,7 @@ const TABLES: Record<string, Record<ApiRole, Grants>> = {
   "status_public.points_multipliers": catalog(["name", "multiplier", "starts_at", "ends_at"]),
   "status_public.achievement_criteria": catalog(["achievement_id", "kind", "action", "threshold", "hour_from", "hour_until"]),
   "status_public.achievement_unlocks": PER_USER_READ,
-  "status_public.achievements": catalog(["id", "name", "description", "points", "icon", "kind", "hidden", "available_from", "available_until", "position"]),
+  "status_public.achievements": catalog(["id", "name", "description", "points", "icon", "kind", "hidden", "available_from", "available_until", "position", "retired_at"]),
   "status_public.actions": catalog(["name", "description", "client_reportable", "max_amount"]),
   "status_public.leaderboard_scores": PER_USER_READ,
   "status_public.level_requirements": catalog(["name", "level", "required_count", "priority"]),
@@ -164,6 +164,9 @@ const FUNCTIONS: Record<string, string> = {
   "status_private.user_completed_step(text,uuid)": "S",
   "status_private.user_incompleted_step(text,uuid)": "S",
   "status_public.achievements_rarity_percent(status_public.achievements)": "AUSD",
+  // Catalog plans' impact (src/catalog/plan.ts): counts over every user, for admins.
+  "status_public.catalog_tier_impact()": "D",
+  "status_public.catalog_unlock_impact(text[])": "D",
   "status_public.hidden_locked_count()": "AUSD",
   "status_public.leaderboard(status_public.leaderboard_period,integer,integer)": "AUSD",
   "status_public.leaderboard_around_me(status_public.leaderboard_period,integer)": "AUSD",
