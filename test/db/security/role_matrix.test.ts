@@ -123,6 +123,11 @@ const FUNCTIONS: Record<string, string> = {
   "status_private.record_action_rate_setting(text,integer)": "-",
   "status_private.refilled_tokens(double precision,timestamp with time zone,integer,integer,timestamp with time zone)": "-",
   "status_private.spend_record_action_allowance(uuid,text,uuid)": "-",
+  // Batches (migrations/current/2-batches.sql): a batch's rate limits in one call per bucket.
+  "status_private.refuse_record_actions(text,integer,integer,double precision)": "-",
+  "status_private.spend_record_actions_allowance(uuid[],uuid)": "-",
+  "status_private.take_service_allowance(uuid,integer,integer,integer)": "-",
+  "status_private.take_user_allowances(uuid[],integer[],integer,integer)": "-",
   "status_private.streak_as_of(integer,date,date)": "-",
   "status_private.take_record_action_allowance(text,uuid,integer,integer)": "-",
   "status_private.tg__notify_user()": "-",

@@ -1,6 +1,7 @@
-// record_actions: the batch API (migration 000008, 6-record-actions.sql). The service role records for many
-// users in one call, a user for themselves; per-event results in input order; all or nothing; idempotency
-// keys; the rate limit per event; and the same end state as recording the same events one by one.
+// record_actions: the batch API (migration 000008, 6-record-actions.sql; its checks and rate limits set-based in
+// migrations/current/2-batches.sql). The service role records for many users in one call, a user for themselves;
+// per-event results in input order; all or nothing; idempotency keys; the rate limit per event, taken for the
+// whole batch at once; and the same end state as recording the same events one by one.
 import { type Actor, anonymous, asAdmin, asService, asUser, newUserId, type TestTransaction, withTransaction } from "../../helpers/db";
 
 interface ActionEvent {
@@ -346,6 +347,49 @@ describe("record_actions: the rate limit counts every event", () => {
       const error = await recordActionsError(tx, asService(client), events(1));
       expect([error.code, error.message]).toEqual(["AC429", expect.stringMatching(/^Too many recorded actions by this service client: at most 5 every 600 s; retry in \d+ s$/)]);
       expect(await recordActions(tx, asService(newUserId()), events(5))).toHaveLength(5);
+    }));
+
+  it("takes a user's events from their bucket at once, and says when the whole batch fits", () =>
+    withTransaction(async (tx) => {
+      await rateLimits(tx, { user: 4, window: 400 }); // a token every 100 s
+      const me = newUserId();
+      const tokens = async () =>
+        (await tx.root<{ tokens: number }>("select tokens from status_private.record_action_allowances where subject_kind = 'user' and user_id = $1", [me]))[0].tokens;
+      const tasks = (n: number) => Array.from({ length: n }, () => ({ action: "tasks_completed" }));
+      expect(await recordActions(tx, asUser(me), tasks(3))).toHaveLength(3);
+      expect(await tokens()).toBeCloseTo(1, 1);
+      // One token left, three wanted: the batch fits once two more have come back (not when the next one has).
+      const error = await recordActionsError(tx, asUser(me), tasks(3));
+      expect([error.code, error.message]).toEqual(["AC429", "Too many recorded actions for this user: at most 4 every 400 s; retry in 200 s"]);
+      expect(JSON.parse(error.detail ?? "{}")).toEqual({ retryAfterSeconds: 200 });
+      expect(await stepsOf(tx, [me])).toBe(3);
+      expect(await recordActions(tx, asUser(me), tasks(1))).toHaveLength(1);
+      expect(await tokens()).toBeCloseTo(0, 1);
+      // More events than the bucket holds, for a user who has not recorded yet: refused, nothing spent.
+      const newcomer = newUserId();
+      expect((await recordActionsError(tx, asService(), Array.from({ length: 5 }, () => ({ user_id: newcomer, action: "logins" })))).code).toBe("AC429");
+      expect(await tx.root("select tokens from status_private.record_action_allowances where user_id = $1", [newcomer])).toEqual([]);
+    }));
+
+  it("spreads a service batch over the client's shards when no shard holds it all", () =>
+    withTransaction(async (tx) => {
+      await rateLimits(tx, { user: 100, service: 32, window: 600 }); // 16 shards of 2 tokens
+      const client = newUserId();
+      const left = async () =>
+        (await tx.root<{ tokens: number; shards: number }>(
+          "select sum(tokens)::float8 as tokens, count(*)::int as shards from status_private.record_action_allowances where subject_kind = 'service' and user_id = $1",
+          [client],
+        ))[0];
+      const events = (n: number) => Array.from({ length: n }, () => ({ user_id: newUserId(), action: "logins" }));
+      expect(await recordActions(tx, asService(client), events(2))).toHaveLength(2); // from one shard
+      expect(await left()).toEqual({ tokens: expect.closeTo(30, 1), shards: 16 });
+      expect(await recordActions(tx, asService(client), events(20))).toHaveLength(20); // from ten shards
+      expect(await left()).toEqual({ tokens: expect.closeTo(10, 1), shards: 16 });
+      const error = await recordActionsError(tx, asService(client), events(11));
+      // Ten tokens left, eleven wanted: one more comes back in 600 / 32 s (less what has refilled meanwhile).
+      expect([error.code, error.message]).toEqual(["AC429", expect.stringMatching(/^Too many recorded actions by this service client: at most 32 every 600 s; retry in 1[89] s$/)]);
+      expect(await recordActions(tx, asService(client), events(10))).toHaveLength(10);
+      expect((await left()).tokens).toBeCloseTo(0, 1);
     }));
 
   it("does not spend the allowance on retried keys", () =>
