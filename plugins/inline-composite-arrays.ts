@@ -35,6 +35,16 @@ function isDecodable(build: GraphileBuild.Build, codec: PgCodec): boolean {
   return !isTable && !hasRelations && !hasComputedColumns;
 }
 
+/**
+ * `$row`, a composite's decoded attributes (its codec's `fromPg`), as a step its GraphQL type accepts in place of a
+ * PgSelectSingleStep: the fields read its keys. For status_public's composite types that `isDecodable` only.
+ */
+export function decodedElement($row: Step): Step {
+  const $element = access($row, []);
+  decodedElements.add($element);
+  return $element;
+}
+
 /** As the second select read an element: a null, or a row whose attributes are all null (SQL's `row is null`), is null. */
 const nullRowsToNull = (attributeNames: readonly string[]) => (rows: readonly DecodedRow[] | null) =>
   rows?.map((row) => (row == null || attributeNames.every((name) => row[name] == null) ? null : row)) ?? null;
@@ -81,11 +91,7 @@ export const InlineCompositeArraysPlugin: GraphileConfig.Plugin = {
             // a decoded element's reads its key.
             const $rows = lambda(get($record, attributeName) as Step<readonly DecodedRow[] | null>, toNullRows, true);
             // Each element as a step with `.get(attribute)` (an access of the item), as the element type's field plans call.
-            return each($rows, ($row) => {
-              const $element = access($row, []);
-              decodedElements.add($element);
-              return $element;
-            });
+            return each($rows, decodedElement);
           },
         } as typeof field;
       },

@@ -88,6 +88,11 @@ function serve(config: Config, authUrl: string, log: Logger) {
     host: config.host,
     port: config.port,
     log,
+    webhooks: config.webhooks.dispatcher && {
+      timeoutMs: config.webhooks.timeoutMs,
+      maxAttempts: config.webhooks.maxAttempts,
+      retentionHours: config.webhooks.retentionHours,
+    },
   });
 }
 

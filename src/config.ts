@@ -93,6 +93,16 @@ export interface Config {
   appSchemas: string[];
   /** Limits against abuse: body size, query depth and aliases, the rate of recordAction (src/limits.ts). */
   limits: RequestLimits;
+  /** The outbox's dispatcher (src/webhook-dispatcher.ts): publishes events and delivers webhooks; off: neither. */
+  webhooks: WebhookSettings;
+}
+
+/** WEBHOOK_DISPATCHER, WEBHOOK_TIMEOUT_MS, WEBHOOK_MAX_ATTEMPTS, OUTBOX_RETENTION_HOURS. */
+export interface WebhookSettings {
+  dispatcher: boolean;
+  timeoutMs: number;
+  maxAttempts: number;
+  retentionHours: number;
 }
 
 /** Secrets that a development server generates once and keeps in the data folder. */
@@ -179,6 +189,10 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       RECORD_ACTION_RATE_LIMIT: integerIn(0, 1_000_000)({ default: DEFAULT_REQUEST_LIMITS.recordActionRateLimit }),
       RECORD_ACTION_RATE_WINDOW_SECONDS: integerIn(1, 86_400)({ default: DEFAULT_REQUEST_LIMITS.recordActionRateWindowSeconds }),
       RECORD_ACTION_SERVICE_RATE_LIMIT: integerIn(0, 100_000_000)({ default: DEFAULT_REQUEST_LIMITS.recordActionServiceRateLimit }),
+      WEBHOOK_DISPATCHER: bool({ default: true, desc: "Publish the outbox and deliver webhooks in this server" }),
+      WEBHOOK_TIMEOUT_MS: integerIn(100, 600_000)({ default: 10_000 }),
+      WEBHOOK_MAX_ATTEMPTS: integerIn(1, 100)({ default: 10 }),
+      OUTBOX_RETENTION_HOURS: integerIn(0, 87_600)({ default: 168, desc: "Delivered events kept this long (0: forever)" }),
       LOG_LEVEL: str({ choices: ["fatal", "error", "warn", "info", "debug", "trace", "silent"], default: "info" }),
       ...ROLE_VARIABLES,
       APP_SCHEMAS: makeValidator<string[]>(parseAppSchemas)({ default: [] }),
@@ -239,6 +253,12 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       recordActionRateLimit: env.RECORD_ACTION_RATE_LIMIT,
       recordActionServiceRateLimit: env.RECORD_ACTION_SERVICE_RATE_LIMIT,
       recordActionRateWindowSeconds: env.RECORD_ACTION_RATE_WINDOW_SECONDS,
+    },
+    webhooks: {
+      dispatcher: env.WEBHOOK_DISPATCHER,
+      timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+      maxAttempts: env.WEBHOOK_MAX_ATTEMPTS,
+      retentionHours: env.OUTBOX_RETENTION_HOURS,
     },
   };
 }

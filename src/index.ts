@@ -21,3 +21,6 @@ export { type LeaderboardFolding, startLeaderboardFolding } from "./leaderboard-
 export { type BackfillOptions, type BackfillSummary, runBackfill } from "./backfill";
 // Subscriptions that scale past a few thousand subscribers: wrap your makePgService(...) with it.
 export { ScalablePgSubscriber, withScalableSubscriber } from "./pg-subscriber";
+// The outbox's webhook dispatcher (publishes events for `achievementEvents`, delivers signed webhooks), for servers
+// other than ours (ours runs it unless WEBHOOK_DISPATCHER=false).
+export { startWebhookDispatcher, type WebhookDispatcher, type WebhookDispatcherOptions, webhookSignature } from "./webhook-dispatcher";

@@ -12,6 +12,7 @@ import { AchievementsSchemaNamesPlugin } from "../plugins/achievements-schema-na
 import { CatalogAsCodePlugin } from "../plugins/catalog-as-code";
 import { makeJwtAuthPlugin } from "../plugins/jwt-auth";
 import { KeepIdColumnNamesPlugin } from "../plugins/keep-id-column-names";
+import { AchievementEventsPlugin } from "../plugins/achievement-events";
 import { AchievementSubscriptionsPlugin } from "../plugins/subscriptions";
 import { LeaderboardPlugin } from "../plugins/leaderboard";
 import { GraphQLErrorCodesPlugin } from "../plugins/graphql-error-codes";
@@ -45,7 +46,8 @@ export const ACHIEVEMENTS_PLUGINS: readonly GraphileConfig.Plugin[] = [
 
 export interface AchievementsPresetOptions {
   /**
-   * The `achievementUnlocked`, `tierChanged` and `levelAchieved` subscriptions (default true). They need
+   * The `achievementUnlocked`, `tierChanged`, `levelAchieved` and (for the service) `achievementEvents`
+   * subscriptions (default true). They need
    * `pubsub: true` on the pgService and `grafserv.websockets: true`.
    */
   subscriptions?: boolean;
@@ -59,7 +61,7 @@ export interface AchievementsPresetOptions {
 export function makeAchievementsPreset(options: AchievementsPresetOptions = {}): GraphileConfig.Preset {
   const { subscriptions = true } = options;
   return {
-    plugins: [...ACHIEVEMENTS_PLUGINS, ...(subscriptions ? [AchievementSubscriptionsPlugin] : [])],
+    plugins: [...ACHIEVEMENTS_PLUGINS, ...(subscriptions ? [AchievementSubscriptionsPlugin, AchievementEventsPlugin] : [])],
   };
 }
 

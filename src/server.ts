@@ -15,6 +15,7 @@ import type { RequestLimits } from "./limits";
 import { startLeaderboardFolding } from "./leaderboard-folding";
 import { type Logger, makeRequestLogger } from "./logger";
 import type { Roles, UserIdSource } from "./roles";
+import { startWebhookDispatcher, type WebhookDispatcherOptions } from "./webhook-dispatcher";
 
 export interface RunningServer {
   /** http://host:port */
@@ -42,6 +43,8 @@ export async function startServer(options: {
   log?: Logger;
   /** Where the database reads the user id (USER_ID_SETTING / USER_ID_CLAIM); default `jwt.claims.user_id`. */
   userIdSource?: UserIdSource;
+  /** The outbox's webhook dispatcher (WEBHOOK_*): its options, or false for none (default: the defaults). */
+  webhooks?: Omit<WebhookDispatcherOptions, "connectionString" | "log"> | false;
 }): Promise<RunningServer> {
   // PostGraphile would leave out a schema it cannot find: a misspelt name stops the start instead.
   const problem = await appSchemasProblem(options.connectionString, options.appSchemas ?? []);
@@ -75,6 +78,8 @@ export async function startServer(options: {
   });
   const { port } = server.address() as AddressInfo;
   const folding = startLeaderboardFolding({ connectionString: options.connectionString, log: options.log });
+  const webhooks =
+    options.webhooks === false ? undefined : startWebhookDispatcher({ ...options.webhooks, connectionString: options.connectionString, log: options.log });
 
   return {
     url: `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}`,
@@ -87,6 +92,7 @@ export async function startServer(options: {
       await Promise.all(pgServices.map((service) => service.release?.()));
       await closed;
       await folding.stop();
+      await webhooks?.stop();
     },
   };
 }

@@ -111,14 +111,20 @@ $$;
 -- stage insert unlocks and ledger rows: a statement-level trigger fires even for an insert of no rows, so the
 -- points trigger (scores, tiers, boards) used to run on every event.
 -- An achievement already unlocked is left out before its criteria are evaluated.
+-- A candidate unlock, between the search and the insert (a type of its own, not the table's row type, which
+-- changes whenever achievement_unlocks gains a column).
+do $$ begin
+  create type status_private.unlock_candidate as (user_id uuid, achievement_id text, points integer, step_id uuid);
+exception when duplicate_object then null;
+end $$;
 create or replace function status_private.unlock_achievements(steps status_private.pipeline_step[]) returns void
   language plpgsql
   set plan_cache_mode to force_generic_plan
 as $$
 declare
-  found_unlocks status_public.achievement_unlocks[];
+  found_unlocks status_private.unlock_candidate[];
 begin
-  select array_agg(row(null, candidates.user_id, candidates.achievement_id, candidates.points, null, candidates.step_id, null)::status_public.achievement_unlocks
+  select array_agg(row(candidates.user_id, candidates.achievement_id, candidates.points, candidates.step_id)::status_private.unlock_candidate
                    -- Catalog order, so that a user's cursors number simultaneous unlocks as the catalog lists them.
                    order by candidates.user_id, candidates.position, candidates.achievement_id)
     into found_unlocks
@@ -162,7 +168,7 @@ begin
   with unlocked as (
     insert into status_public.achievement_unlocks (user_id, achievement_id, points, step_id)
     select found.user_id, found.achievement_id, found.points, found.step_id
-    from unnest(found_unlocks) with ordinality as found (id, user_id, achievement_id, points, unlocked_at, step_id, cursor, position)
+    from unnest(found_unlocks) with ordinality as found (user_id, achievement_id, points, step_id, position)
     order by found.position
     on conflict (user_id, achievement_id) do nothing
     returning id, user_id, points

@@ -117,7 +117,7 @@ async function myUnlock(baseUrl: string, userToken: string, achievementId: strin
 }
 
 describe("the subscription API", () => {
-  it("has exactly the three event fields, none taking an argument (the topic comes from the session)", async () => {
+  it("has exactly the three event fields, none taking an argument (the topic comes from the session), and the service's stream", async () => {
     const data = await graphql(
       server.url,
       await tokenFor(newUserId()),
@@ -132,6 +132,8 @@ describe("the subscription API", () => {
       { name: "achievementUnlocked", args: [], type: { name: "AchievementUnlockedEvent", kind: "OBJECT" } },
       { name: "tierChanged", args: [], type: { name: "TierChangedEvent", kind: "OBJECT" } },
       { name: "levelAchieved", args: [], type: { name: "LevelAchievedEvent", kind: "OBJECT" } },
+      // Every user's events, for the service (plugins/achievement-events.ts; test/e2e/achievement_events.test.ts).
+      { name: "achievementEvents", args: [{ name: "afterPosition" }], type: { name: "AchievementEvent", kind: "OBJECT" } },
     ]);
     const object = (name: string) => ({ kind: "OBJECT", name, ofType: null });
     const nonNull = (name: string) => ({ kind: "NON_NULL", name: null, ofType: { name } });

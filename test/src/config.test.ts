@@ -95,6 +95,10 @@ describe("loadConfig", () => {
     [{ RECORD_ACTION_RATE_LIMIT: "1.5" }, /RECORD_ACTION_RATE_LIMIT: must be a whole number/],
     [{ RECORD_ACTION_RATE_WINDOW_SECONDS: "0" }, /RECORD_ACTION_RATE_WINDOW_SECONDS: must be a whole number from 1 to 86400/],
     [{ RECORD_ACTION_SERVICE_RATE_LIMIT: "-1" }, /RECORD_ACTION_SERVICE_RATE_LIMIT: must be a whole number from 0 to 100000000/],
+    [{ WEBHOOK_DISPATCHER: "perhaps" }, /WEBHOOK_DISPATCHER: /],
+    [{ WEBHOOK_TIMEOUT_MS: "99" }, /WEBHOOK_TIMEOUT_MS: must be a whole number from 100 to 600000/],
+    [{ WEBHOOK_MAX_ATTEMPTS: "0" }, /WEBHOOK_MAX_ATTEMPTS: must be a whole number from 1 to 100/],
+    [{ OUTBOX_RETENTION_HOURS: "1 week" }, /OUTBOX_RETENTION_HOURS: must be a whole number from 0 to 87600/],
   ])("names the variable and the problem for %j", (environment, message) => {
     expect(() => loadConfig({ DATA_DIR: dataDir, ...environment })).toThrow(message);
   });
@@ -128,6 +132,13 @@ describe("loadConfig", () => {
       recordActionServiceRateLimit: 100,
       recordActionRateWindowSeconds: 3600,
     });
+  });
+
+  it("has the webhook dispatcher's settings, with defaults, each settable", () => {
+    expect(loadConfig({ DATA_DIR: dataDir }).webhooks).toEqual({ dispatcher: true, timeoutMs: 10_000, maxAttempts: 10, retentionHours: 168 });
+    expect(
+      loadConfig({ DATA_DIR: dataDir, WEBHOOK_DISPATCHER: "false", WEBHOOK_TIMEOUT_MS: "2500", WEBHOOK_MAX_ATTEMPTS: "3", OUTBOX_RETENTION_HOURS: "0" }).webhooks,
+    ).toEqual({ dispatcher: false, timeoutMs: 2500, maxAttempts: 3, retentionHours: 0 });
   });
 
   it("treats an empty variable as unset", () => {

@@ -33,12 +33,14 @@ const TABLES: Record<string, Record<ApiRole, Grants>> = {
   "status_private.leaderboard_bucket_counts": PRIVATE,
   "status_private.leaderboard_count_deltas": PRIVATE,
   "status_private.leaderboard_point_counts": PRIVATE,
+  "status_private.outbox_events": PRIVATE,
   "status_private.record_action_allowances": PRIVATE,
   "status_private.recorded_action_results": PRIVATE,
   "status_private.user_event_cursors": PRIVATE,
   // Rule versions (issue 11): kept by triggers, read as the catalog is, written by no API role.
   "status_public.achievement_rule_versions": { anonymous: READ, user: READ, service: READ, admin: READ },
   "status_public.points_multipliers": catalog(["name", "multiplier", "starts_at", "ends_at"]),
+  "status_private.webhook_endpoint_secrets": PRIVATE,
   "status_public.achievement_criteria": catalog(["achievement_id", "kind", "action", "threshold", "hour_from", "hour_until"]),
   "status_public.achievement_unlocks": PER_USER_READ,
   "status_public.achievements": catalog(["id", "name", "description", "points", "icon", "kind", "hidden", "available_from", "available_until", "position", "retired_at"]),
@@ -64,6 +66,15 @@ const TABLES: Record<string, Record<ApiRole, Grants>> = {
     admin: READ,
   },
   "status_public.user_streaks": PER_USER_READ,
+  // Webhooks: admins only; endpoints are created (with their secret) by create_webhook_endpoint, deliveries
+  // written by the dispatcher's functions.
+  "status_public.webhook_deliveries": { anonymous: NONE, user: NONE, service: NONE, admin: { select: true, insert: [], update: [], delete: true } },
+  "status_public.webhook_endpoints": {
+    anonymous: NONE,
+    user: NONE,
+    service: NONE,
+    admin: { select: true, insert: [], update: ["url", "description", "kinds", "enabled"], delete: true },
+  },
 };
 
 /** Which rows of a per-user table each role sees: its own, everyone's, or none (no SELECT at all). */
@@ -91,6 +102,15 @@ const FUNCTIONS: Record<string, string> = {
   "status_private.leaderboard_entries(status_public.leaderboard_period,date,uuid[],integer[],integer)": "-",
   "status_private.allowance_of_shard(integer,integer,integer)": "-",
   "status_private.notify_user(uuid,text,text)": "-",
+  // The outbox (7-outbox.sql): its triggers, and what the dispatcher runs as the authenticator (no API role).
+  "status_private.claim_webhook_deliveries(integer,double precision,integer)": "-",
+  "status_private.new_webhook_secret()": "-",
+  "status_private.prune_outbox(interval)": "-",
+  "status_private.publish_outbox_events(integer)": "-",
+  "status_private.record_webhook_attempt(uuid,integer,text,double precision)": "-",
+  "status_private.tg_achievement_unlocks__outbox()": "-",
+  "status_private.tg_user_levels__outbox()": "-",
+  "status_private.tg_user_scores__outbox()": "-",
   // The event path (migration 000008, 4-event-path.sql), the criterion kinds and the leaderboard histogram.
   "status_private.achieve_levels(status_private.pipeline_step[])": "-",
   "status_private.append_histogram_moves(status_private.histogram_move[])": "-",
@@ -168,10 +188,18 @@ const FUNCTIONS: Record<string, string> = {
   "status_private.upsert_achievement(uuid,text,integer)": "S",
   "status_private.user_completed_step(text,uuid)": "S",
   "status_private.user_incompleted_step(text,uuid)": "S",
+  // Every user's events: callable by all, answered to the service only (others: FORBIDDEN, AC403).
+  "status_public.achievement_events(bigint,integer)": "AUSD",
   "status_public.achievements_rarity_percent(status_public.achievements)": "AUSD",
   // Catalog plans' impact (src/catalog/plan.ts): counts over every user, for admins.
   "status_public.catalog_tier_impact()": "D",
   "status_public.catalog_unlock_impact(text[])": "D",
+  // Webhook endpoints and dead letters: admins.
+  "status_public.create_webhook_endpoint(text,status_public.achievement_event_kind[],text)": "D",
+  "status_public.retry_webhook_delivery(uuid)": "D",
+  "status_public.rotate_webhook_endpoint_secret(uuid)": "D",
+  "status_public.webhook_deliveries_kind(status_public.webhook_deliveries)": "D",
+  "status_public.webhook_deliveries_payload(status_public.webhook_deliveries)": "D",
   "status_public.hidden_locked_count()": "AUSD",
   "status_public.leaderboard(status_public.leaderboard_period,integer,integer)": "AUSD",
   "status_public.leaderboard_around_me(status_public.leaderboard_period,integer)": "AUSD",

@@ -200,8 +200,15 @@ describe("the tg_achievement* functions alike", () => {
   it("are not executable by any API role, nor is anything else in status_private but the service's reference helpers", () =>
     withTransaction(async (tx) => {
       // The one exception: the service may call the reference package's step helpers (reference_helpers.test.ts).
-      // And the authenticator (the server's own connection, no API role) folds the leaderboard deltas.
-      const FOLDING = "status_private.fold_leaderboard_deltas()";
+      // And the authenticator (the server's own connection, no API role) folds the leaderboard deltas and runs the
+      // webhook dispatcher (migrations/current/7-outbox.sql).
+      const AUTHENTICATOR_FUNCTIONS = [
+        "status_private.fold_leaderboard_deltas()",
+        "status_private.publish_outbox_events(integer)",
+        "status_private.claim_webhook_deliveries(integer,double precision,integer)",
+        "status_private.record_webhook_attempt(uuid,integer,text,double precision)",
+        "status_private.prune_outbox(interval)",
+      ];
       const serviceHelpers = ["status_private.upsert_achievement(uuid,text,integer)", "status_private.user_completed_step(text,uuid)", "status_private.user_incompleted_step(text,uuid)"];
       const functions = await tx.root<{ signature: string }>(`
         select p.oid::regprocedure::text as signature
@@ -211,7 +218,7 @@ describe("the tg_achievement* functions alike", () => {
       for (const role of Object.values(roles)) {
         for (const { signature } of functions) {
           const [{ allowed }] = await tx.root<{ allowed: boolean }>("select has_function_privilege($1, $2, 'execute') as allowed", [role, signature]);
-          const expected = (role === roles.service && serviceHelpers.includes(signature)) || (role === roles.authenticator && signature === FOLDING);
+          const expected = (role === roles.service && serviceHelpers.includes(signature)) || (role === roles.authenticator && AUTHENTICATOR_FUNCTIONS.includes(signature));
           expect({ role, signature, allowed }).toEqual({ role, signature, allowed: expected });
         }
         const [{ usage }] = await tx.root<{ usage: boolean }>("select has_schema_privilege($1, 'status_private', 'usage') as usage", [role]);
