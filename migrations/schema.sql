@@ -120,6 +120,18 @@ CREATE TYPE status_private.pipeline_step AS (
 
 
 --
+-- Name: unlock_candidate; Type: TYPE; Schema: status_private; Owner: -
+--
+
+CREATE TYPE status_private.unlock_candidate AS (
+	user_id uuid,
+	achievement_id text,
+	points integer,
+	step_id uuid
+);
+
+
+--
 -- Name: user_tier; Type: TYPE; Schema: status_private; Owner: -
 --
 
@@ -127,6 +139,97 @@ CREATE TYPE status_private.user_tier AS (
 	user_id uuid,
 	tier text
 );
+
+
+--
+-- Name: webhook_request; Type: TYPE; Schema: status_private; Owner: -
+--
+
+CREATE TYPE status_private.webhook_request AS (
+	delivery_id uuid,
+	attempt integer,
+	url text,
+	secret text,
+	body text
+);
+
+
+--
+-- Name: achievement_event_kind; Type: TYPE; Schema: status_public; Owner: -
+--
+
+CREATE TYPE status_public.achievement_event_kind AS ENUM (
+    'achievement_unlocked',
+    'tier_changed',
+    'level_achieved'
+);
+
+
+--
+-- Name: TYPE achievement_event_kind; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON TYPE status_public.achievement_event_kind IS 'What an event for backends says happened: an unlock, a tier change or a level achieved.';
+
+
+--
+-- Name: achievement_event; Type: TYPE; Schema: status_public; Owner: -
+--
+
+CREATE TYPE status_public.achievement_event AS (
+	"position" bigint,
+	kind status_public.achievement_event_kind,
+	user_id uuid,
+	occurred_at timestamp with time zone,
+	payload jsonb
+);
+
+
+--
+-- Name: TYPE achievement_event; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON TYPE status_public.achievement_event IS 'An unlock, tier change or level of any user, for backends.';
+
+
+--
+-- Name: COLUMN achievement_event."position"; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.achievement_event."position" IS '@notNull
+The event''s place in the stream (increasing; gaps are possible): resume with `after:` the last one received.';
+
+
+--
+-- Name: COLUMN achievement_event.kind; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.achievement_event.kind IS '@notNull
+What happened.';
+
+
+--
+-- Name: COLUMN achievement_event.user_id; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.achievement_event.user_id IS '@notNull
+The user it happened to.';
+
+
+--
+-- Name: COLUMN achievement_event.occurred_at; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.achievement_event.occurred_at IS '@notNull
+When it happened (the unlock, the level, the points that changed the tier).';
+
+
+--
+-- Name: COLUMN achievement_event.payload; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.achievement_event.payload IS '@notNull
+What a backend needs: `userId` and, by kind, `achievementId`, `achievementName`, `points`, `unlockId`, `cursor` (the user''s catch-up cursor); `tier`, `previousTier`, `points`; `level`, `cursor`.';
 
 
 --
@@ -172,7 +275,8 @@ CREATE TYPE status_public.criterion_progress AS (
 	hour_until integer,
 	current integer,
 	remaining integer,
-	percent integer
+	percent integer,
+	target integer
 );
 
 
@@ -232,6 +336,14 @@ What is left: count and streak: threshold - current (0 when met); time_of_day: 0
 --
 
 COMMENT ON COLUMN status_public.criterion_progress.percent IS '@notNull';
+
+
+--
+-- Name: COLUMN criterion_progress.target; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.criterion_progress.target IS '@notNull
+The value `current` must reach: count and streak: the threshold; time_of_day: 1.';
 
 
 --
@@ -384,6 +496,115 @@ COMMENT ON COLUMN status_public.action_event.occurred_at IS 'When it happened (t
 
 
 --
+-- Name: almost_there; Type: TYPE; Schema: status_public; Owner: -
+--
+
+CREATE TYPE status_public.almost_there AS (
+	achievement_id text,
+	name text,
+	description text,
+	icon text,
+	points integer,
+	kind status_public.achievement_kind,
+	available_until timestamp with time zone,
+	percent integer,
+	current integer,
+	target integer,
+	remaining integer,
+	criteria status_public.criterion_progress[]
+);
+
+
+--
+-- Name: TYPE almost_there; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON TYPE status_public.almost_there IS 'A locked achievement the signed-in user is close to unlocking, with what remains.';
+
+
+--
+-- Name: COLUMN almost_there.achievement_id; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.almost_there.achievement_id IS '@notNull';
+
+
+--
+-- Name: COLUMN almost_there.name; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.almost_there.name IS '@notNull';
+
+
+--
+-- Name: COLUMN almost_there.description; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.almost_there.description IS '@notNull';
+
+
+--
+-- Name: COLUMN almost_there.points; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.almost_there.points IS '@notNull';
+
+
+--
+-- Name: COLUMN almost_there.kind; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.almost_there.kind IS '@notNull';
+
+
+--
+-- Name: COLUMN almost_there.available_until; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.almost_there.available_until IS 'When it can no longer be unlocked (NULL: never).';
+
+
+--
+-- Name: COLUMN almost_there.percent; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.almost_there.percent IS '@notNull
+As in myAchievements: the mean of the criteria''s percentages, at most 99 while locked.';
+
+
+--
+-- Name: COLUMN almost_there.current; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.almost_there.current IS '@notNull
+The criteria''s current values added up, each capped at its target.';
+
+
+--
+-- Name: COLUMN almost_there.target; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.almost_there.target IS '@notNull
+The criteria''s targets added up.';
+
+
+--
+-- Name: COLUMN almost_there.remaining; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.almost_there.remaining IS '@notNull
+What is left: target - current (the criteria''s `remaining` added up).';
+
+
+--
+-- Name: COLUMN almost_there.criteria; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.almost_there.criteria IS '@notNull
+@notNullItems';
+
+
+--
 -- Name: streak_summary; Type: TYPE; Schema: status_public; Owner: -
 --
 
@@ -525,7 +746,8 @@ CREATE TYPE status_public.dashboard AS (
 	tallies status_public.tally[],
 	current_streak integer,
 	longest_streak integer,
-	streaks status_public.streak_summary[]
+	streaks status_public.streak_summary[],
+	almost_there status_public.almost_there[]
 );
 
 
@@ -595,6 +817,15 @@ COMMENT ON COLUMN status_public.dashboard.longest_streak IS '@notNull';
 
 COMMENT ON COLUMN status_public.dashboard.streaks IS '@notNull
 @notNullItems';
+
+
+--
+-- Name: COLUMN dashboard.almost_there; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.dashboard.almost_there IS '@notNull
+@notNullItems
+The locked achievements closest to unlocking, as `myAlmostThere` with its defaults: at least 80 percent, at most 5.';
 
 
 --
@@ -796,6 +1027,57 @@ The levels this step achieved for the first time.';
 
 
 --
+-- Name: webhook_delivery_state; Type: TYPE; Schema: status_public; Owner: -
+--
+
+CREATE TYPE status_public.webhook_delivery_state AS ENUM (
+    'pending',
+    'delivered',
+    'dead'
+);
+
+
+--
+-- Name: TYPE webhook_delivery_state; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON TYPE status_public.webhook_delivery_state IS '`pending`: to be sent (again) at `nextAttemptAt`; `delivered`: the endpoint answered 2xx; `dead`: every attempt failed (an admin may retry it).';
+
+
+--
+-- Name: webhook_endpoint_secret; Type: TYPE; Schema: status_public; Owner: -
+--
+
+CREATE TYPE status_public.webhook_endpoint_secret AS (
+	endpoint_id uuid,
+	secret text
+);
+
+
+--
+-- Name: TYPE webhook_endpoint_secret; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON TYPE status_public.webhook_endpoint_secret IS 'An endpoint''s signing secret, shown this once.';
+
+
+--
+-- Name: COLUMN webhook_endpoint_secret.endpoint_id; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.webhook_endpoint_secret.endpoint_id IS '@notNull
+The endpoint.';
+
+
+--
+-- Name: COLUMN webhook_endpoint_secret.secret; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.webhook_endpoint_secret.secret IS '@notNull
+The secret to verify signatures with (`whsec_` + base64): store it now, it cannot be read again.';
+
+
+--
 -- Name: current_role_acts_for_anyone(); Type: FUNCTION; Schema: jwt_public; Owner: -
 --
 
@@ -845,6 +1127,14 @@ CREATE FUNCTION status_private.achieve_levels(steps status_private.pipeline_step
     SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 begin
+  if not exists (
+    select from unnest(steps) as step
+    where step.count > 0
+      -- By the requirements' key (name, level), whatever the cached plan.
+      and (select true from status_public.level_requirements as requirement where requirement.name = step.name limit 1)
+  ) then
+    return;
+  end if;
   insert into status_public.user_levels (user_id, level, step_id)
   select distinct step.user_id, requirement.level, step.id
   from unnest(steps) as step
@@ -859,6 +1149,121 @@ begin
       where other.level = requirement.level and coalesce(tally.count, 0) < other.required_count)
   on conflict (user_id, level) do nothing;
 end;
+$$;
+
+
+SET default_tablespace = '';
+
+SET default_table_access_method = heap;
+
+--
+-- Name: achievements; Type: TABLE; Schema: status_public; Owner: -
+--
+
+CREATE TABLE status_public.achievements (
+    id text NOT NULL,
+    name text NOT NULL,
+    description text DEFAULT ''::text NOT NULL,
+    points integer DEFAULT 0 NOT NULL,
+    icon text,
+    kind status_public.achievement_kind DEFAULT 'milestone'::status_public.achievement_kind NOT NULL,
+    hidden boolean DEFAULT false NOT NULL,
+    available_from timestamp with time zone,
+    available_until timestamp with time zone,
+    "position" integer DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    retired_at timestamp with time zone,
+    CONSTRAINT achievements_check CHECK ((available_until > available_from)),
+    CONSTRAINT achievements_description_check CHECK ((length(description) <= 1000)),
+    CONSTRAINT achievements_icon_check CHECK ((length(icon) <= 200)),
+    CONSTRAINT achievements_id_check CHECK ((id ~ '^[a-z][a-z0-9_]{0,99}$'::text)),
+    CONSTRAINT achievements_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
+    CONSTRAINT achievements_points_check CHECK (((points >= 0) AND (points <= 1000000)))
+);
+
+
+--
+-- Name: TABLE achievements; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON TABLE status_public.achievements IS 'The achievements users can unlock. Each unlocks, once per user, when all its criteria hold. A hidden achievement is visible to a user only once they unlocked it.';
+
+
+--
+-- Name: COLUMN achievements.id; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.achievements.id IS 'The stable identifier, for example `tasks_completed_10`.';
+
+
+--
+-- Name: COLUMN achievements.points; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.achievements.points IS 'Points awarded, once, on unlock.';
+
+
+--
+-- Name: COLUMN achievements.hidden; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.achievements.hidden IS 'Secret until unlocked: users who have not unlocked it do not see it (only their count of hidden achievements still locked).';
+
+
+--
+-- Name: COLUMN achievements.available_from; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.achievements.available_from IS 'Time-limited achievements: actions before this time do not unlock it.';
+
+
+--
+-- Name: COLUMN achievements.available_until; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.achievements.available_until IS 'Time-limited achievements: actions from this time on do not unlock it.';
+
+
+--
+-- Name: COLUMN achievements."position"; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.achievements."position" IS 'Display order: lower first, then by id.';
+
+
+--
+-- Name: COLUMN achievements.retired_at; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.achievements.retired_at IS 'When a catalog apply retired it (removed from the catalog while users held it): it no longer unlocks and only its holders see it. NULL: in the catalog.';
+
+
+--
+-- Name: achievement_met_at(status_public.achievements, uuid); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.achievement_met_at(achievement status_public.achievements, user_id uuid) RETURNS TABLE(step_id uuid, occurred_at timestamp with time zone)
+    LANGUAGE sql STABLE
+    AS $$
+  with met as (
+    select criterion_met.step_id, criterion_met.occurred_at, count(*) over () as criteria, count(criterion_met.step_id) over () as held
+    from status_public.achievement_criteria as criterion
+    left join lateral status_private.criterion_met_at(criterion, achievement_met_at.user_id) as criterion_met on true
+    where criterion.achievement_id = achievement.id
+  ), completed as (
+    select met.step_id, met.occurred_at from met where met.criteria = met.held
+    order by met.occurred_at desc, met.step_id desc limit 1
+  )
+  select completed.step_id, completed.occurred_at from completed
+  where (achievement.available_from is null or achievement.available_from <= completed.occurred_at)
+    and (achievement.available_until is null or completed.occurred_at < achievement.available_until)
+  union all
+  (select step.id, step.occurred_at from completed
+   join status_public.user_steps as step
+     on step.user_id = achievement_met_at.user_id and step.occurred_at >= achievement.available_from
+    and (achievement.available_until is null or step.occurred_at < achievement.available_until)
+   where completed.occurred_at < achievement.available_from
+   order by step.occurred_at, step.id limit 1);
 $$;
 
 
@@ -898,6 +1303,76 @@ $$;
 
 
 --
+-- Name: backfill_batch(bigint, integer); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.backfill_batch(run_id bigint, batch_size integer DEFAULT 500) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+declare
+  run status_private.backfill_runs;
+  actions text[];
+  any_action boolean;
+  batch uuid[];
+  awarded_unlocks bigint;
+  awarded_points bigint;
+  quiet text := current_setting('achievements.quiet_notifications', true);
+begin
+  select * into run from status_private.backfill_runs where id = run_id for update;
+  if run.id is null then
+    raise exception 'No backfill %', run_id using errcode = 'AC404';
+  end if;
+  if run.finished_at is not null then
+    return false;
+  end if;
+  select array_agg(distinct criterion.action) filter (where criterion.action is not null),
+         coalesce(bool_or(criterion.action is null), false)
+    into actions, any_action
+    from status_public.achievement_criteria as criterion where criterion.achievement_id = any (run.achievement_ids);
+  select array_agg(candidate.user_id order by candidate.user_id) into batch
+    from (select distinct tally.user_id from status_public.user_achievements as tally
+          where (run.after_user_id is null or tally.user_id > run.after_user_id)
+            and (any_action or tally.name = any (actions))
+          order by tally.user_id limit batch_size) as candidate;
+
+  if not run.notify then
+    perform set_config('achievements.quiet_notifications', 'on', true);
+  end if;
+  with earned as (
+    select candidate.user_id, achievement.id as achievement_id, achievement.points, achievement.position, met.step_id, met.occurred_at
+    from unnest(batch) as candidate (user_id)
+    cross join status_public.achievements as achievement
+    cross join lateral status_private.achievement_met_at(achievement, candidate.user_id) as met
+    where achievement.id = any (run.achievement_ids)
+      and not exists (select from status_public.achievement_unlocks as unlock
+                      where unlock.user_id = candidate.user_id and unlock.achievement_id = achievement.id)
+  ), unlocked as (
+    insert into status_public.achievement_unlocks (user_id, achievement_id, points, step_id, unlocked_at)
+    select earned.user_id, earned.achievement_id, earned.points, earned.step_id, earned.occurred_at from earned
+    order by earned.user_id, earned.occurred_at, earned.position, earned.achievement_id
+    on conflict (user_id, achievement_id) do nothing
+    returning id, user_id, points, unlocked_at
+  ), ledger as (
+    insert into status_public.points_ledger (user_id, points, unlock_id, created_at)
+    select unlocked.user_id, unlocked.points, unlocked.id, unlocked.unlocked_at from unlocked where unlocked.points > 0
+  )
+  select count(*), coalesce(sum(unlocked.points), 0) into awarded_unlocks, awarded_points from unlocked;
+  perform set_config('achievements.quiet_notifications', coalesce(quiet, ''), true);
+
+  update status_private.backfill_runs
+    set after_user_id = coalesce(batch[cardinality(batch)], after_user_id),
+        users_checked = users_checked + coalesce(cardinality(batch), 0),
+        unlocks = unlocks + awarded_unlocks,
+        points = points + awarded_points,
+        finished_at = case when coalesce(cardinality(batch), 0) < batch_size then now() end
+    where id = run_id;
+  return coalesce(cardinality(batch), 0) = batch_size;
+end;
+$$;
+
+
+--
 -- Name: batch_step_id(bigint); Type: FUNCTION; Schema: status_private; Owner: -
 --
 
@@ -918,10 +1393,7 @@ CREATE FUNCTION status_private.board_users(board status_public.leaderboard_perio
     SET enable_bitmapscan TO 'off'
     AS $$
 begin
-  return (coalesce((select sum(counts.users) from status_private.leaderboard_bucket_counts as counts
-                    where counts.period = board and counts.period_start = board_start), 0)
-        + coalesce((select sum(deltas.users) from status_private.leaderboard_count_deltas as deltas
-                    where deltas.period = board and deltas.period_start = board_start), 0))::integer;
+  return (select above.users from status_private.users_above(board, board_start, 0) as above);
 end;
 $$;
 
@@ -936,6 +1408,53 @@ CREATE FUNCTION status_private.caller_acts_for_anyone() RETURNS boolean
   select pg_has_role(caller.role, 'achievements_service', 'usage') or pg_has_role(caller.role, 'achievements_admin', 'usage')
   from (select coalesce(nullif(current_setting('role'), 'none'), session_user)::name as role) as caller;
 $$;
+
+
+--
+-- Name: claim_webhook_deliveries(integer, double precision, integer); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.claim_webhook_deliveries(max_deliveries integer, lease_seconds double precision, max_attempts integer) RETURNS SETOF status_private.webhook_request
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+begin
+  -- A delivery whose last attempt's dispatcher stopped (its lease ran out) and that has no attempt left.
+  update status_public.webhook_deliveries as delivery
+    set state = 'dead', last_error = coalesce(delivery.last_error, 'the dispatcher stopped during the last attempt')
+    where delivery.state = 'pending' and delivery.next_attempt_at <= now() and delivery.attempts >= max_attempts;
+  -- Claimed for lease_seconds (the request's timeout and a margin): a dispatcher killed meanwhile leaves it to be
+  -- claimed again when the lease ends, with the same delivery id.
+  return query
+  with due as (
+    select delivery.id from status_public.webhook_deliveries as delivery
+    where delivery.state = 'pending' and delivery.next_attempt_at <= now() and delivery.attempts < max_attempts
+    order by delivery.next_attempt_at
+    limit max_deliveries
+    for update skip locked
+  ), claimed as (
+    update status_public.webhook_deliveries as delivery
+      set attempts = delivery.attempts + 1, last_attempt_at = now(), next_attempt_at = now() + make_interval(secs => lease_seconds)
+      from due
+      where delivery.id = due.id
+      returning delivery.id, delivery.attempts, delivery.endpoint_id, delivery.event_id
+  )
+  select claimed.id, claimed.attempts, endpoint.url, secret.secret,
+         jsonb_build_object('type', event.kind, 'timestamp', event.occurred_at,
+                            'data', event.payload || jsonb_build_object('position', event.position::text))::text
+  from claimed
+  join status_public.webhook_endpoints as endpoint on endpoint.id = claimed.endpoint_id
+  join status_private.webhook_endpoint_secrets as secret on secret.endpoint_id = claimed.endpoint_id
+  join status_private.outbox_events as event on event.id = claimed.event_id;
+end;
+$$;
+
+
+--
+-- Name: FUNCTION claim_webhook_deliveries(max_deliveries integer, lease_seconds double precision, max_attempts integer); Type: COMMENT; Schema: status_private; Owner: -
+--
+
+COMMENT ON FUNCTION status_private.claim_webhook_deliveries(max_deliveries integer, lease_seconds double precision, max_attempts integer) IS 'The webhook dispatcher''s claim: up to `max_deliveries` due deliveries (skipping those another dispatcher holds), each leased for `lease_seconds`, with its URL, secret and body.';
 
 
 --
@@ -995,10 +1514,6 @@ end;
 $$;
 
 
-SET default_tablespace = '';
-
-SET default_table_access_method = heap;
-
 --
 -- Name: achievement_criteria; Type: TABLE; Schema: status_public; Owner: -
 --
@@ -1029,6 +1544,23 @@ END),
 --
 
 COMMENT ON TABLE status_public.achievement_criteria IS 'What unlocks an achievement: all its criteria must hold. count: the user''s tally of `action` >= `threshold`. streak: the user''s current streak of `action` (NULL: any activity) >= `threshold` consecutive days. time_of_day: the action is performed at a local hour in [`hourFrom`, `hourUntil`).';
+
+
+--
+-- Name: count_criterion_met_at(status_public.achievement_criteria, uuid); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.count_criterion_met_at(criterion status_public.achievement_criteria, user_id uuid) RETURNS TABLE(step_id uuid, occurred_at timestamp with time zone)
+    LANGUAGE sql STABLE
+    AS $$
+  select running.id, running.occurred_at
+  from (select step.id, step.occurred_at, sum(step.count) over (order by step.occurred_at, step.id) as tally
+        from status_public.user_steps as step
+        where step.user_id = count_criterion_met_at.user_id and step.name = criterion.action) as running
+  where running.tally >= criterion.threshold
+  order by running.occurred_at, running.id
+  limit 1;
+$$;
 
 
 --
@@ -1083,6 +1615,28 @@ $$;
 
 
 --
+-- Name: criterion_met_at(status_public.achievement_criteria, uuid); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.criterion_met_at(criterion status_public.achievement_criteria, user_id uuid) RETURNS TABLE(step_id uuid, occurred_at timestamp with time zone)
+    LANGUAGE sql STABLE
+    AS $$
+  select * from status_private.count_criterion_met_at(criterion, user_id) where criterion.kind = 'count'
+  union all
+  select * from status_private.streak_criterion_met_at(criterion, user_id) where criterion.kind = 'streak'
+  union all
+  select * from status_private.time_of_day_criterion_met_at(criterion, user_id) where criterion.kind = 'time_of_day';
+$$;
+
+
+--
+-- Name: FUNCTION criterion_met_at(criterion status_public.achievement_criteria, user_id uuid); Type: COMMENT; Schema: status_private; Owner: -
+--
+
+COMMENT ON FUNCTION status_private.criterion_met_at(criterion status_public.achievement_criteria, user_id uuid) IS 'The step at which the criterion first held for the user, replaying their steps (none: never): the criterion registry''s second question, for backfills.';
+
+
+--
 -- Name: criterion_progress(status_public.achievement_criteria, uuid, text, timestamp without time zone); Type: FUNCTION; Schema: status_private; Owner: -
 --
 
@@ -1105,6 +1659,24 @@ COMMENT ON FUNCTION status_private.criterion_progress(criterion status_public.ac
 
 
 --
+-- Name: current_rules(text[]); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.current_rules(achievement_ids text[]) RETURNS TABLE(achievement_id text, points integer, available_from timestamp with time zone, available_until timestamp with time zone, criteria jsonb)
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+  select achievement.id, achievement.points, achievement.available_from, achievement.available_until,
+         coalesce((select jsonb_agg(jsonb_build_object('kind', criterion.kind, 'action', criterion.action, 'threshold', criterion.threshold,
+                                                       'hourFrom', criterion.hour_from, 'hourUntil', criterion.hour_until)
+                                    order by criterion.kind, criterion.action, criterion.threshold, criterion.hour_from, criterion.hour_until)
+                   from status_public.achievement_criteria as criterion where criterion.achievement_id = achievement.id), '[]')
+  from status_public.achievements as achievement
+  where achievement.id = any (achievement_ids);
+$$;
+
+
+--
 -- Name: extend_streaks(status_private.pipeline_step[]); Type: FUNCTION; Schema: status_private; Owner: -
 --
 
@@ -1122,15 +1694,15 @@ begin
     on conflict (user_id, action) do update
       set current_length = case
             when excluded.last_day = streak.last_day + 1 then streak.current_length + 1
-            when excluded.last_day > streak.last_day + 1 then 1
-            else streak.current_length
+            else 1
           end,
           longest_length = greatest(streak.longest_length, case
             when excluded.last_day = streak.last_day + 1 then streak.current_length + 1
             else 1
           end),
-          last_day = greatest(streak.last_day, excluded.last_day),
-          updated_at = now();
+          last_day = excluded.last_day,
+          updated_at = now()
+      where excluded.last_day > streak.last_day;
 end;
 $$;
 
@@ -1221,40 +1793,30 @@ $$;
 
 
 --
--- Name: leaderboard_entries(status_public.leaderboard_period, date, uuid[]); Type: FUNCTION; Schema: status_private; Owner: -
+-- Name: leaderboard_entries(status_public.leaderboard_period, date, uuid[], integer[], integer); Type: FUNCTION; Schema: status_private; Owner: -
 --
 
-CREATE FUNCTION status_private.leaderboard_entries(board status_public.leaderboard_period, board_start date, user_ids uuid[]) RETURNS SETOF status_public.leaderboard_entry
-    LANGUAGE plpgsql STABLE
-    SET plan_cache_mode TO 'force_generic_plan'
+CREATE FUNCTION status_private.leaderboard_entries(board status_public.leaderboard_period, board_start date, page_users uuid[], page_points integer[], page_offset integer) RETURNS SETOF status_public.leaderboard_entry
+    LANGUAGE sql STABLE
     AS $$
-begin
-  return query
-  with page as (
-    select score.user_id, score.points, score.reached_at, score.visible
-    from unnest(user_ids) as listed(user_id)
-    join status_public.leaderboard_scores as score
-      on score.period = board and score.period_start = board_start and score.user_id = listed.user_id
-  ), on_board as (
-    select page.user_id, page.points,
-           rank() over (order by page.points desc) as page_rank,
-           dense_rank() over (order by page.points desc) as score_number
-    from page where page.visible
-  ), anchors as materialized (
-    -- The page's highest score may be shared with users before the page: its rank comes from the histogram.
-    -- So does the next score's; the scores below it have all their users on the page.
-    select status_private.rank_of(board, board_start, (select max(on_board.points) from on_board where on_board.score_number = 1)) as first_rank,
-           status_private.rank_of(board, board_start, (select max(on_board.points) from on_board where on_board.score_number = 2)) as second_rank,
-           (select min(on_board.page_rank) from on_board where on_board.score_number = 2) as second_page_rank
+  with first_score as materialized (
+    select 1 + above.users as rank,
+           -- Around a user the page's offset is unknown: the users above its first score, plus those with that
+           -- score, less the page's own.
+           coalesce(page_offset,
+                    above.users + (select at_first.users from status_private.users_at(board, board_start, page_points[1]) as at_first)
+                                - cardinality(array_positions(page_points, page_points[1]))) as users_before_page
+    from (select case when page_offset = 0 then 0 -- no one is before the first page
+                      else (select above.users from status_private.users_above(board, board_start, page_points[1]) as above)
+                 end as users
+          offset 0) as above -- a fence: looked up once, though referred to twice
   ), ranked as (
-    select page.*,
-           case when not page.visible then status_private.rank_of(board, board_start, page.points) -- an opted-out viewer: the rank they would have
-                when on_board.score_number = 1 then anchors.first_rank
-                else anchors.second_rank + (on_board.page_rank - anchors.second_page_rank)::integer
+    select page.user_id, page.points, page.place,
+           case when page.points = page_points[1] then first_score.rank
+                else first_score.users_before_page + (rank() over (order by page.points desc))::integer
            end as rank
-    from page
-    left join on_board on on_board.user_id = page.user_id
-    cross join anchors
+    from unnest(page_users, page_points) with ordinality as page(user_id, points, place)
+    cross join first_score
   )
   select ranked.rank, ranked.user_id, profile.display_name, ranked.points, tier.name, tier.badge,
          case ranked.rank when 1 then '🥇' when 2 then '🥈' when 3 then '🥉' end
@@ -1262,8 +1824,19 @@ begin
   left join status_public.user_profiles as profile on profile.user_id = ranked.user_id
   left join status_public.user_scores as overall on overall.user_id = ranked.user_id
   left join status_public.tiers as tier on tier.name = overall.tier
-  order by ranked.points desc, ranked.reached_at, ranked.user_id;
-end;
+  order by ranked.place;
+$$;
+
+
+--
+-- Name: new_webhook_secret(); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.new_webhook_secret() RETURNS text
+    LANGUAGE sql
+    AS $$
+  -- 32 bytes from two v4 uuids (gen_random_uuid uses the operating system's strong random source).
+  select 'whsec_' || encode(uuid_send(gen_random_uuid()) || uuid_send(gen_random_uuid()), 'base64');
 $$;
 
 
@@ -1276,7 +1849,8 @@ CREATE FUNCTION status_private.notify_user(user_id uuid, event text, id text) RE
     AS $$
   -- Ids only (payloads are limited to 8000 bytes); subscribers re-read the rows under their own RLS.
   -- Sent only if the transaction commits.
-  select pg_notify('achievements:' || user_id::text, json_build_object('event', event, 'id', id)::text);
+  select pg_notify('achievements:' || user_id::text, json_build_object('event', event, 'id', id)::text)
+  where coalesce(current_setting('achievements.quiet_notifications', true), '') <> 'on';
 $$;
 
 
@@ -1297,6 +1871,90 @@ $$;
 
 
 --
+-- Name: prune_outbox(interval); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.prune_outbox(older_than interval) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+declare
+  pruned integer;
+begin
+  -- Events published before the cutoff whose deliveries are all delivered, with those deliveries (cascade).
+  -- Unpublished events, and events with a pending or dead delivery, stay.
+  delete from status_private.outbox_events as event
+    where event.published_at < now() - older_than
+      and not exists (select from status_public.webhook_deliveries as delivery
+                      where delivery.event_id = event.id and delivery.state <> 'delivered');
+  get diagnostics pruned = row_count;
+  return pruned;
+end;
+$$;
+
+
+--
+-- Name: FUNCTION prune_outbox(older_than interval); Type: COMMENT; Schema: status_private; Owner: -
+--
+
+COMMENT ON FUNCTION status_private.prune_outbox(older_than interval) IS 'Deletes the events published more than `older_than` ago and their deliveries, unless one is pending or dead; returns how many events.';
+
+
+--
+-- Name: publish_outbox_events(integer); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.publish_outbox_events(max_events integer DEFAULT 1000) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+declare
+  published integer;
+begin
+  if current_setting('transaction_isolation') <> 'read committed' then
+    -- Each statement below must see what committed before the lock was taken.
+    raise exception 'publish_outbox_events runs at read committed only' using errcode = 'AC400';
+  end if;
+  -- One publisher at a time, until it commits: the next one's positions are higher and its events, committed
+  -- later, are seen by its next statement (a new snapshot at read committed).
+  perform pg_advisory_xact_lock(hashtext('status_private.publish_outbox_events'));
+  with publishing as (
+    -- In id order (a transaction's events in the order it wrote them); nextval numbers the rows as they come.
+    select next.id, nextval('status_private.outbox_event_positions') as position
+    from (select event.id from status_private.outbox_events as event
+          where event.position is null order by event.id limit max_events) as next
+  ), published_events as (
+    update status_private.outbox_events as event
+      set position = publishing.position, published_at = now()
+      from publishing
+      where event.id = publishing.id
+      returning event.id, event.kind
+  ), queued as (
+    insert into status_public.webhook_deliveries (endpoint_id, event_id)
+    select endpoint.id, published_events.id
+    from published_events
+    join status_public.webhook_endpoints as endpoint on endpoint.enabled and published_events.kind = any (endpoint.kinds)
+    order by published_events.id
+    on conflict (endpoint_id, event_id) do nothing
+  )
+  select count(*)::integer into published from published_events;
+  if published > 0 then
+    -- Wakes the `achievementEvents` subscriptions and the dispatchers (delivered after this commits).
+    perform pg_notify('achievements:outbox_published', '');
+  end if;
+  return published;
+end;
+$$;
+
+
+--
+-- Name: FUNCTION publish_outbox_events(max_events integer); Type: COMMENT; Schema: status_private; Owner: -
+--
+
+COMMENT ON FUNCTION status_private.publish_outbox_events(max_events integer) IS 'Gives the committed, unpublished outbox events (up to `max_events`, in id order) their positions and queues their webhook deliveries; returns how many it published. One publisher at a time; the webhook dispatcher runs it.';
+
+
+--
 -- Name: rank_of(status_public.leaderboard_period, date, integer); Type: FUNCTION; Schema: status_private; Owner: -
 --
 
@@ -1306,16 +1964,7 @@ CREATE FUNCTION status_private.rank_of(board status_public.leaderboard_period, b
     SET enable_bitmapscan TO 'off'
     AS $$
 begin
-  -- 1 + the visible users with more points: the folded histogram (higher buckets, then higher points in the
-  -- same bucket) plus the deltas not folded yet.
-  return 1
-    + coalesce((select sum(buckets.users) from status_private.leaderboard_bucket_counts as buckets
-                where buckets.period = board and buckets.period_start = board_start and buckets.bucket > rank_of.points / 100), 0)::integer
-    + coalesce((select sum(counts.users) from status_private.leaderboard_point_counts as counts
-                where counts.period = board and counts.period_start = board_start
-                  and counts.points > rank_of.points and counts.points < (rank_of.points / 100 + 1) * 100), 0)::integer
-    + coalesce((select sum(deltas.users) from status_private.leaderboard_count_deltas as deltas
-                where deltas.period = board and deltas.period_start = board_start and deltas.points > rank_of.points), 0)::integer;
+  return 1 + (select above.users from status_private.users_above(board, board_start, rank_of.points) as above);
 end;
 $$;
 
@@ -1364,10 +2013,16 @@ begin
     -- releases what the step locked and the step is tried again, after a short pause that lets the other
     -- transaction go first, a few times before the error reaches the caller.
     begin
-      insert into status_public.user_steps (user_id, name, count, idempotency_key, occurred_at)
-        values (record_action.user_id, record_action.action, amount, idempotency_key, coalesce(occurred_at, now()))
-        on conflict on constraint user_steps_user_id_idempotency_key_key do nothing
-        returning * into step;
+      if idempotency_key is null then
+        insert into status_public.user_steps (user_id, name, count, occurred_at)
+          values (record_action.user_id, record_action.action, amount, coalesce(occurred_at, now()))
+          returning * into step;
+      else
+        insert into status_public.user_steps (user_id, name, count, idempotency_key, occurred_at)
+          values (record_action.user_id, record_action.action, amount, idempotency_key, coalesce(occurred_at, now()))
+          on conflict on constraint user_steps_user_id_idempotency_key_key do nothing
+          returning * into step;
+      end if;
     exception when deadlock_detected then
       deadlocks := deadlocks + 1;
       if deadlocks >= 3 then
@@ -1401,6 +2056,59 @@ begin
   return coalesce(case when setting ~ '^\s*[0-9]{1,9}\s*$' then setting::integer end, fallback);
 end;
 $_$;
+
+
+--
+-- Name: record_rule_versions(text[]); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.record_rule_versions(achievement_ids text[]) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+begin
+  -- Two transactions changing one achievement's rules number their versions one after the other.
+  perform from status_public.achievements where id = any (achievement_ids) order by id for update;
+  insert into status_public.achievement_rule_versions (achievement_id, version, points, available_from, available_until, criteria)
+  select rules.achievement_id, coalesce(latest.version, 0) + 1, rules.points, rules.available_from, rules.available_until, rules.criteria
+  from status_private.current_rules(achievement_ids) as rules
+  left join lateral (
+    select version.* from status_public.achievement_rule_versions as version
+    where version.achievement_id = rules.achievement_id order by version.version desc limit 1
+  ) as latest on true
+  where latest.version is null
+     or (latest.points, latest.available_from, latest.available_until, latest.criteria)
+        is distinct from (rules.points, rules.available_from, rules.available_until, rules.criteria);
+end;
+$$;
+
+
+--
+-- Name: record_webhook_attempt(uuid, integer, text, double precision); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.record_webhook_attempt(delivery_id uuid, attempt integer, error text, retry_in_seconds double precision) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+  -- Success (error NULL) counts whichever attempt it was; a failure only if no later attempt was claimed since.
+  update status_public.webhook_deliveries as delivery
+    set state = case when error is null then 'delivered' when retry_in_seconds is null then 'dead' else 'pending' end::status_public.webhook_delivery_state,
+        delivered_at = case when error is null then now() end,
+        last_error = record_webhook_attempt.error,
+        next_attempt_at = case when error is null or retry_in_seconds is null then delivery.next_attempt_at
+                               else now() + make_interval(secs => retry_in_seconds) end
+    where delivery.id = record_webhook_attempt.delivery_id
+      and delivery.state = 'pending'
+      and (error is null or delivery.attempts = record_webhook_attempt.attempt);
+$$;
+
+
+--
+-- Name: FUNCTION record_webhook_attempt(delivery_id uuid, attempt integer, error text, retry_in_seconds double precision); Type: COMMENT; Schema: status_private; Owner: -
+--
+
+COMMENT ON FUNCTION status_private.record_webhook_attempt(delivery_id uuid, attempt integer, error text, retry_in_seconds double precision) IS 'The outcome of a delivery attempt: delivered (error NULL), to retry in `retry_in_seconds`, or dead (no retry).';
 
 
 --
@@ -1503,6 +2211,84 @@ $$;
 
 
 --
+-- Name: refuse_record_actions(text, integer, integer, double precision); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.refuse_record_actions(subject_kind text, max_calls integer, window_seconds integer, wait_seconds double precision) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+declare
+  retry_after double precision := greatest(1, ceil(coalesce(wait_seconds, window_seconds)));
+begin
+  raise exception 'Too many recorded actions %: at most % every % s; retry in % s',
+      case subject_kind when 'user' then 'for this user' else 'by this service client' end, max_calls, window_seconds, retry_after
+    using errcode = 'AC429',
+          detail = json_build_object('retryAfterSeconds', retry_after)::text,
+          hint = format('Retry in %s s (with the same idempotency key).', retry_after);
+end;
+$$;
+
+
+--
+-- Name: retier_batch(uuid, integer); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.retier_batch(after_user_id uuid, batch_size integer DEFAULT 1000, OUT changed integer, OUT last_user_id uuid) RETURNS record
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+begin
+  select (array_agg(batch.user_id order by batch.user_id desc))[1] into last_user_id
+    from (select score.user_id from status_public.user_scores as score
+          where retier_batch.after_user_id is null or score.user_id > retier_batch.after_user_id
+          order by score.user_id limit batch_size) as batch;
+  update status_public.user_scores as score set tier = status_private.tier_for(score.points)
+    where (retier_batch.after_user_id is null or score.user_id > retier_batch.after_user_id) and score.user_id <= last_user_id
+      and score.tier is distinct from status_private.tier_for(score.points);
+  get diagnostics changed = row_count;
+end;
+$$;
+
+
+--
+-- Name: retier_users(integer); Type: PROCEDURE; Schema: status_private; Owner: -
+--
+
+CREATE PROCEDURE status_private.retier_users(IN batch_size integer DEFAULT 1000)
+    LANGUAGE plpgsql
+    AS $$
+declare
+  batch record;
+  after uuid;
+begin
+  loop
+    select * into batch from status_private.retier_batch(after, batch_size);
+    exit when batch.last_user_id is null;
+    after := batch.last_user_id;
+    commit;
+  end loop;
+end;
+$$;
+
+
+--
+-- Name: run_backfill(bigint, integer); Type: PROCEDURE; Schema: status_private; Owner: -
+--
+
+CREATE PROCEDURE status_private.run_backfill(IN run_id bigint, IN batch_size integer DEFAULT 500)
+    LANGUAGE plpgsql
+    AS $$
+begin
+  while status_private.backfill_batch(run_id, batch_size) loop
+    commit;
+  end loop;
+  commit;
+  call status_private.retier_users(batch_size);
+end;
+$$;
+
+
+--
 -- Name: run_stages(status_private.pipeline_step[]); Type: FUNCTION; Schema: status_private; Owner: -
 --
 
@@ -1543,6 +2329,56 @@ begin
   end if;
   perform status_private.take_record_action_allowance('user', user_id,
     status_private.record_action_rate_setting('record_action_rate_limit', 60), window_seconds);
+end;
+$$;
+
+
+--
+-- Name: spend_record_actions_allowance(uuid[], uuid); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.spend_record_actions_allowance(user_ids uuid[], service_client uuid) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+declare
+  window_seconds integer := coalesce(nullif(status_private.record_action_rate_setting('record_action_rate_window_seconds', 60), 0), 60);
+begin
+  if cardinality(user_ids) = 0 then
+    return;
+  end if;
+  if service_client is not null then
+    perform status_private.take_service_allowance(service_client, cardinality(user_ids),
+      status_private.record_action_rate_setting('record_action_service_rate_limit', 6000), window_seconds);
+  end if;
+  perform status_private.take_user_allowances(per_user.user_ids, per_user.amounts,
+      status_private.record_action_rate_setting('record_action_rate_limit', 60), window_seconds)
+    from (select array_agg(events.user_id order by events.user_id) as user_ids, array_agg(events.amount order by events.user_id) as amounts
+          from (select listed.user_id, count(*)::integer as amount from unnest(user_ids) as listed (user_id) group by listed.user_id) as events) as per_user;
+end;
+$$;
+
+
+--
+-- Name: start_backfill(text[], boolean); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.start_backfill(achievement_ids text[] DEFAULT NULL::text[], notify boolean DEFAULT false) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+declare
+  unknown text;
+  run_id bigint;
+begin
+  select wanted into unknown from unnest(achievement_ids) as wanted
+    where not exists (select from status_public.achievements where achievements.id = wanted) limit 1;
+  if unknown is not null then
+    raise exception 'No achievement "%"', unknown using errcode = 'AC404';
+  end if;
+  insert into status_private.backfill_runs (achievement_ids, notify)
+    values (coalesce(achievement_ids, array(select id from status_public.achievements order by id)), coalesce(notify, false))
+    returning id into run_id;
+  return run_id;
 end;
 $$;
 
@@ -1590,6 +2426,33 @@ CREATE FUNCTION status_private.streak_as_of(current_length integer, last_day dat
     LANGUAGE sql IMMUTABLE
     AS $$
   select case when last_day >= today - 1 then current_length else 0 end;
+$$;
+
+
+--
+-- Name: streak_criterion_met_at(status_public.achievement_criteria, uuid); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.streak_criterion_met_at(criterion status_public.achievement_criteria, user_id uuid) RETURNS TABLE(step_id uuid, occurred_at timestamp with time zone)
+    LANGUAGE sql STABLE
+    AS $$
+  with step_days as (
+    select step.id, step.occurred_at, (step.occurred_at at time zone status_private.time_zone_of(streak_criterion_met_at.user_id))::date as day
+    from status_public.user_steps as step
+    where step.user_id = streak_criterion_met_at.user_id and step.count > 0
+      and (criterion.action is null or step.name = criterion.action)
+  ), runs as (
+    -- Consecutive days share day - (its rank): one value per run.
+    select days.day, days.day - (row_number() over (order by days.day))::integer as run
+    from (select distinct step_days.day from step_days) as days
+  ), reached as (
+    select min(runs.day) + (criterion.threshold - 1) as day
+    from runs group by runs.run having count(*) >= criterion.threshold
+    order by 1 limit 1
+  )
+  select step_days.id, step_days.occurred_at from step_days join reached using (day)
+  order by step_days.occurred_at, step_days.id
+  limit 1;
 $$;
 
 
@@ -1693,13 +2556,137 @@ begin
       where allowance.subject_kind = take_record_action_allowance.subject_kind
         and allowance.user_id = take_record_action_allowance.subject
         and allowance.shard < shards;
-    wait_seconds := greatest(1, ceil(coalesce(wait_seconds, window_seconds)));
-    raise exception 'Too many recorded actions %: at most % every % s; retry in % s',
-        case subject_kind when 'user' then 'for this user' else 'by this service client' end, max_calls, window_seconds, wait_seconds
-      using errcode = 'AC429',
-            detail = json_build_object('retryAfterSeconds', wait_seconds)::text,
-            hint = format('Retry in %s s (with the same idempotency key).', wait_seconds);
+    perform status_private.refuse_record_actions(subject_kind, max_calls, window_seconds, wait_seconds);
   end if;
+end;
+$$;
+
+
+--
+-- Name: take_service_allowance(uuid, integer, integer, integer); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.take_service_allowance(service_client uuid, amount integer, max_calls integer, window_seconds integer) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+declare
+  shards integer := least(16, max_calls);
+  moment timestamptz := clock_timestamp();
+  available double precision;
+begin
+  if max_calls < 1 or amount < 1 then
+    return;
+  end if;
+  -- The client's first call (or a raised limit): its missing rows, full.
+  if (select count(*) from status_private.record_action_allowances as allowance
+      where allowance.subject_kind = 'service' and allowance.user_id = service_client and allowance.shard < shards) < shards then
+    insert into status_private.record_action_allowances (subject_kind, user_id, shard, tokens, refilled_at)
+      select 'service', service_client, shard, status_private.allowance_of_shard(max_calls, shards, shard), moment
+      from generate_series(0, shards - 1) as shard
+      on conflict on constraint record_action_allowances_pkey do nothing;
+  end if;
+  with free as (
+    select allowance.shard from status_private.record_action_allowances as allowance
+    where allowance.subject_kind = 'service' and allowance.user_id = service_client and allowance.shard < shards
+      and status_private.refilled_tokens(allowance.tokens, allowance.refilled_at,
+            status_private.allowance_of_shard(max_calls, shards, allowance.shard), window_seconds, moment) >= amount
+    order by allowance.shard
+    limit 1
+    for update skip locked
+  )
+  update status_private.record_action_allowances as allowance
+    set tokens = status_private.refilled_tokens(allowance.tokens, allowance.refilled_at,
+                   status_private.allowance_of_shard(max_calls, shards, allowance.shard), window_seconds, moment) - amount,
+        refilled_at = moment
+    from free
+    where allowance.subject_kind = 'service' and allowance.user_id = service_client and allowance.shard = free.shard;
+  if found then
+    return;
+  end if;
+
+  -- Every shard, locked in shard order (the values read are the locked rows'); the whole tokens of each, taken
+  -- in that order until the amount is met.
+  select sum(floor(status_private.refilled_tokens(locked.tokens, locked.refilled_at,
+               status_private.allowance_of_shard(max_calls, shards, locked.shard), window_seconds, moment))) into available
+    from (select allowance.shard, allowance.tokens, allowance.refilled_at from status_private.record_action_allowances as allowance
+          where allowance.subject_kind = 'service' and allowance.user_id = service_client and allowance.shard < shards
+          order by allowance.shard
+          for update) as locked;
+  if available >= amount then
+    with whole as (
+      select allowance.shard, refilled.tokens, floor(refilled.tokens) as whole_tokens
+      from status_private.record_action_allowances as allowance
+      cross join lateral (select status_private.refilled_tokens(allowance.tokens, allowance.refilled_at,
+                            status_private.allowance_of_shard(max_calls, shards, allowance.shard), window_seconds, moment) as tokens) as refilled
+      where allowance.subject_kind = 'service' and allowance.user_id = service_client and allowance.shard < shards
+    ), taking as (
+      -- What the shards before this one give, then this one's share of what is still wanted.
+      select whole.shard, whole.tokens,
+             least(whole.whole_tokens, greatest(amount - (sum(whole.whole_tokens) over (order by whole.shard) - whole.whole_tokens), 0)) as take
+      from whole
+    )
+    update status_private.record_action_allowances as allowance
+      set tokens = taking.tokens - taking.take, refilled_at = moment
+      from taking
+      where allowance.subject_kind = 'service' and allowance.user_id = service_client and allowance.shard = taking.shard
+        and taking.take > 0;
+    return;
+  end if;
+  -- Until the bucket refills what is missing (its shards refill max_calls every window together).
+  perform status_private.refuse_record_actions('service', max_calls, window_seconds,
+    (least(amount, max_calls) - coalesce((
+       select sum(status_private.refilled_tokens(allowance.tokens, allowance.refilled_at,
+                    status_private.allowance_of_shard(max_calls, shards, allowance.shard), window_seconds, moment))
+       from status_private.record_action_allowances as allowance
+       where allowance.subject_kind = 'service' and allowance.user_id = service_client and allowance.shard < shards), 0))
+    * window_seconds / max_calls);
+end;
+$$;
+
+
+--
+-- Name: take_user_allowances(uuid[], integer[], integer, integer); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.take_user_allowances(user_ids uuid[], amounts integer[], max_calls integer, window_seconds integer) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+declare
+  moment timestamptz := clock_timestamp();
+  taken integer;
+  refused record;
+begin
+  if max_calls < 1 then
+    return;
+  end if;
+  -- Excluded tokens = max_calls - the user's amount: a new row starts full, less the amount.
+  insert into status_private.record_action_allowances as allowance (subject_kind, user_id, shard, tokens, refilled_at)
+    select 'user', wanted.user_id, 0, max_calls - wanted.amount, moment
+    from unnest(user_ids, amounts) as wanted (user_id, amount)
+    where wanted.amount <= max_calls
+    order by wanted.user_id
+    on conflict on constraint record_action_allowances_pkey do update
+      set tokens = status_private.refilled_tokens(allowance.tokens, allowance.refilled_at, max_calls, window_seconds, moment)
+                   - (max_calls - excluded.tokens),
+          refilled_at = moment
+      where status_private.refilled_tokens(allowance.tokens, allowance.refilled_at, max_calls, window_seconds, moment)
+            >= max_calls - excluded.tokens;
+  get diagnostics taken = row_count;
+  if taken = cardinality(user_ids) then
+    return;
+  end if;
+  -- The refused users' rows were left as they were (and are locked by this call): their refilled_at is older.
+  select wanted.amount, allowance.tokens, allowance.refilled_at into refused
+    from unnest(user_ids, amounts) as wanted (user_id, amount)
+    left join status_private.record_action_allowances as allowance
+      on allowance.subject_kind = 'user' and allowance.user_id = wanted.user_id and allowance.shard = 0
+    where allowance.refilled_at is distinct from moment
+    order by wanted.user_id
+    limit 1;
+  perform status_private.refuse_record_actions('user', max_calls, window_seconds,
+    (least(refused.amount, max_calls)
+     - coalesce(status_private.refilled_tokens(refused.tokens, refused.refilled_at, max_calls, window_seconds, moment), max_calls))
+    * window_seconds / max_calls);
 end;
 $$;
 
@@ -1781,6 +2768,21 @@ COMMENT ON FUNCTION status_private.tg_achievement_boolean() IS 'Trigger: one ste
 
 
 --
+-- Name: tg_achievement_criteria__rule_versions(); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.tg_achievement_criteria__rule_versions() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+begin
+  perform status_private.record_rule_versions(array(select changed.achievement_id from changed));
+  return null;
+end;
+$$;
+
+
+--
 -- Name: tg_achievement_toggle(); Type: FUNCTION; Schema: status_private; Owner: -
 --
 
@@ -1825,6 +2827,84 @@ COMMENT ON FUNCTION status_private.tg_achievement_toggle_boolean() IS 'Trigger: 
 
 
 --
+-- Name: tg_achievement_unlocks__outbox(); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.tg_achievement_unlocks__outbox() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+begin
+  insert into status_private.outbox_events (kind, user_id, occurred_at, payload)
+  select 'achievement_unlocked', unlock.user_id, unlock.unlocked_at,
+         jsonb_build_object('userId', unlock.user_id, 'unlockId', unlock.id, 'achievementId', unlock.achievement_id,
+                            'achievementName', achievement.name, 'points', unlock.points, 'cursor', unlock.cursor,
+                            'unlockedAt', unlock.unlocked_at)
+  from new_unlocks as unlock
+  join status_public.achievements as achievement on achievement.id = unlock.achievement_id
+  order by unlock.user_id, unlock.cursor;
+  if found then
+    perform pg_notify('achievements:outbox', '');
+  end if;
+  return null;
+end;
+$$;
+
+
+--
+-- Name: tg_achievement_unlocks__provenance(); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.tg_achievement_unlocks__provenance() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    SET plan_cache_mode TO 'force_generic_plan'
+    AS $$
+declare
+  step status_public.user_steps;
+begin
+  select * into step from status_public.user_steps where id = NEW.step_id;
+  select version.version into NEW.rule_version
+    from status_public.achievement_rule_versions as version
+    where version.achievement_id = NEW.achievement_id
+    order by version.version desc limit 1;
+  select max(multiplier_window.multiplier) into NEW.points_multiplier
+    from status_public.points_multipliers as multiplier_window
+    where multiplier_window.ends_at > step.occurred_at and multiplier_window.starts_at <= step.occurred_at;
+  if NEW.points_multiplier is not null then
+    NEW.points := round(NEW.points * NEW.points_multiplier)::integer;
+  end if;
+  -- As the unlock stage evaluated them: the step's action, at the user's local time of the step.
+  select coalesce(jsonb_agg(jsonb_build_object('kind', criterion.kind, 'action', criterion.action, 'threshold', criterion.threshold,
+                                               'hourFrom', criterion.hour_from, 'hourUntil', criterion.hour_until,
+                                               'current', progress.current, 'target', progress.target)
+                            order by criterion.kind, criterion.action, criterion.threshold, criterion.hour_from, criterion.hour_until), '[]')
+    into NEW.criteria_values
+    from status_public.achievement_criteria as criterion
+    cross join lateral status_private.criterion_progress(
+      criterion, NEW.user_id, step.name, step.occurred_at at time zone status_private.time_zone_of(NEW.user_id)) as progress
+    where criterion.achievement_id = NEW.achievement_id;
+  return NEW;
+end;
+$$;
+
+
+--
+-- Name: tg_achievements__rule_versions(); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.tg_achievements__rule_versions() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+begin
+  perform status_private.record_rule_versions(array(select changed.id from changed));
+  return null;
+end;
+$$;
+
+
+--
 -- Name: tg_points_ledger__scores(); Type: FUNCTION; Schema: status_private; Owner: -
 --
 
@@ -1849,6 +2929,10 @@ begin
     into user_awards, only_gains
     from (select awarded.user_id, sum(awarded.points)::integer as points, max(awarded.created_at) as reached_at
           from awarded group by awarded.user_id) as per_user;
+  -- A statement trigger runs even for an insert of no rows: nothing to do then.
+  if user_awards is null then
+    return null;
+  end if;
   select array_agg(row(per_board.period, per_board.period_start, per_board.user_id, per_board.points, per_board.reached_at)::status_private.board_award
                    order by per_board.period, per_board.period_start, per_board.user_id)
     into awards
@@ -1908,8 +2992,10 @@ begin
       left join unnest(tiers_before) as before on before.user_id = updated.user_id
       where updated.tier is distinct from before.tier;
   end if;
-  perform status_private.notify_user(changed.user_id, 'tier_changed', coalesce(changed.tier, ''))
-    from unnest(tiers_changed) as changed;
+  if cardinality(tiers_changed) > 0 then
+    perform status_private.notify_user(changed.user_id, 'tier_changed', coalesce(changed.tier, ''))
+      from unnest(tiers_changed) as changed;
+  end if;
 
   -- The boards: each period's score. A board holds positive scores only: one that falls to zero or below
   -- leaves it. After a take-back, the existing rows are moved (or leave) first.
@@ -1955,7 +3041,32 @@ begin
     from joined
     join unnest(awards) as award using (period, period_start, user_id)
     where joined.visible;
-  perform status_private.append_histogram_moves(moves);
+  if cardinality(moves) > 0 then
+    perform status_private.append_histogram_moves(moves);
+  end if;
+  return null;
+end;
+$$;
+
+
+--
+-- Name: tg_user_levels__outbox(); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.tg_user_levels__outbox() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+begin
+  insert into status_private.outbox_events (kind, user_id, occurred_at, payload)
+  select 'level_achieved', achieved.user_id, achieved.achieved_at,
+         jsonb_build_object('userId', achieved.user_id, 'level', achieved.level, 'cursor', achieved.cursor,
+                            'achievedAt', achieved.achieved_at)
+  from new_levels as achieved
+  order by achieved.user_id, achieved.cursor;
+  if found then
+    perform pg_notify('achievements:outbox', '');
+  end if;
   return null;
 end;
 $$;
@@ -2001,6 +3112,39 @@ begin
     into moves
     from changed;
   perform status_private.append_histogram_moves(coalesce(moves, '{}'));
+  return null;
+end;
+$$;
+
+
+--
+-- Name: tg_user_scores__outbox(); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.tg_user_scores__outbox() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+begin
+  if TG_OP = 'INSERT' then
+    insert into status_private.outbox_events (kind, user_id, occurred_at, payload)
+    select 'tier_changed', score.user_id, score.reached_at,
+           jsonb_build_object('userId', score.user_id, 'tier', score.tier, 'previousTier', null, 'points', score.points)
+    from new_scores as score
+    where score.points > 0
+    order by score.user_id;
+  else
+    insert into status_private.outbox_events (kind, user_id, occurred_at, payload)
+    select 'tier_changed', score.user_id, score.reached_at,
+           jsonb_build_object('userId', score.user_id, 'tier', score.tier, 'previousTier', before.tier, 'points', score.points)
+    from new_scores as score
+    join old_scores as before using (user_id)
+    where score.tier is distinct from before.tier
+    order by score.user_id;
+  end if;
+  if found then
+    perform pg_notify('achievements:outbox', '');
+  end if;
   return null;
 end;
 $$;
@@ -2079,6 +3223,26 @@ CREATE FUNCTION status_private.tier_progress(points integer) RETURNS status_publ
   from (select 1) as one
   left join lateral (select * from status_public.tiers where min_points <= points order by min_points desc limit 1) as current on true
   left join lateral (select * from status_public.tiers where min_points > points order by min_points limit 1) as next on true;
+$$;
+
+
+--
+-- Name: time_of_day_criterion_met_at(status_public.achievement_criteria, uuid); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.time_of_day_criterion_met_at(criterion status_public.achievement_criteria, user_id uuid) RETURNS TABLE(step_id uuid, occurred_at timestamp with time zone)
+    LANGUAGE sql STABLE
+    AS $$
+  select step.id, step.occurred_at
+  from status_public.user_steps as step
+  cross join lateral (
+    select extract(hour from step.occurred_at at time zone status_private.time_zone_of(time_of_day_criterion_met_at.user_id)) as hour
+  ) as local
+  where step.user_id = time_of_day_criterion_met_at.user_id and step.name = criterion.action
+    and case when criterion.hour_from < criterion.hour_until then local.hour >= criterion.hour_from and local.hour < criterion.hour_until
+             else local.hour >= criterion.hour_from or local.hour < criterion.hour_until end
+  order by step.occurred_at, step.id
+  limit 1;
 $$;
 
 
@@ -2163,40 +3327,55 @@ CREATE FUNCTION status_private.unlock_achievements(steps status_private.pipeline
     LANGUAGE plpgsql
     SET plan_cache_mode TO 'force_generic_plan'
     AS $$
+declare
+  found_unlocks status_private.unlock_candidate[];
 begin
-  with candidates as (
-    select step.user_id, step.id as step_id, achievement.id as achievement_id, achievement.points, achievement.position
-    from unnest(steps) as step
-    cross join lateral (
-      -- Two index lookups, not one OR (an OR would scan every criterion in a generic plan).
-      select criterion.achievement_id from status_public.achievement_criteria as criterion where criterion.action = step.name
-      union
-      select criterion.achievement_id from status_public.achievement_criteria as criterion
-        where criterion.action is null and criterion.kind = 'streak'
-    ) as named
-    -- By primary key, one candidate at a time (offset 0 keeps it a lookup): a plan cached while the catalog
-    -- was small would otherwise hash the whole catalog on every event once it has grown.
-    cross join lateral (
-      select achievement.* from status_public.achievements as achievement where achievement.id = named.achievement_id offset 0
-    ) as achievement
-    where step.count > 0
-      and (achievement.available_from is null or achievement.available_from <= step.occurred_at)
-      and (achievement.available_until is null or step.occurred_at < achievement.available_until)
-      and not exists (
-        select from status_public.achievement_unlocks as unlock
-        where unlock.user_id = step.user_id and unlock.achievement_id = achievement.id)
-      -- Every criterion holds: per candidate, its criteria by index (a scalar subquery, not a join the plan
-      -- could turn into a scan of every criterion).
-      and (select coalesce(bool_and(exists (
-              select from status_private.criterion_progress(criterion, step.user_id, step.name, step.local_time) as progress
-              where progress.current >= progress.target)), true)
-           from status_public.achievement_criteria as criterion
-           where criterion.achievement_id = achievement.id)
-  ), unlocked as (
+  select array_agg(row(candidates.user_id, candidates.achievement_id, candidates.points, candidates.step_id)::status_private.unlock_candidate
+                   -- Catalog order, so that a user's cursors number simultaneous unlocks as the catalog lists them.
+                   order by candidates.user_id, candidates.position, candidates.achievement_id)
+    into found_unlocks
+    from (
+      select step.user_id, step.id as step_id, achievement.id as achievement_id, achievement.points, achievement.position
+      from unnest(steps) as step
+      cross join lateral (
+        -- Two index lookups, not one OR (an OR would scan every criterion in a generic plan).
+        select criterion.achievement_id from status_public.achievement_criteria as criterion where criterion.action = step.name
+        union
+        select criterion.achievement_id from status_public.achievement_criteria as criterion
+          where criterion.action is null and criterion.kind = 'streak'
+      ) as named
+      -- By primary key, one candidate at a time (offset 0 keeps it a lookup): a plan cached while the catalog
+      -- was small would otherwise hash the whole catalog on every event once it has grown. Not unlocked yet:
+      -- checked here, before the criteria.
+      cross join lateral (
+        select achievement.* from status_public.achievements as achievement
+        where achievement.id = named.achievement_id
+          and not exists (
+            select from status_public.achievement_unlocks as unlock
+            where unlock.user_id = step.user_id and unlock.achievement_id = achievement.id)
+        offset 0
+      ) as achievement
+      where step.count > 0
+        and (achievement.available_from is null or achievement.available_from <= step.occurred_at)
+        and (achievement.available_until is null or step.occurred_at < achievement.available_until)
+        -- Every criterion holds: per candidate, its criteria by index (a scalar subquery, not a join the plan
+        -- could turn into a scan of every criterion).
+        and (select coalesce(bool_and(exists (
+                select from status_private.criterion_progress(criterion, step.user_id, step.name, step.local_time) as progress
+                where progress.current >= progress.target)), true)
+             from status_public.achievement_criteria as criterion
+             where criterion.achievement_id = achievement.id)
+    ) as candidates;
+  if found_unlocks is null then
+    return;
+  end if;
+  -- The unique key makes each unlock happen exactly once, even when concurrent transactions cross the
+  -- threshold together (the loser's insert does nothing).
+  with unlocked as (
     insert into status_public.achievement_unlocks (user_id, achievement_id, points, step_id)
-    select candidates.user_id, candidates.achievement_id, candidates.points, candidates.step_id from candidates
-    -- Catalog order, so that a user's cursors number simultaneous unlocks as the catalog lists them.
-    order by candidates.user_id, candidates.position, candidates.achievement_id
+    select found.user_id, found.achievement_id, found.points, found.step_id
+    from unnest(found_unlocks) with ordinality as found (user_id, achievement_id, points, step_id, position)
+    order by found.position
     on conflict (user_id, achievement_id) do nothing
     returning id, user_id, points
   )
@@ -2294,77 +3473,223 @@ COMMENT ON FUNCTION status_private.user_incompleted_step(step text, user_id uuid
 
 
 --
--- Name: achievements; Type: TABLE; Schema: status_public; Owner: -
+-- Name: users_above(status_public.leaderboard_period, date, integer); Type: FUNCTION; Schema: status_private; Owner: -
 --
 
-CREATE TABLE status_public.achievements (
-    id text NOT NULL,
-    name text NOT NULL,
-    description text DEFAULT ''::text NOT NULL,
-    points integer DEFAULT 0 NOT NULL,
-    icon text,
-    kind status_public.achievement_kind DEFAULT 'milestone'::status_public.achievement_kind NOT NULL,
-    hidden boolean DEFAULT false NOT NULL,
+CREATE FUNCTION status_private.users_above(board status_public.leaderboard_period, board_start date, points integer) RETURNS TABLE(users integer)
+    LANGUAGE sql STABLE
+    AS $$
+  select (coalesce((select sum(buckets.users) from status_private.leaderboard_bucket_counts as buckets
+                    where buckets.period = board and buckets.period_start = board_start and buckets.bucket > users_above.points / 100), 0)
+        + coalesce((select sum(counts.users) from status_private.leaderboard_point_counts as counts
+                    where counts.period = board and counts.period_start = board_start
+                      and counts.points > users_above.points and counts.points < (users_above.points / 100 + 1) * 100), 0)
+        + coalesce((select sum(deltas.users) from status_private.leaderboard_count_deltas as deltas
+                    where deltas.period = board and deltas.period_start = board_start and deltas.points > users_above.points), 0))::integer
+  offset 0; -- a fence: computed once, however often the calling statement refers to it
+$$;
+
+
+--
+-- Name: FUNCTION users_above(board status_public.leaderboard_period, board_start date, points integer); Type: COMMENT; Schema: status_private; Owner: -
+--
+
+COMMENT ON FUNCTION status_private.users_above(board status_public.leaderboard_period, board_start date, points integer) IS 'How many visible users have more than `points` on the board (folded histogram plus pending deltas): a rank is 1 + this. Inlined into the reads that call it.';
+
+
+--
+-- Name: users_at(status_public.leaderboard_period, date, integer); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.users_at(board status_public.leaderboard_period, board_start date, points integer) RETURNS TABLE(users integer)
+    LANGUAGE sql STABLE
+    AS $$
+  select (coalesce((select counts.users from status_private.leaderboard_point_counts as counts
+                    where counts.period = board and counts.period_start = board_start and counts.points = users_at.points), 0)
+        + coalesce((select sum(deltas.users) from status_private.leaderboard_count_deltas as deltas
+                    where deltas.period = board and deltas.period_start = board_start and deltas.points = users_at.points), 0))::integer
+  offset 0; -- a fence: computed once, however often the calling statement refers to it
+$$;
+
+
+--
+-- Name: FUNCTION users_at(board status_public.leaderboard_period, board_start date, points integer); Type: COMMENT; Schema: status_private; Owner: -
+--
+
+COMMENT ON FUNCTION status_private.users_at(board status_public.leaderboard_period, board_start date, points integer) IS 'How many visible users have exactly `points` on the board (folded histogram plus pending deltas). Inlined into the reads that call it.';
+
+
+--
+-- Name: users_up_to(status_public.leaderboard_period, date, integer); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.users_up_to(board status_public.leaderboard_period, board_start date, points integer) RETURNS TABLE(users integer)
+    LANGUAGE sql STABLE
+    AS $$
+  select (coalesce((select sum(buckets.users) from status_private.leaderboard_bucket_counts as buckets
+                    where buckets.period = board and buckets.period_start = board_start and buckets.bucket < users_up_to.points / 100), 0)
+        + coalesce((select sum(counts.users) from status_private.leaderboard_point_counts as counts
+                    where counts.period = board and counts.period_start = board_start
+                      and counts.points >= users_up_to.points / 100 * 100 and counts.points <= users_up_to.points), 0)
+        + coalesce((select sum(deltas.users) from status_private.leaderboard_count_deltas as deltas
+                    where deltas.period = board and deltas.period_start = board_start and deltas.points <= users_up_to.points), 0))::integer
+  offset 0; -- a fence: computed once, however often the calling statement refers to it
+$$;
+
+
+--
+-- Name: FUNCTION users_up_to(board status_public.leaderboard_period, board_start date, points integer); Type: COMMENT; Schema: status_private; Owner: -
+--
+
+COMMENT ON FUNCTION status_private.users_up_to(board status_public.leaderboard_period, board_start date, points integer) IS 'How many visible users have at most `points` on the board (folded histogram plus pending deltas). Inlined into the reads that call it.';
+
+
+--
+-- Name: achievement_events(bigint, integer); Type: FUNCTION; Schema: status_public; Owner: -
+--
+
+CREATE FUNCTION status_public.achievement_events(after_position bigint DEFAULT 0, max_events integer DEFAULT 100) RETURNS status_public.achievement_event[]
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+-- Definer: the outbox is private; only the service (a trusted backend) may read every user's events.
+begin
+  if not pg_has_role(coalesce(nullif(current_setting('role'), 'none'), session_user)::name, 'achievements_service', 'usage') then
+    raise exception 'Only the service role may read every user''s events' using errcode = 'AC403',
+      hint = 'Users subscribe to their own: achievementUnlocked, tierChanged, levelAchieved.';
+  end if;
+  if max_events is null or max_events not between 1 and 1000 or after_position is null or after_position < 0 then
+    raise exception 'maxEvents must be from 1 to 1000 and afterPosition at least 0' using errcode = 'AC400';
+  end if;
+  -- An array (not a set): PostGraphile then adds no pagination arguments of its own beside max_events.
+  return coalesce((
+    select array_agg(row(event.position, event.kind, event.user_id, event.occurred_at, event.payload)::status_public.achievement_event
+                     order by event.position)
+    from (select * from status_private.outbox_events as event
+          where event.position > after_position
+          order by event.position
+          limit max_events) as event
+  ), '{}');
+end;
+$$;
+
+
+--
+-- Name: FUNCTION achievement_events(after_position bigint, max_events integer); Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON FUNCTION status_public.achievement_events(after_position bigint, max_events integer) IS '@notNullItems
+The service role: every user''s published events after `afterPosition` (exclusive; 0: from the oldest kept), in order, up to `maxEvents` (1 to 1000). The subscription `achievementEvents` streams the same.';
+
+
+--
+-- Name: achievement_rule_versions; Type: TABLE; Schema: status_public; Owner: -
+--
+
+CREATE TABLE status_public.achievement_rule_versions (
+    achievement_id text NOT NULL,
+    version integer NOT NULL,
+    points integer NOT NULL,
     available_from timestamp with time zone,
     available_until timestamp with time zone,
-    "position" integer DEFAULT 0 NOT NULL,
+    criteria jsonb NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT achievements_check CHECK ((available_until > available_from)),
-    CONSTRAINT achievements_description_check CHECK ((length(description) <= 1000)),
-    CONSTRAINT achievements_icon_check CHECK ((length(icon) <= 200)),
-    CONSTRAINT achievements_id_check CHECK ((id ~ '^[a-z][a-z0-9_]{0,99}$'::text)),
-    CONSTRAINT achievements_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
-    CONSTRAINT achievements_points_check CHECK (((points >= 0) AND (points <= 1000000)))
+    CONSTRAINT achievement_rule_versions_version_check CHECK ((version >= 1))
 );
 
 
 --
--- Name: TABLE achievements; Type: COMMENT; Schema: status_public; Owner: -
+-- Name: TABLE achievement_rule_versions; Type: COMMENT; Schema: status_public; Owner: -
 --
 
-COMMENT ON TABLE status_public.achievements IS 'The achievements users can unlock. Each unlocks, once per user, when all its criteria hold. A hidden achievement is visible to a user only once they unlocked it.';
-
-
---
--- Name: COLUMN achievements.id; Type: COMMENT; Schema: status_public; Owner: -
---
-
-COMMENT ON COLUMN status_public.achievements.id IS 'The stable identifier, for example `tasks_completed_10`.';
+COMMENT ON TABLE status_public.achievement_rule_versions IS 'The rules of each achievement as they were, one version per change of its criteria, points or availability (version 1: as created). Kept by triggers on achievements and achievement_criteria; read-only for every API role.';
 
 
 --
--- Name: COLUMN achievements.points; Type: COMMENT; Schema: status_public; Owner: -
+-- Name: COLUMN achievement_rule_versions.criteria; Type: COMMENT; Schema: status_public; Owner: -
 --
 
-COMMENT ON COLUMN status_public.achievements.points IS 'Points awarded, once, on unlock.';
-
-
---
--- Name: COLUMN achievements.hidden; Type: COMMENT; Schema: status_public; Owner: -
---
-
-COMMENT ON COLUMN status_public.achievements.hidden IS 'Secret until unlocked: users who have not unlocked it do not see it (only their count of hidden achievements still locked).';
+COMMENT ON COLUMN status_public.achievement_rule_versions.criteria IS 'The criteria of this version: a list of {kind, action, threshold, hourFrom, hourUntil}.';
 
 
 --
--- Name: COLUMN achievements.available_from; Type: COMMENT; Schema: status_public; Owner: -
+-- Name: COLUMN achievement_rule_versions.created_at; Type: COMMENT; Schema: status_public; Owner: -
 --
 
-COMMENT ON COLUMN status_public.achievements.available_from IS 'Time-limited achievements: actions before this time do not unlock it.';
-
-
---
--- Name: COLUMN achievements.available_until; Type: COMMENT; Schema: status_public; Owner: -
---
-
-COMMENT ON COLUMN status_public.achievements.available_until IS 'Time-limited achievements: actions from this time on do not unlock it.';
+COMMENT ON COLUMN status_public.achievement_rule_versions.created_at IS 'When these rules took effect.';
 
 
 --
--- Name: COLUMN achievements."position"; Type: COMMENT; Schema: status_public; Owner: -
+-- Name: achievement_unlocks; Type: TABLE; Schema: status_public; Owner: -
 --
 
-COMMENT ON COLUMN status_public.achievements."position" IS 'Display order: lower first, then by id.';
+CREATE TABLE status_public.achievement_unlocks (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    achievement_id text NOT NULL,
+    points integer NOT NULL,
+    unlocked_at timestamp with time zone DEFAULT now() NOT NULL,
+    step_id uuid NOT NULL,
+    cursor integer NOT NULL,
+    rule_version integer,
+    criteria_values jsonb,
+    points_multiplier numeric(6,2),
+    CONSTRAINT achievement_unlocks_points_check CHECK ((points >= 0))
+);
+
+
+--
+-- Name: TABLE achievement_unlocks; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON TABLE status_public.achievement_unlocks IS 'Each achievement a user unlocked: exactly once per user and achievement, with the points it awarded.';
+
+
+--
+-- Name: COLUMN achievement_unlocks.cursor; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.achievement_unlocks.cursor IS 'The catch-up cursor: increases with each of the user''s unlocks and levels in the order their transactions committed. Pass the last one you received to `myUnlocksSince`.';
+
+
+--
+-- Name: COLUMN achievement_unlocks.rule_version; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.achievement_unlocks.rule_version IS 'The version of the achievement''s rules the unlock was granted under (`rules`; NULL: unlocked before versions were recorded).';
+
+
+--
+-- Name: COLUMN achievement_unlocks.criteria_values; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.achievement_unlocks.criteria_values IS 'Each criterion of those rules when the step (`userStepByStepId`) completed them: a list of {kind, action, threshold, hourFrom, hourUntil, current, target}.';
+
+
+--
+-- Name: COLUMN achievement_unlocks.points_multiplier; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.achievement_unlocks.points_multiplier IS 'The points multiplier in force at the step (`pointsMultipliers`), if any: `points` is the rules'' points times it, rounded.';
+
+
+--
+-- Name: achievement_unlocks_rules(status_public.achievement_unlocks); Type: FUNCTION; Schema: status_public; Owner: -
+--
+
+CREATE FUNCTION status_public.achievement_unlocks_rules(unlock status_public.achievement_unlocks) RETURNS status_public.achievement_rule_versions
+    LANGUAGE sql STABLE
+    AS $$
+  select version.* from status_public.achievement_rule_versions as version
+  where version.achievement_id = unlock.achievement_id and version.version = unlock.rule_version;
+$$;
+
+
+--
+-- Name: FUNCTION achievement_unlocks_rules(unlock status_public.achievement_unlocks); Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON FUNCTION status_public.achievement_unlocks_rules(unlock status_public.achievement_unlocks) IS 'The rules the unlock was granted under (NULL: unlocked before versions were recorded).';
 
 
 --
@@ -2388,6 +3713,146 @@ COMMENT ON FUNCTION status_public.achievements_rarity_percent(achievement status
 
 
 --
+-- Name: points_multipliers; Type: TABLE; Schema: status_public; Owner: -
+--
+
+CREATE TABLE status_public.points_multipliers (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    name text NOT NULL,
+    multiplier numeric(6,2) NOT NULL,
+    starts_at timestamp with time zone NOT NULL,
+    ends_at timestamp with time zone NOT NULL,
+    CONSTRAINT points_multipliers_check CHECK ((ends_at > starts_at)),
+    CONSTRAINT points_multipliers_multiplier_check CHECK (((multiplier > (0)::numeric) AND (multiplier <= (100)::numeric))),
+    CONSTRAINT points_multipliers_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200)))
+);
+
+
+--
+-- Name: TABLE points_multipliers; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON TABLE status_public.points_multipliers IS 'Windows in which unlocks award multiplied points ("double points weekend"): an unlock whose step happened in [startsAt, endsAt) gets its achievement''s points times the multiplier (the highest one when windows overlap). Everyone reads them (to show a banner); admins manage them.';
+
+
+--
+-- Name: active_points_multiplier(); Type: FUNCTION; Schema: status_public; Owner: -
+--
+
+CREATE FUNCTION status_public.active_points_multiplier() RETURNS status_public.points_multipliers
+    LANGUAGE sql STABLE
+    AS $$
+  select multiplier_window.* from status_public.points_multipliers as multiplier_window
+  where multiplier_window.ends_at > now() and multiplier_window.starts_at <= now()
+  order by multiplier_window.multiplier desc, multiplier_window.ends_at, multiplier_window.id
+  limit 1;
+$$;
+
+
+--
+-- Name: FUNCTION active_points_multiplier(); Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON FUNCTION status_public.active_points_multiplier() IS 'The points multiplier in force now (the highest, when windows overlap), or null.';
+
+
+--
+-- Name: catalog_tier_impact(); Type: FUNCTION; Schema: status_public; Owner: -
+--
+
+CREATE FUNCTION status_public.catalog_tier_impact() RETURNS TABLE(from_tier text, to_tier text, users integer)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+  select moved.from_tier, moved.to_tier, count(*)::integer
+  from (select score.tier as from_tier, status_private.tier_for(score.points) as to_tier from status_public.user_scores as score) as moved
+  where moved.from_tier is distinct from moved.to_tier
+  group by moved.from_tier, moved.to_tier
+  order by count(*) desc, moved.from_tier, moved.to_tier;
+$$;
+
+
+--
+-- Name: FUNCTION catalog_tier_impact(); Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON FUNCTION status_public.catalog_tier_impact() IS '@behavior -*
+For catalog plans (admins): how many users would move from one tier to another under the current tiers.';
+
+
+--
+-- Name: catalog_unlock_impact(text[]); Type: FUNCTION; Schema: status_public; Owner: -
+--
+
+CREATE FUNCTION status_public.catalog_unlock_impact(achievement_ids text[]) RETURNS TABLE(achievement_id text, holders integer, qualifying integer)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+  select achievement.id,
+         (select count(*)::integer from status_public.achievement_unlocks as unlock where unlock.achievement_id = achievement.id),
+         case when achievement.retired_at is null
+                   and (achievement.available_from is null or achievement.available_from <= now())
+                   and (achievement.available_until is null or now() < achievement.available_until)
+           then (select count(*)::integer
+                 from status_public.user_scores as score
+                 cross join lateral (select now() at time zone status_private.time_zone_of(score.user_id) as local_now) as moment
+                 where not exists (select from status_public.achievement_unlocks as unlock
+                                   where unlock.user_id = score.user_id and unlock.achievement_id = achievement.id)
+                   -- Every criterion holds (none: never, as in the unlock stage).
+                   and (select bool_and(exists (
+                          select from status_private.criterion_progress(criterion, score.user_id, null, moment.local_now) as progress
+                          where progress.current >= progress.target))
+                        from status_public.achievement_criteria as criterion
+                        where criterion.achievement_id = achievement.id))
+           else 0
+         end
+  from status_public.achievements as achievement
+  where achievement.id = any(achievement_ids)
+  order by achievement.id;
+$$;
+
+
+--
+-- Name: FUNCTION catalog_unlock_impact(achievement_ids text[]); Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON FUNCTION status_public.catalog_unlock_impact(achievement_ids text[]) IS '@behavior -*
+For catalog plans (admins): per achievement, how many users hold it and how many active users who do not would meet all its criteria now, while it is available.';
+
+
+--
+-- Name: create_webhook_endpoint(text, status_public.achievement_event_kind[], text); Type: FUNCTION; Schema: status_public; Owner: -
+--
+
+CREATE FUNCTION status_public.create_webhook_endpoint(url text, kinds status_public.achievement_event_kind[] DEFAULT NULL::status_public.achievement_event_kind[], description text DEFAULT ''::text) RETURNS status_public.webhook_endpoint_secret
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+-- Definer: it writes the secret, which no API role may write or read. Executable by admins only.
+declare
+  new_secret text := status_private.new_webhook_secret();
+  created status_public.webhook_endpoint_secret;
+begin
+  insert into status_public.webhook_endpoints (url, kinds, description, secret_hint)
+    values (create_webhook_endpoint.url, coalesce(create_webhook_endpoint.kinds, enum_range(null::status_public.achievement_event_kind)),
+            coalesce(create_webhook_endpoint.description, ''), left(new_secret, 12) || '…')
+    returning id into created.endpoint_id;
+  insert into status_private.webhook_endpoint_secrets (endpoint_id, secret) values (created.endpoint_id, new_secret);
+  created.secret := new_secret;
+  return created;
+end;
+$$;
+
+
+--
+-- Name: FUNCTION create_webhook_endpoint(url text, kinds status_public.achievement_event_kind[], description text); Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON FUNCTION status_public.create_webhook_endpoint(url text, kinds status_public.achievement_event_kind[], description text) IS '@notNull
+Admins: registers a webhook endpoint for `kinds` (default: all) and returns its signing secret, this once.';
+
+
+--
 -- Name: hidden_locked_count(); Type: FUNCTION; Schema: status_public; Owner: -
 --
 
@@ -2397,6 +3862,7 @@ CREATE FUNCTION status_public.hidden_locked_count() RETURNS integer
     AS $$
   select count(*)::integer from status_public.achievements as achievement
   where achievement.hidden
+    and achievement.retired_at is null
     and not exists (select from status_public.achievement_unlocks as unlock
                     where unlock.user_id = jwt_public.current_user_id() and unlock.achievement_id = achievement.id);
 $$;
@@ -2416,18 +3882,25 @@ COMMENT ON FUNCTION status_public.hidden_locked_count() IS 'How many hidden achi
 CREATE FUNCTION status_public.leaderboard(period status_public.leaderboard_period DEFAULT 'ALL_TIME'::status_public.leaderboard_period, first integer DEFAULT 10, "offset" integer DEFAULT 0) RETURNS SETOF status_public.leaderboard_entry
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    SET plan_cache_mode TO 'force_generic_plan'
+    SET enable_bitmapscan TO 'off'
     AS $$
 declare
   board_start date := status_private.period_start(period, now());
+  page_users uuid[];
+  page_points integer[];
 begin
   if first is null or first not between 1 and 100 or "offset" is null or "offset" < 0 then
     raise exception 'first must be from 1 to 100 and offset at least 0' using errcode = 'AC400';
   end if;
-  return query select * from status_private.leaderboard_entries(period, board_start, array(
-    select score.user_id from status_public.leaderboard_scores as score
-    where score.period = leaderboard.period and score.period_start = board_start and score.visible
-    order by score.points desc, score.reached_at, score.user_id
-    limit first offset "offset"));
+  select coalesce(array_agg(page.user_id order by page.points desc, page.reached_at, page.user_id), '{}'),
+         coalesce(array_agg(page.points order by page.points desc, page.reached_at, page.user_id), '{}')
+    into page_users, page_points
+    from (select score.user_id, score.points, score.reached_at from status_public.leaderboard_scores as score
+          where score.period = leaderboard.period and score.period_start = board_start and score.visible
+          order by score.points desc, score.reached_at, score.user_id
+          limit first offset "offset") as page;
+  return query select * from status_private.leaderboard_entries(period, board_start, page_users, page_points, "offset");
 end;
 $$;
 
@@ -2447,11 +3920,14 @@ CREATE FUNCTION status_public.leaderboard_around_me(period status_public.leaderb
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
     SET plan_cache_mode TO 'force_generic_plan'
+    SET enable_bitmapscan TO 'off'
     AS $$
 declare
   me uuid := jwt_public.current_user_id();
   board_start date := status_private.period_start(period, now());
   mine status_public.leaderboard_scores;
+  page_users uuid[];
+  page_points integer[];
 begin
   if me is null then
     raise exception 'Sign in to see the leaderboard around you' using errcode = 'AC401';
@@ -2461,48 +3937,59 @@ begin
   end if;
   select * into mine from status_public.leaderboard_scores as score
     where score.period = leaderboard_around_me.period and score.period_start = board_start and score.user_id = me;
-  if mine.user_id is null then
-    -- Not on the board: the lowest scores are "around" a user with no points.
-    return query select * from status_private.leaderboard_entries(period, board_start, array(
-      select score.user_id from status_public.leaderboard_scores as score
-      where score.period = leaderboard_around_me.period and score.period_start = board_start and score.visible and score.points > 0
-      order by score.points, score.reached_at desc, score.user_id desc
-      limit radius));
+  -- The visible users nearest the user's place in board order (the lowest scores for a user not on the
+  -- board: they are "around" a user with no points), and the user when visible, in board order.
+  select coalesce(array_agg(near.user_id order by near.points desc, near.reached_at, near.user_id), '{}'),
+         coalesce(array_agg(near.points order by near.points desc, near.reached_at, near.user_id), '{}')
+    into page_users, page_points
+    from (
+      (select above.user_id, above.points, above.reached_at from (
+         (select score.user_id, score.points, score.reached_at from status_public.leaderboard_scores as score
+          where score.period = leaderboard_around_me.period and score.period_start = board_start and score.visible
+            and score.points = mine.points and (score.reached_at, score.user_id) < (mine.reached_at, me)
+          order by score.reached_at desc, score.user_id desc
+          limit radius)
+         union all
+         (select score.user_id, score.points, score.reached_at from status_public.leaderboard_scores as score
+          where score.period = leaderboard_around_me.period and score.period_start = board_start and score.visible
+            and score.points > coalesce(mine.points, 0)
+          order by score.points, score.reached_at desc, score.user_id desc
+          limit radius)
+       ) as above
+       order by above.points, above.reached_at desc, above.user_id desc
+       limit radius)
+      union all
+      (select below.user_id, below.points, below.reached_at from (
+         (select score.user_id, score.points, score.reached_at from status_public.leaderboard_scores as score
+          where score.period = leaderboard_around_me.period and score.period_start = board_start and score.visible
+            and score.points = mine.points and (score.reached_at, score.user_id) > (mine.reached_at, me)
+          order by score.reached_at, score.user_id
+          limit radius)
+         union all
+         (select score.user_id, score.points, score.reached_at from status_public.leaderboard_scores as score
+          where score.period = leaderboard_around_me.period and score.period_start = board_start and score.visible
+            and score.points < mine.points
+          order by score.points desc, score.reached_at, score.user_id
+          limit radius)
+       ) as below
+       order by below.points desc, below.reached_at, below.user_id
+       limit radius)
+      union all
+      select me, mine.points, mine.reached_at where mine.visible
+    ) as near;
+  if mine.visible is false then
+    -- Opted out: the window of visible users, and the user's own row with the rank they would have, in board order.
+    return query
+      select entry.*
+      from (select * from status_private.leaderboard_entries(period, board_start, page_users, page_points, null)
+            union all
+            select * from status_private.leaderboard_entries(period, board_start, array[me], array[mine.points], null)) as entry
+      join status_public.leaderboard_scores as score
+        on score.period = leaderboard_around_me.period and score.period_start = board_start and score.user_id = entry.user_id
+      order by entry.points desc, score.reached_at, entry.user_id;
     return;
   end if;
-  return query select * from status_private.leaderboard_entries(period, board_start, array(
-    select above.user_id from (
-      (select score.user_id, score.points, score.reached_at from status_public.leaderboard_scores as score
-       where score.period = leaderboard_around_me.period and score.period_start = board_start and score.visible
-         and score.points = mine.points and (score.reached_at, score.user_id) < (mine.reached_at, me)
-       order by score.reached_at desc, score.user_id desc
-       limit radius)
-      union all
-      (select score.user_id, score.points, score.reached_at from status_public.leaderboard_scores as score
-       where score.period = leaderboard_around_me.period and score.period_start = board_start and score.visible
-         and score.points > mine.points
-       order by score.points, score.reached_at desc, score.user_id desc
-       limit radius)
-    ) as above
-    order by above.points, above.reached_at desc, above.user_id desc
-    limit radius)
-  || array(
-    select below.user_id from (
-      (select score.user_id, score.points, score.reached_at from status_public.leaderboard_scores as score
-       where score.period = leaderboard_around_me.period and score.period_start = board_start and score.visible
-         and score.points = mine.points and (score.reached_at, score.user_id) > (mine.reached_at, me)
-       order by score.reached_at, score.user_id
-       limit radius)
-      union all
-      (select score.user_id, score.points, score.reached_at from status_public.leaderboard_scores as score
-       where score.period = leaderboard_around_me.period and score.period_start = board_start and score.visible
-         and score.points < mine.points
-       order by score.points desc, score.reached_at, score.user_id
-       limit radius)
-    ) as below
-    order by below.points desc, below.reached_at, below.user_id
-    limit radius)
-  || array[me]);
+  return query select * from status_private.leaderboard_entries(period, board_start, page_users, page_points, null);
 end;
 $$;
 
@@ -2541,7 +4028,8 @@ CREATE FUNCTION status_public.my_achievements() RETURNS SETOF status_public.achi
                                        from criteria c where c.achievement_id = achievement.id), 0))
          end,
          coalesce((select array_agg(row(c.kind, c.action, c.threshold, c.hour_from, c.hour_until, c.current,
-                                        greatest(c.target - c.current, 0), least(100, floor(100.0 * c.current / c.target))::integer
+                                        greatest(c.target - c.current, 0), least(100, floor(100.0 * c.current / c.target))::integer,
+                                        c.target
                                        )::status_public.criterion_progress order by c.kind, c.action)
                    from criteria c where c.achievement_id = achievement.id), '{}')
   from status_public.achievements as achievement
@@ -2557,6 +4045,52 @@ $$;
 --
 
 COMMENT ON FUNCTION status_public.my_achievements() IS 'Every achievement the signed-in user can see, with their progress: unlocked or not, percent (0 to 100, 100 only when unlocked; several criteria: the mean of their percentages, at most 99 until unlocked) and what remains per criterion.';
+
+
+--
+-- Name: my_almost_there(integer, integer); Type: FUNCTION; Schema: status_public; Owner: -
+--
+
+CREATE FUNCTION status_public.my_almost_there(min_percent integer DEFAULT 80, first integer DEFAULT 5) RETURNS status_public.almost_there[]
+    LANGUAGE plpgsql STABLE
+    AS $$
+begin
+  if jwt_public.current_user_id() is null then
+    raise exception 'Sign in to see the achievements you are close to' using errcode = 'AC401';
+  end if;
+  if min_percent is null or min_percent not between 0 and 100 then
+    raise exception 'minPercent must be from 0 to 100' using errcode = 'AC400';
+  end if;
+  if first is null or first not between 1 and 100 then
+    raise exception 'first must be from 1 to 100' using errcode = 'AC400';
+  end if;
+  return array(
+    select row(progress.achievement_id, progress.name, progress.description, progress.icon, progress.points, progress.kind,
+               progress.available_until, progress.percent, totals.current, totals.target, totals.target - totals.current,
+               progress.criteria)::status_public.almost_there
+    from status_public.my_achievements() with ordinality as progress
+    cross join lateral (
+      select coalesce(sum(least(criterion.current, criterion.target)), 0)::integer as current,
+             coalesce(sum(criterion.target), 0)::integer as target
+      from unnest(progress.criteria) as criterion
+    ) as totals
+    where not progress.unlocked and progress.percent >= min_percent
+      -- Only what can still be unlocked now: not before or after its time window.
+      and (progress.available_from is null or progress.available_from <= now())
+      and (progress.available_until is null or progress.available_until > now())
+    -- Closest first; then the fewest steps left; then the catalog's order (my_achievements' own).
+    order by progress.percent desc, totals.target - totals.current, progress.ordinality
+    limit first);
+end;
+$$;
+
+
+--
+-- Name: FUNCTION my_almost_there(min_percent integer, first integer); Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON FUNCTION status_public.my_almost_there(min_percent integer, first integer) IS '@notNullItems
+The signed-in user''s locked achievements whose progress is at least `minPercent` (0 to 100, default 80), closest first (then the fewest steps left, then the catalog''s order), at most `first` (1 to 100, default 5) of them, each with what remains. Hidden achievements stay hidden; only achievements that can be unlocked now are listed. Null (with an UNAUTHENTICATED error) when not signed in.';
 
 
 --
@@ -2581,6 +4115,7 @@ begin
          coalesce(array_agg(progress) filter (where not progress.unlocked), '{}')
     into dashboard.unlocked, dashboard.locked
     from status_public.my_achievements() as progress;
+  dashboard.almost_there := status_public.my_almost_there();
   dashboard.hidden_locked_count := status_public.hidden_locked_count();
   select coalesce(array_agg(row(tally.name, tally.count)::status_public.tally order by tally.name), '{}') into dashboard.tallies
     from status_public.user_achievements as tally where tally.user_id = signed_in_user;
@@ -2612,22 +4147,27 @@ COMMENT ON FUNCTION status_public.my_dashboard() IS 'The signed-in user''s dashb
 CREATE FUNCTION status_public.my_rank(period status_public.leaderboard_period DEFAULT 'ALL_TIME'::status_public.leaderboard_period) RETURNS status_public.leaderboard_rank
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    SET plan_cache_mode TO 'force_generic_plan'
+    SET enable_bitmapscan TO 'off'
     AS $$
 declare
   me uuid := jwt_public.current_user_id();
   board_start date := status_private.period_start(period, now());
-  mine status_public.leaderboard_scores;
   result status_public.leaderboard_rank;
 begin
   if me is null then
     raise exception 'Sign in to see your rank' using errcode = 'AC401';
   end if;
-  select * into mine from status_public.leaderboard_scores as score
-    where score.period = my_rank.period and score.period_start = board_start and score.user_id = me;
-  result.points := coalesce(mine.points, 0);
-  result.rank := status_private.rank_of(period, board_start, result.points);
-  -- The visible users, plus the viewer when not among them (no points yet, or opted out).
-  result.total_users := status_private.board_users(period, board_start) + case when coalesce(mine.visible, false) then 0 else 1 end;
+  -- One statement: the user's score row, the users above it and those up to it (the board's size).
+  select mine.points, 1 + above.users,
+         -- The visible users, plus the viewer when not among them (no points yet, or opted out).
+         above.users + up_to.users + case when mine.visible then 0 else 1 end
+    into result.points, result.rank, result.total_users
+    from (select coalesce(max(score.points), 0) as points, coalesce(bool_or(score.visible), false) as visible
+          from status_public.leaderboard_scores as score
+          where score.period = my_rank.period and score.period_start = board_start and score.user_id = me) as mine
+    cross join lateral status_private.users_above(period, board_start, mine.points) as above
+    cross join lateral status_private.users_up_to(period, board_start, mine.points) as up_to;
   result.percentile := round((100.0 * (result.total_users - result.rank) / result.total_users)::numeric, 1)::double precision;
   return result;
 end;
@@ -2665,36 +4205,6 @@ $$;
 --
 
 COMMENT ON FUNCTION status_public.my_tier() IS 'The signed-in user''s points, tier, next tier and progress to it. Null (with an UNAUTHENTICATED error) when not signed in.';
-
-
---
--- Name: achievement_unlocks; Type: TABLE; Schema: status_public; Owner: -
---
-
-CREATE TABLE status_public.achievement_unlocks (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    user_id uuid NOT NULL,
-    achievement_id text NOT NULL,
-    points integer NOT NULL,
-    unlocked_at timestamp with time zone DEFAULT now() NOT NULL,
-    step_id uuid NOT NULL,
-    cursor integer NOT NULL,
-    CONSTRAINT achievement_unlocks_points_check CHECK ((points >= 0))
-);
-
-
---
--- Name: TABLE achievement_unlocks; Type: COMMENT; Schema: status_public; Owner: -
---
-
-COMMENT ON TABLE status_public.achievement_unlocks IS 'Each achievement a user unlocked: exactly once per user and achievement, with the points it awarded.';
-
-
---
--- Name: COLUMN achievement_unlocks.cursor; Type: COMMENT; Schema: status_public; Owner: -
---
-
-COMMENT ON COLUMN status_public.achievement_unlocks.cursor IS 'The catch-up cursor: increases with each of the user''s unlocks and levels in the order their transactions committed. Pass the last one you received to `myUnlocksSince`.';
 
 
 --
@@ -2789,22 +4299,20 @@ declare
   for_anyone boolean := status_private.caller_acts_for_anyone();
   -- 0 (or nonsense) is the default: a batch always has a bound.
   max_events integer := coalesce(nullif(status_private.record_action_rate_setting('record_actions_max_events', 1000), 0), 1000);
-  event record;
-  event_user uuid;
-  amount integer;
-  catalog_action status_public.actions;
+  problem record;
   previous status_public.user_steps;
-  -- By position: the steps to insert (id NULL for a retry), and the results.
-  steps status_public.user_steps[] := '{}';
-  results status_public.record_action_result[] := '{}';
+  -- The events to insert (in input order) and their positions.
+  steps status_public.user_steps[];
+  step_positions bigint[];
+  -- The answers so far, and the position of each.
+  answers status_public.record_action_result[];
+  answer_positions bigint[];
   round_steps status_public.user_steps[];
   round_positions bigint[];
   fresh status_public.user_steps[];
   fresh_positions bigint[];
-  taken_positions bigint[];
-  taken_position bigint;
-  fresh_number integer;
-  fresh_result status_public.record_action_result;
+  taken_numbers bigint[]; -- the round's steps (by number) whose key a concurrent call took
+  round_answers status_public.record_action_result[];
   -- The ids' first 32 bits count up from a random base in the order given, so that a user's events that
   -- happened at the same moment apply in that order (the event path orders by occurred_at, then id).
   id_base bigint := floor(random() * (4294967295 - 100000000));
@@ -2819,60 +4327,90 @@ begin
     raise exception 'At most % events a call, got %', max_events, cardinality(events)
       using errcode = 'AC400', hint = 'Split the batch (achievements.record_actions_max_events).';
   end if;
-  for event in select * from unnest(events) with ordinality as listed (user_id, action, amount, idempotency_key, occurred_at, position) loop
-    event_user := coalesce(event.user_id, case when not for_anyone then signed_in end);
-    amount := coalesce(event.amount, 1);
-    if event_user is null then
-      raise exception 'Event %: name the user (userId)', event.position using errcode = 'AC400';
-    end if;
-    if not for_anyone and event_user <> signed_in then
-      raise exception 'Event %: you can record only your own actions', event.position
-        using errcode = 'AC403', hint = 'Leave userId out, or record for others with the service role.';
-    end if;
-    if not for_anyone and event.occurred_at is not null then
-      raise exception 'Event %: only the service role sets occurredAt', event.position using errcode = 'AC403';
-    end if;
-    select * into catalog_action from status_public.actions where actions.name = event.action;
-    if not found then
-      raise exception 'Event %: unknown action "%"', event.position, event.action
-        using errcode = 'AC404', hint = 'Query `actions` for the names that exist.';
-    end if;
-    if not for_anyone and not catalog_action.client_reportable then
-      raise exception 'Event %: the action "%" cannot be reported by a client', event.position, event.action
-        using errcode = 'AC403', hint = 'Your backend records it with the service role.';
-    end if;
-    if amount < 1 or amount > catalog_action.max_amount then
-      raise exception 'Event %: the amount must be a whole number from 1 to % for "%", got %', event.position, catalog_action.max_amount, event.action, amount
-        using errcode = 'AC400';
-    end if;
-    if event.idempotency_key is not null and length(event.idempotency_key) not between 1 and 200 then
-      raise exception 'Event %: the idempotency key must be 1 to 200 characters', event.position using errcode = 'AC400';
-    end if;
-    if event.idempotency_key is not null and exists (
-      select from unnest(steps) as earlier where earlier.user_id = event_user and earlier.idempotency_key = event.idempotency_key
-    ) then
-      raise exception 'Event %: the idempotency key "%" is used twice in the batch', event.position, event.idempotency_key
-        using errcode = 'AC409', hint = 'Use a new key for a new action.';
-    end if;
-    previous := null;
-    if event.idempotency_key is not null then
-      select * into previous from status_public.user_steps
-        where user_steps.user_id = event_user and user_steps.idempotency_key = event.idempotency_key;
-    end if;
-    if previous.id is not null then
-      results[event.position] := status_private.recorded_result(previous, event.action, amount);
-      steps[event.position] := row(null, event_user, event.action, amount, event.idempotency_key, null, null)::status_public.user_steps;
-    else
-      steps[event.position] := row(status_private.batch_step_id(id_base + event.position), event_user, event.action, amount, event.idempotency_key, now(),
-                                   coalesce(event.occurred_at, now()))::status_public.user_steps;
-    end if;
-  end loop;
 
-  -- The rate limits, user by user in one order (concurrent batches lock the users' buckets alike: no deadlock).
-  for event in select step.user_id from unnest(steps) as step where step.id is not null order by step.user_id loop
-    perform status_private.spend_record_action_allowance(event.user_id, null,
-      case when for_anyone then coalesce(signed_in, '00000000-0000-0000-0000-000000000000') end);
-  end loop;
+  -- Each event with its user, amount, catalog action and earlier step of the same key; the first that cannot
+  -- be recorded, and why (a retried key with another action or amount counts: recorded_result says why).
+  select checked.*, problems.problem into problem
+    from (select listed.position, event.user_id, listed.action, event.amount, listed.idempotency_key, listed.occurred_at,
+                 catalog_action.name is not null as known, catalog_action.client_reportable, catalog_action.max_amount,
+                 earlier.id as previous_id, earlier.name as previous_action, earlier.count as previous_amount,
+                 earlier.id is not null and not exists (select from status_private.recorded_action_results as recorded
+                                                       where recorded.step_id = earlier.id) as previous_unrecorded,
+                 row_number() over (partition by event.user_id, listed.idempotency_key order by listed.position) as key_use
+          from unnest(events) with ordinality as listed (user_id, action, amount, idempotency_key, occurred_at, position)
+          cross join lateral (select coalesce(listed.user_id, case when not for_anyone then signed_in end) as user_id,
+                                     coalesce(listed.amount, 1) as amount) as event
+          left join status_public.actions as catalog_action on catalog_action.name = listed.action
+          -- By the key's index, one event at a time, and only for an event with a key (a join could hash the
+          -- whole step log; `limit 1`, the key being unique, keeps it a lookup).
+          left join lateral (
+            select step.* from status_public.user_steps as step
+            where listed.idempotency_key is not null and step.user_id = event.user_id and step.idempotency_key = listed.idempotency_key
+            limit 1
+          ) as earlier on true) as checked
+    cross join lateral (
+      select case
+        when checked.user_id is null then 'no user'
+        when not for_anyone and checked.user_id <> signed_in then 'not yours'
+        when not for_anyone and checked.occurred_at is not null then 'occurred_at'
+        when not checked.known then 'unknown action'
+        when not for_anyone and not checked.client_reportable then 'not reportable'
+        when checked.amount < 1 or checked.amount > checked.max_amount then 'amount'
+        when checked.idempotency_key is not null and length(checked.idempotency_key) not between 1 and 200 then 'key length'
+        when checked.idempotency_key is not null and checked.key_use > 1 then 'key twice'
+        when checked.previous_id is not null
+             and (checked.previous_action <> checked.action or checked.previous_amount <> checked.amount or checked.previous_unrecorded)
+          then 'key taken'
+      end as problem) as problems
+    where problems.problem is not null
+    order by checked.position
+    limit 1;
+  if problem.problem = 'no user' then
+    raise exception 'Event %: name the user (userId)', problem.position using errcode = 'AC400';
+  elsif problem.problem = 'not yours' then
+    raise exception 'Event %: you can record only your own actions', problem.position
+      using errcode = 'AC403', hint = 'Leave userId out, or record for others with the service role.';
+  elsif problem.problem = 'occurred_at' then
+    raise exception 'Event %: only the service role sets occurredAt', problem.position using errcode = 'AC403';
+  elsif problem.problem = 'unknown action' then
+    raise exception 'Event %: unknown action "%"', problem.position, problem.action
+      using errcode = 'AC404', hint = 'Query `actions` for the names that exist.';
+  elsif problem.problem = 'not reportable' then
+    raise exception 'Event %: the action "%" cannot be reported by a client', problem.position, problem.action
+      using errcode = 'AC403', hint = 'Your backend records it with the service role.';
+  elsif problem.problem = 'amount' then
+    raise exception 'Event %: the amount must be a whole number from 1 to % for "%", got %', problem.position, problem.max_amount, problem.action, problem.amount
+      using errcode = 'AC400';
+  elsif problem.problem = 'key length' then
+    raise exception 'Event %: the idempotency key must be 1 to 200 characters', problem.position using errcode = 'AC400';
+  elsif problem.problem = 'key twice' then
+    raise exception 'Event %: the idempotency key "%" is used twice in the batch', problem.position, problem.idempotency_key
+      using errcode = 'AC409', hint = 'Use a new key for a new action.';
+  elsif problem.problem = 'key taken' then
+    select * into previous from status_public.user_steps where user_steps.id = problem.previous_id;
+    perform status_private.recorded_result(previous, problem.action, problem.amount); -- raises its AC409
+  end if;
+
+  -- Retried keys: their original results. The others: the steps to insert.
+  select coalesce(array_agg(status_private.recorded_result(earlier.step, listed.action, coalesce(listed.amount, 1)) order by listed.position)
+                    filter (where earlier.id is not null), '{}'),
+         coalesce(array_agg(listed.position order by listed.position) filter (where earlier.id is not null), '{}'),
+         coalesce(array_agg(row(status_private.batch_step_id(id_base + listed.position), coalesce(listed.user_id, signed_in), listed.action,
+                                coalesce(listed.amount, 1), listed.idempotency_key, now(), coalesce(listed.occurred_at, now()))::status_public.user_steps
+                            order by listed.position) filter (where earlier.id is null), '{}'),
+         coalesce(array_agg(listed.position order by listed.position) filter (where earlier.id is null), '{}')
+    into answers, answer_positions, steps, step_positions
+    from unnest(events) with ordinality as listed (user_id, action, amount, idempotency_key, occurred_at, position)
+    left join lateral (
+      select step, step.id from status_public.user_steps as step
+      where listed.idempotency_key is not null
+        and step.user_id = coalesce(listed.user_id, signed_in) and step.idempotency_key = listed.idempotency_key
+      limit 1
+    ) as earlier on true;
+
+  -- The rate limits: every new event, in one call (per bucket, in user order).
+  perform status_private.spend_record_actions_allowance(array(select step.user_id from unnest(steps) as step),
+    case when for_anyone then coalesce(signed_in, '00000000-0000-0000-0000-000000000000') end);
 
   -- One insert a round: the event path runs once for all its users, and step_results reads each event's result
   -- right after it. A key that a concurrent call took meanwhile: that call's result, as for a retry.
@@ -2880,9 +4418,9 @@ begin
     select array_agg(row(numbered.id, numbered.user_id, numbered.name, numbered.count, numbered.idempotency_key,
                          numbered.created_at, numbered.occurred_at)::status_public.user_steps order by numbered.position),
            array_agg(numbered.position order by numbered.position)
-    from (select step.*, row_number() over (partition by step.user_id order by step.occurred_at, step.id) as round
-          from unnest(steps) with ordinality as step (id, user_id, name, count, idempotency_key, created_at, occurred_at, position)
-          where step.id is not null) as numbered
+    from (select step.*, step_positions[step.n] as position,
+                 row_number() over (partition by step.user_id order by step.occurred_at, step.id) as round
+          from unnest(steps) with ordinality as step (id, user_id, name, count, idempotency_key, created_at, occurred_at, n)) as numbered
     group by numbered.round
     order by numbered.round
   loop
@@ -2895,26 +4433,39 @@ begin
     select coalesce(array_agg(row(listed.id, listed.user_id, listed.name, listed.count, listed.idempotency_key, listed.created_at,
                                   listed.occurred_at)::status_public.user_steps order by listed.n) filter (where listed.fresh), '{}'),
            coalesce(array_agg(round_positions[listed.n] order by listed.n) filter (where listed.fresh), '{}'),
-           coalesce(array_agg(round_positions[listed.n] order by listed.n) filter (where not listed.fresh), '{}')
-      into fresh, fresh_positions, taken_positions
+           coalesce(array_agg(listed.n order by listed.n) filter (where not listed.fresh), '{}')
+      into fresh, fresh_positions, taken_numbers
       from (select listed.*, listed.id in (select inserted.id from inserted) as fresh
             from unnest(round_steps) with ordinality as listed (id, user_id, name, count, idempotency_key, created_at, occurred_at, n)) as listed;
-    foreach taken_position in array taken_positions loop
-      select * into previous from status_public.user_steps
-        where user_steps.user_id = steps[taken_position].user_id and user_steps.idempotency_key = steps[taken_position].idempotency_key;
-      results[taken_position] := status_private.recorded_result(previous, steps[taken_position].name, steps[taken_position].count);
-    end loop;
+    if cardinality(taken_numbers) > 0 then
+      select answers || array_agg(status_private.recorded_result(taken.earlier, step.name, step.count) order by step.n),
+             answer_positions || array_agg(round_positions[step.n] order by step.n)
+        into answers, answer_positions
+        from unnest(round_steps) with ordinality as step (id, user_id, name, count, idempotency_key, created_at, occurred_at, n)
+        cross join lateral (
+          select earlier from status_public.user_steps as earlier
+          where earlier.user_id = step.user_id and earlier.idempotency_key = step.idempotency_key
+          limit 1
+        ) as taken
+        where step.n = any (taken_numbers);
+    end if;
     -- step_results answers in the order of `fresh`.
-    fresh_number := 0;
-    for fresh_result in select * from status_private.step_results(fresh) loop
-      fresh_number := fresh_number + 1;
-      results[fresh_positions[fresh_number]] := fresh_result;
-      if steps[fresh_positions[fresh_number]].idempotency_key is not null then
-        insert into status_private.recorded_action_results (step_id, result) values (fresh_result.step_id, to_jsonb(fresh_result));
-      end if;
-    end loop;
+    round_answers := array(select result from status_private.step_results(fresh) as result);
+    insert into status_private.recorded_action_results (step_id, result)
+      select result.step_id, to_jsonb(result)
+      from unnest(round_answers) as result
+      join unnest(fresh) as step on step.id = result.step_id
+      where step.idempotency_key is not null;
+    answers := answers || round_answers;
+    answer_positions := answer_positions || fresh_positions;
   end loop;
-  return query select * from unnest(results);
+  return query
+    select answer.step_id, answer.user_id, answer.action, answer.amount, answer.tally, answer.unlocked, answer.points_awarded,
+           answer.total_points, answer.tier_before, answer.tier_after, answer.current_streak, answer.levels_achieved
+    from unnest(answers) with ordinality as answer (step_id, user_id, action, amount, tally, unlocked, points_awarded, total_points,
+                                                    tier_before, tier_after, current_streak, levels_achieved, n)
+    join unnest(answer_positions) with ordinality as placed (position, n) on placed.n = answer.n
+    order by placed.position;
 end;
 $$;
 
@@ -2925,6 +4476,139 @@ $$;
 
 COMMENT ON FUNCTION status_public.record_actions(events status_public.action_event[]) IS '@notNull
 Records a batch of events in one call and returns each one''s result, in order: the service role for any users (and `occurredAt`, for imports), a user for themselves (client-reportable actions). A user''s events apply in the order they happened, as if recorded one by one. All or nothing; at most 1000 events a call (achievements.record_actions_max_events); each event counts against the rate limits; a retried idempotency key returns the original result.';
+
+
+--
+-- Name: webhook_deliveries; Type: TABLE; Schema: status_public; Owner: -
+--
+
+CREATE TABLE status_public.webhook_deliveries (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    endpoint_id uuid NOT NULL,
+    event_id bigint NOT NULL,
+    state status_public.webhook_delivery_state DEFAULT 'pending'::status_public.webhook_delivery_state NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    next_attempt_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_attempt_at timestamp with time zone,
+    last_error text,
+    delivered_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT webhook_deliveries_attempts_check CHECK ((attempts >= 0))
+);
+
+
+--
+-- Name: TABLE webhook_deliveries; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON TABLE status_public.webhook_deliveries IS '@behavior -insert -update
+Each event to send to each endpoint, with its attempts. Admins see the dead letters (`state: DEAD`), retry one with `retryWebhookDelivery` or delete it.';
+
+
+--
+-- Name: COLUMN webhook_deliveries.id; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.webhook_deliveries.id IS 'The delivery id (the `webhook-id` header): the same for every attempt.';
+
+
+--
+-- Name: COLUMN webhook_deliveries.event_id; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.webhook_deliveries.event_id IS 'The event''s id in the outbox.';
+
+
+--
+-- Name: COLUMN webhook_deliveries.state; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.webhook_deliveries.state IS '@behavior +filterBy
+Where the delivery stands (filter on `DEAD` for the dead letters).';
+
+
+--
+-- Name: COLUMN webhook_deliveries.next_attempt_at; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.webhook_deliveries.next_attempt_at IS 'When a pending delivery is (re)sent.';
+
+
+--
+-- Name: COLUMN webhook_deliveries.last_error; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.webhook_deliveries.last_error IS 'Why the last attempt failed (HTTP status, timeout, connection error).';
+
+
+--
+-- Name: retry_webhook_delivery(uuid); Type: FUNCTION; Schema: status_public; Owner: -
+--
+
+CREATE FUNCTION status_public.retry_webhook_delivery(delivery_id uuid) RETURNS status_public.webhook_deliveries
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+-- Definer: deliveries are written by the dispatcher's functions only. Executable by admins only.
+declare
+  retried status_public.webhook_deliveries;
+begin
+  update status_public.webhook_deliveries as delivery
+    set state = 'pending', attempts = 0, next_attempt_at = now(), delivered_at = null
+    where delivery.id = retry_webhook_delivery.delivery_id and delivery.state = 'dead'
+    returning delivery.* into retried;
+  if retried.id is null then
+    if exists (select from status_public.webhook_deliveries as delivery where delivery.id = retry_webhook_delivery.delivery_id) then
+      raise exception 'Webhook delivery % is not dead', delivery_id using errcode = 'AC409', hint = 'Only dead deliveries are retried.';
+    end if;
+    raise exception 'No webhook delivery %', delivery_id using errcode = 'AC404';
+  end if;
+  perform pg_notify('achievements:outbox_published', '');
+  return retried;
+end;
+$$;
+
+
+--
+-- Name: FUNCTION retry_webhook_delivery(delivery_id uuid); Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON FUNCTION status_public.retry_webhook_delivery(delivery_id uuid) IS '@notNull
+Admins: sends a dead delivery again (same delivery id, attempts from zero).';
+
+
+--
+-- Name: rotate_webhook_endpoint_secret(uuid); Type: FUNCTION; Schema: status_public; Owner: -
+--
+
+CREATE FUNCTION status_public.rotate_webhook_endpoint_secret(endpoint_id uuid) RETURNS status_public.webhook_endpoint_secret
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+-- Definer: it writes the secret. Executable by admins only.
+declare
+  new_secret text := status_private.new_webhook_secret();
+  rotated status_public.webhook_endpoint_secret;
+begin
+  update status_public.webhook_endpoints as endpoint set secret_hint = left(new_secret, 12) || '…'
+    where endpoint.id = rotate_webhook_endpoint_secret.endpoint_id
+    returning endpoint.id into rotated.endpoint_id;
+  if rotated.endpoint_id is null then
+    raise exception 'No webhook endpoint %', endpoint_id using errcode = 'AC404', hint = 'Query `allWebhookEndpoints` for the ids.';
+  end if;
+  update status_private.webhook_endpoint_secrets as kept set secret = new_secret where kept.endpoint_id = rotated.endpoint_id;
+  rotated.secret := new_secret;
+  return rotated;
+end;
+$$;
+
+
+--
+-- Name: FUNCTION rotate_webhook_endpoint_secret(endpoint_id uuid); Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON FUNCTION status_public.rotate_webhook_endpoint_secret(endpoint_id uuid) IS '@notNull
+Admins: gives the endpoint a new signing secret (used from the next attempt on) and returns it, this once.';
 
 
 --
@@ -3114,6 +4798,47 @@ COMMENT ON FUNCTION status_public.steps_required(vlevel text, vrole_id uuid) IS 
 
 
 --
+-- Name: unlock_provenance(text, uuid); Type: FUNCTION; Schema: status_public; Owner: -
+--
+
+CREATE FUNCTION status_public.unlock_provenance(achievement_id text, user_id uuid DEFAULT NULL::uuid) RETURNS status_public.achievement_unlocks
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+declare
+  me uuid := jwt_public.current_user_id();
+  found status_public.achievement_unlocks;
+begin
+  if unlock_provenance.user_id is null then
+    if me is null then
+      raise exception 'Sign in, or name the user whose unlock to explain' using errcode = 'AC401';
+    end if;
+    unlock_provenance.user_id := me;
+  elsif unlock_provenance.user_id is distinct from me and not status_private.caller_acts_for_anyone() then
+    if me is null then
+      raise exception 'Sign in to ask about your unlocks' using errcode = 'AC401';
+    end if;
+    raise exception 'You may only ask about your own unlocks' using errcode = 'AC403', hint = 'Leave userId out.';
+  end if;
+  select unlock.* into found from status_public.achievement_unlocks as unlock
+    where unlock.user_id = unlock_provenance.user_id and unlock.achievement_id = unlock_provenance.achievement_id;
+  if found.id is null then
+    raise exception 'No unlock of "%" for that user', unlock_provenance.achievement_id using errcode = 'AC404',
+      hint = 'Query `myAchievements` for what you have unlocked.';
+  end if;
+  return found;
+end;
+$$;
+
+
+--
+-- Name: FUNCTION unlock_provenance(achievement_id text, user_id uuid); Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON FUNCTION status_public.unlock_provenance(achievement_id text, user_id uuid) IS 'Why a user holds an achievement: the unlock (since when, the points), the rules it was granted under (`rules`: their version, criteria, points), the step that completed it and the values of its criteria then. The signed-in user for their own unlocks (leave `userId` out); the service and admins for anyone.';
+
+
+--
 -- Name: user_achieved(text, uuid); Type: FUNCTION; Schema: status_public; Owner: -
 --
 
@@ -3129,6 +4854,86 @@ $$;
 --
 
 COMMENT ON FUNCTION status_public.user_achieved(vlevel text, vrole_id uuid) IS 'True when the user has met every requirement of `level`. Same rules as `stepsRequired`: an unknown level is an error, not "achieved".';
+
+
+--
+-- Name: webhook_deliveries_kind(status_public.webhook_deliveries); Type: FUNCTION; Schema: status_public; Owner: -
+--
+
+CREATE FUNCTION status_public.webhook_deliveries_kind(delivery status_public.webhook_deliveries) RETURNS status_public.achievement_event_kind
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+  -- Definer: the outbox is private. Executable by admins only.
+  select event.kind from status_private.outbox_events as event where event.id = delivery.event_id;
+$$;
+
+
+--
+-- Name: FUNCTION webhook_deliveries_kind(delivery status_public.webhook_deliveries); Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON FUNCTION status_public.webhook_deliveries_kind(delivery status_public.webhook_deliveries) IS '@notNull
+The event''s kind.';
+
+
+--
+-- Name: webhook_deliveries_payload(status_public.webhook_deliveries); Type: FUNCTION; Schema: status_public; Owner: -
+--
+
+CREATE FUNCTION status_public.webhook_deliveries_payload(delivery status_public.webhook_deliveries) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+  -- Definer: the outbox is private. Executable by admins only, who see every delivery.
+  select event.payload from status_private.outbox_events as event where event.id = delivery.event_id;
+$$;
+
+
+--
+-- Name: FUNCTION webhook_deliveries_payload(delivery status_public.webhook_deliveries); Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON FUNCTION status_public.webhook_deliveries_payload(delivery status_public.webhook_deliveries) IS '@notNull
+The event''s data (what the body''s `data` holds).';
+
+
+--
+-- Name: backfill_runs; Type: TABLE; Schema: status_private; Owner: -
+--
+
+CREATE TABLE status_private.backfill_runs (
+    id bigint NOT NULL,
+    achievement_ids text[] NOT NULL,
+    notify boolean NOT NULL,
+    after_user_id uuid,
+    users_checked bigint DEFAULT 0 NOT NULL,
+    unlocks bigint DEFAULT 0 NOT NULL,
+    points bigint DEFAULT 0 NOT NULL,
+    started_at timestamp with time zone DEFAULT now() NOT NULL,
+    finished_at timestamp with time zone
+);
+
+
+--
+-- Name: TABLE backfill_runs; Type: COMMENT; Schema: status_private; Owner: -
+--
+
+COMMENT ON TABLE status_private.backfill_runs IS 'Backfills (status_private.start_backfill): the achievements covered, whether users are notified, the last user done (resume point) and the counts so far.';
+
+
+--
+-- Name: backfill_runs_id_seq; Type: SEQUENCE; Schema: status_private; Owner: -
+--
+
+ALTER TABLE status_private.backfill_runs ALTER COLUMN id ADD GENERATED BY DEFAULT AS IDENTITY (
+    SEQUENCE NAME status_private.backfill_runs_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 
 
 --
@@ -3193,6 +4998,54 @@ COMMENT ON TABLE status_private.leaderboard_point_counts IS 'How many visible us
 
 
 --
+-- Name: outbox_event_positions; Type: SEQUENCE; Schema: status_private; Owner: -
+--
+
+CREATE SEQUENCE status_private.outbox_event_positions
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+--
+-- Name: outbox_events; Type: TABLE; Schema: status_private; Owner: -
+--
+
+CREATE TABLE status_private.outbox_events (
+    id bigint NOT NULL,
+    kind status_public.achievement_event_kind NOT NULL,
+    user_id uuid NOT NULL,
+    occurred_at timestamp with time zone NOT NULL,
+    payload jsonb NOT NULL,
+    "position" bigint,
+    published_at timestamp with time zone
+);
+
+
+--
+-- Name: TABLE outbox_events; Type: COMMENT; Schema: status_private; Owner: -
+--
+
+COMMENT ON TABLE status_private.outbox_events IS 'Every unlock, tier change and level achieved, written in the transaction that made it; published (given a position) after commit for webhooks and `achievementEvents`.';
+
+
+--
+-- Name: outbox_events_id_seq; Type: SEQUENCE; Schema: status_private; Owner: -
+--
+
+ALTER TABLE status_private.outbox_events ALTER COLUMN id ADD GENERATED BY DEFAULT AS IDENTITY (
+    SEQUENCE NAME status_private.outbox_events_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
 -- Name: record_action_allowances; Type: TABLE; Schema: status_private; Owner: -
 --
 
@@ -3240,6 +5093,23 @@ CREATE TABLE status_private.user_event_cursors (
 --
 
 COMMENT ON TABLE status_private.user_event_cursors IS 'The last catch-up cursor given to each user''s unlocks and levels.';
+
+
+--
+-- Name: webhook_endpoint_secrets; Type: TABLE; Schema: status_private; Owner: -
+--
+
+CREATE TABLE status_private.webhook_endpoint_secrets (
+    endpoint_id uuid NOT NULL,
+    secret text NOT NULL
+);
+
+
+--
+-- Name: TABLE webhook_endpoint_secrets; Type: COMMENT; Schema: status_private; Owner: -
+--
+
+COMMENT ON TABLE status_private.webhook_endpoint_secrets IS 'Each webhook endpoint''s signing secret.';
 
 
 --
@@ -3477,6 +5347,69 @@ COMMENT ON TABLE status_public.user_streaks IS 'Consecutive calendar days (in th
 
 
 --
+-- Name: webhook_endpoints; Type: TABLE; Schema: status_public; Owner: -
+--
+
+CREATE TABLE status_public.webhook_endpoints (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    url text NOT NULL,
+    description text DEFAULT ''::text NOT NULL,
+    kinds status_public.achievement_event_kind[] DEFAULT enum_range(NULL::status_public.achievement_event_kind) NOT NULL,
+    enabled boolean DEFAULT true NOT NULL,
+    secret_hint text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT webhook_endpoints_description_check CHECK ((length(description) <= 1000)),
+    CONSTRAINT webhook_endpoints_kinds_check CHECK (((cardinality(kinds) >= 1) AND (array_position(kinds, NULL::status_public.achievement_event_kind) IS NULL))),
+    CONSTRAINT webhook_endpoints_url_check CHECK (((url ~ '^https?://[^\s]+$'::text) AND (length(url) <= 2000)))
+);
+
+
+--
+-- Name: TABLE webhook_endpoints; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON TABLE status_public.webhook_endpoints IS '@behavior -insert
+Where events for backends are posted, signed (Standard Webhooks). Admins only: create one with `createWebhookEndpoint`, which shows its secret once.';
+
+
+--
+-- Name: COLUMN webhook_endpoints.url; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.webhook_endpoints.url IS 'The http(s) URL events are POSTed to.';
+
+
+--
+-- Name: COLUMN webhook_endpoints.kinds; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.webhook_endpoints.kinds IS '@notNullItems
+The kinds of events sent to it.';
+
+
+--
+-- Name: COLUMN webhook_endpoints.enabled; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.webhook_endpoints.enabled IS 'Disabled: no new deliveries are queued for it (queued ones are still sent).';
+
+
+--
+-- Name: COLUMN webhook_endpoints.secret_hint; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.webhook_endpoints.secret_hint IS 'The start of the signing secret, to tell secrets apart (the secret itself is shown only once).';
+
+
+--
+-- Name: backfill_runs backfill_runs_pkey; Type: CONSTRAINT; Schema: status_private; Owner: -
+--
+
+ALTER TABLE ONLY status_private.backfill_runs
+    ADD CONSTRAINT backfill_runs_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: leaderboard_bucket_counts leaderboard_bucket_counts_pkey; Type: CONSTRAINT; Schema: status_private; Owner: -
 --
 
@@ -3490,6 +5423,14 @@ ALTER TABLE ONLY status_private.leaderboard_bucket_counts
 
 ALTER TABLE ONLY status_private.leaderboard_point_counts
     ADD CONSTRAINT leaderboard_point_counts_pkey PRIMARY KEY (period, period_start, points);
+
+
+--
+-- Name: outbox_events outbox_events_pkey; Type: CONSTRAINT; Schema: status_private; Owner: -
+--
+
+ALTER TABLE ONLY status_private.outbox_events
+    ADD CONSTRAINT outbox_events_pkey PRIMARY KEY (id);
 
 
 --
@@ -3517,11 +5458,27 @@ ALTER TABLE ONLY status_private.user_event_cursors
 
 
 --
+-- Name: webhook_endpoint_secrets webhook_endpoint_secrets_pkey; Type: CONSTRAINT; Schema: status_private; Owner: -
+--
+
+ALTER TABLE ONLY status_private.webhook_endpoint_secrets
+    ADD CONSTRAINT webhook_endpoint_secrets_pkey PRIMARY KEY (endpoint_id);
+
+
+--
 -- Name: achievement_criteria achievement_criteria_pkey; Type: CONSTRAINT; Schema: status_public; Owner: -
 --
 
 ALTER TABLE ONLY status_public.achievement_criteria
     ADD CONSTRAINT achievement_criteria_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: achievement_rule_versions achievement_rule_versions_pkey; Type: CONSTRAINT; Schema: status_public; Owner: -
+--
+
+ALTER TABLE ONLY status_public.achievement_rule_versions
+    ADD CONSTRAINT achievement_rule_versions_pkey PRIMARY KEY (achievement_id, version);
 
 
 --
@@ -3594,6 +5551,14 @@ ALTER TABLE ONLY status_public.levels
 
 ALTER TABLE ONLY status_public.points_ledger
     ADD CONSTRAINT points_ledger_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: points_multipliers points_multipliers_pkey; Type: CONSTRAINT; Schema: status_public; Owner: -
+--
+
+ALTER TABLE ONLY status_public.points_multipliers
+    ADD CONSTRAINT points_multipliers_pkey PRIMARY KEY (id);
 
 
 --
@@ -3685,10 +5650,48 @@ ALTER TABLE ONLY status_public.user_streaks
 
 
 --
+-- Name: webhook_deliveries webhook_deliveries_endpoint_id_event_id_key; Type: CONSTRAINT; Schema: status_public; Owner: -
+--
+
+ALTER TABLE ONLY status_public.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_endpoint_id_event_id_key UNIQUE (endpoint_id, event_id);
+
+
+--
+-- Name: webhook_deliveries webhook_deliveries_pkey; Type: CONSTRAINT; Schema: status_public; Owner: -
+--
+
+ALTER TABLE ONLY status_public.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: webhook_endpoints webhook_endpoints_pkey; Type: CONSTRAINT; Schema: status_public; Owner: -
+--
+
+ALTER TABLE ONLY status_public.webhook_endpoints
+    ADD CONSTRAINT webhook_endpoints_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: leaderboard_count_deltas_period_points_idx; Type: INDEX; Schema: status_private; Owner: -
 --
 
 CREATE INDEX leaderboard_count_deltas_period_points_idx ON status_private.leaderboard_count_deltas USING btree (period, period_start, points) INCLUDE (users);
+
+
+--
+-- Name: outbox_events_position; Type: INDEX; Schema: status_private; Owner: -
+--
+
+CREATE UNIQUE INDEX outbox_events_position ON status_private.outbox_events USING btree ("position") WHERE ("position" IS NOT NULL);
+
+
+--
+-- Name: outbox_events_unpublished; Type: INDEX; Schema: status_private; Owner: -
+--
+
+CREATE INDEX outbox_events_unpublished ON status_private.outbox_events USING btree (id) WHERE ("position" IS NULL);
 
 
 --
@@ -3762,6 +5765,13 @@ CREATE INDEX points_ledger_user_id_idx ON status_public.points_ledger USING btre
 
 
 --
+-- Name: points_multipliers_ends_at_idx; Type: INDEX; Schema: status_public; Owner: -
+--
+
+CREATE INDEX points_multipliers_ends_at_idx ON status_public.points_multipliers USING btree (ends_at);
+
+
+--
 -- Name: user_levels_step_id_idx; Type: INDEX; Schema: status_public; Owner: -
 --
 
@@ -3773,6 +5783,20 @@ CREATE INDEX user_levels_step_id_idx ON status_public.user_levels USING btree (s
 --
 
 CREATE INDEX user_steps_user_id_name_idx ON status_public.user_steps USING btree (user_id, name);
+
+
+--
+-- Name: webhook_deliveries_due; Type: INDEX; Schema: status_public; Owner: -
+--
+
+CREATE INDEX webhook_deliveries_due ON status_public.webhook_deliveries USING btree (next_attempt_at) WHERE (state = 'pending'::status_public.webhook_delivery_state);
+
+
+--
+-- Name: webhook_deliveries_event; Type: INDEX; Schema: status_public; Owner: -
+--
+
+CREATE INDEX webhook_deliveries_event ON status_public.webhook_deliveries USING btree (event_id);
 
 
 --
@@ -3794,6 +5818,13 @@ CREATE TRIGGER _050_take_cursor BEFORE INSERT ON status_public.achievement_unloc
 --
 
 CREATE TRIGGER _050_take_cursor BEFORE INSERT ON status_public.user_levels FOR EACH ROW EXECUTE FUNCTION status_private.tg__take_user_cursor();
+
+
+--
+-- Name: achievement_unlocks _060_provenance; Type: TRIGGER; Schema: status_public; Owner: -
+--
+
+CREATE TRIGGER _060_provenance BEFORE INSERT ON status_public.achievement_unlocks FOR EACH ROW EXECUTE FUNCTION status_private.tg_achievement_unlocks__provenance();
 
 
 --
@@ -3839,11 +5870,89 @@ CREATE TRIGGER _500_notify AFTER INSERT ON status_public.user_levels FOR EACH RO
 
 
 --
+-- Name: achievement_unlocks _600_outbox; Type: TRIGGER; Schema: status_public; Owner: -
+--
+
+CREATE TRIGGER _600_outbox AFTER INSERT ON status_public.achievement_unlocks REFERENCING NEW TABLE AS new_unlocks FOR EACH STATEMENT EXECUTE FUNCTION status_private.tg_achievement_unlocks__outbox();
+
+
+--
+-- Name: user_levels _600_outbox; Type: TRIGGER; Schema: status_public; Owner: -
+--
+
+CREATE TRIGGER _600_outbox AFTER INSERT ON status_public.user_levels REFERENCING NEW TABLE AS new_levels FOR EACH STATEMENT EXECUTE FUNCTION status_private.tg_user_levels__outbox();
+
+
+--
+-- Name: user_scores _600_outbox_inserted; Type: TRIGGER; Schema: status_public; Owner: -
+--
+
+CREATE TRIGGER _600_outbox_inserted AFTER INSERT ON status_public.user_scores REFERENCING NEW TABLE AS new_scores FOR EACH STATEMENT EXECUTE FUNCTION status_private.tg_user_scores__outbox();
+
+
+--
+-- Name: user_scores _600_outbox_updated; Type: TRIGGER; Schema: status_public; Owner: -
+--
+
+CREATE TRIGGER _600_outbox_updated AFTER UPDATE ON status_public.user_scores REFERENCING OLD TABLE AS old_scores NEW TABLE AS new_scores FOR EACH STATEMENT EXECUTE FUNCTION status_private.tg_user_scores__outbox();
+
+
+--
+-- Name: achievement_criteria _900_rule_versions_delete; Type: TRIGGER; Schema: status_public; Owner: -
+--
+
+CREATE TRIGGER _900_rule_versions_delete AFTER DELETE ON status_public.achievement_criteria REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION status_private.tg_achievement_criteria__rule_versions();
+
+
+--
+-- Name: achievement_criteria _900_rule_versions_insert; Type: TRIGGER; Schema: status_public; Owner: -
+--
+
+CREATE TRIGGER _900_rule_versions_insert AFTER INSERT ON status_public.achievement_criteria REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION status_private.tg_achievement_criteria__rule_versions();
+
+
+--
+-- Name: achievements _900_rule_versions_insert; Type: TRIGGER; Schema: status_public; Owner: -
+--
+
+CREATE TRIGGER _900_rule_versions_insert AFTER INSERT ON status_public.achievements REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION status_private.tg_achievements__rule_versions();
+
+
+--
+-- Name: achievements _900_rule_versions_update; Type: TRIGGER; Schema: status_public; Owner: -
+--
+
+CREATE TRIGGER _900_rule_versions_update AFTER UPDATE ON status_public.achievements REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION status_private.tg_achievements__rule_versions();
+
+
+--
+-- Name: achievement_criteria _900_rule_versions_update_new; Type: TRIGGER; Schema: status_public; Owner: -
+--
+
+CREATE TRIGGER _900_rule_versions_update_new AFTER UPDATE ON status_public.achievement_criteria REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION status_private.tg_achievement_criteria__rule_versions();
+
+
+--
+-- Name: achievement_criteria _900_rule_versions_update_old; Type: TRIGGER; Schema: status_public; Owner: -
+--
+
+CREATE TRIGGER _900_rule_versions_update_old AFTER UPDATE ON status_public.achievement_criteria REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION status_private.tg_achievement_criteria__rule_versions();
+
+
+--
 -- Name: recorded_action_results recorded_action_results_step_id_fkey; Type: FK CONSTRAINT; Schema: status_private; Owner: -
 --
 
 ALTER TABLE ONLY status_private.recorded_action_results
     ADD CONSTRAINT recorded_action_results_step_id_fkey FOREIGN KEY (step_id) REFERENCES status_public.user_steps(id) ON DELETE CASCADE;
+
+
+--
+-- Name: webhook_endpoint_secrets webhook_endpoint_secrets_endpoint_id_fkey; Type: FK CONSTRAINT; Schema: status_private; Owner: -
+--
+
+ALTER TABLE ONLY status_private.webhook_endpoint_secrets
+    ADD CONSTRAINT webhook_endpoint_secrets_endpoint_id_fkey FOREIGN KEY (endpoint_id) REFERENCES status_public.webhook_endpoints(id) ON DELETE CASCADE;
 
 
 --
@@ -3867,6 +5976,23 @@ COMMENT ON CONSTRAINT achievement_criteria_achievement_id_fkey ON status_public.
 
 ALTER TABLE ONLY status_public.achievement_criteria
     ADD CONSTRAINT achievement_criteria_action_fkey FOREIGN KEY (action) REFERENCES status_public.actions(name) ON UPDATE CASCADE ON DELETE RESTRICT;
+
+
+--
+-- Name: achievement_rule_versions achievement_rule_versions_achievement_id_fkey; Type: FK CONSTRAINT; Schema: status_public; Owner: -
+--
+
+ALTER TABLE ONLY status_public.achievement_rule_versions
+    ADD CONSTRAINT achievement_rule_versions_achievement_id_fkey FOREIGN KEY (achievement_id) REFERENCES status_public.achievements(id) ON UPDATE CASCADE ON DELETE CASCADE;
+
+
+--
+-- Name: CONSTRAINT achievement_rule_versions_achievement_id_fkey ON achievement_rule_versions; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON CONSTRAINT achievement_rule_versions_achievement_id_fkey ON status_public.achievement_rule_versions IS '@notNull
+@fieldName achievement
+@foreignFieldName ruleVersions';
 
 
 --
@@ -3954,6 +6080,28 @@ ALTER TABLE ONLY status_public.user_scores
 
 
 --
+-- Name: webhook_deliveries webhook_deliveries_endpoint_id_fkey; Type: FK CONSTRAINT; Schema: status_public; Owner: -
+--
+
+ALTER TABLE ONLY status_public.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_endpoint_id_fkey FOREIGN KEY (endpoint_id) REFERENCES status_public.webhook_endpoints(id) ON DELETE CASCADE;
+
+
+--
+-- Name: webhook_deliveries webhook_deliveries_event_id_fkey; Type: FK CONSTRAINT; Schema: status_public; Owner: -
+--
+
+ALTER TABLE ONLY status_public.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_event_id_fkey FOREIGN KEY (event_id) REFERENCES status_private.outbox_events(id) ON DELETE CASCADE;
+
+
+--
+-- Name: backfill_runs; Type: ROW SECURITY; Schema: status_private; Owner: -
+--
+
+ALTER TABLE status_private.backfill_runs ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: leaderboard_bucket_counts; Type: ROW SECURITY; Schema: status_private; Owner: -
 --
 
@@ -3970,6 +6118,12 @@ ALTER TABLE status_private.leaderboard_count_deltas ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE status_private.leaderboard_point_counts ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: outbox_events; Type: ROW SECURITY; Schema: status_private; Owner: -
+--
+
+ALTER TABLE status_private.outbox_events ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: record_action_allowances; Type: ROW SECURITY; Schema: status_private; Owner: -
@@ -3990,10 +6144,22 @@ ALTER TABLE status_private.recorded_action_results ENABLE ROW LEVEL SECURITY;
 ALTER TABLE status_private.user_event_cursors ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: webhook_endpoint_secrets; Type: ROW SECURITY; Schema: status_private; Owner: -
+--
+
+ALTER TABLE status_private.webhook_endpoint_secrets ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: achievement_criteria; Type: ROW SECURITY; Schema: status_public; Owner: -
 --
 
 ALTER TABLE status_public.achievement_criteria ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: achievement_rule_versions; Type: ROW SECURITY; Schema: status_public; Owner: -
+--
+
+ALTER TABLE status_public.achievement_rule_versions ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: achievement_unlocks; Type: ROW SECURITY; Schema: status_public; Owner: -
@@ -4081,6 +6247,13 @@ CREATE POLICY manage_as_admin ON status_public.levels TO achievements_admin USIN
 
 
 --
+-- Name: points_multipliers manage_as_admin; Type: POLICY; Schema: status_public; Owner: -
+--
+
+CREATE POLICY manage_as_admin ON status_public.points_multipliers TO achievements_admin USING (true) WITH CHECK (true);
+
+
+--
 -- Name: tiers manage_as_admin; Type: POLICY; Schema: status_public; Owner: -
 --
 
@@ -4088,10 +6261,30 @@ CREATE POLICY manage_as_admin ON status_public.tiers TO achievements_admin USING
 
 
 --
+-- Name: webhook_deliveries manage_as_admin; Type: POLICY; Schema: status_public; Owner: -
+--
+
+CREATE POLICY manage_as_admin ON status_public.webhook_deliveries TO achievements_admin USING (true) WITH CHECK (true);
+
+
+--
+-- Name: webhook_endpoints manage_as_admin; Type: POLICY; Schema: status_public; Owner: -
+--
+
+CREATE POLICY manage_as_admin ON status_public.webhook_endpoints TO achievements_admin USING (true) WITH CHECK (true);
+
+
+--
 -- Name: points_ledger; Type: ROW SECURITY; Schema: status_public; Owner: -
 --
 
 ALTER TABLE status_public.points_ledger ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: points_multipliers; Type: ROW SECURITY; Schema: status_public; Owner: -
+--
+
+ALTER TABLE status_public.points_multipliers ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: actions select_all; Type: POLICY; Schema: status_public; Owner: -
@@ -4112,6 +6305,13 @@ CREATE POLICY select_all ON status_public.level_requirements FOR SELECT USING (t
 --
 
 CREATE POLICY select_all ON status_public.levels FOR SELECT USING (true);
+
+
+--
+-- Name: points_multipliers select_all; Type: POLICY; Schema: status_public; Owner: -
+--
+
+CREATE POLICY select_all ON status_public.points_multipliers FOR SELECT USING (true);
 
 
 --
@@ -4264,6 +6464,15 @@ CREATE POLICY select_visible ON status_public.achievement_criteria FOR SELECT US
 
 
 --
+-- Name: achievement_rule_versions select_visible; Type: POLICY; Schema: status_public; Owner: -
+--
+
+CREATE POLICY select_visible ON status_public.achievement_rule_versions FOR SELECT USING ((EXISTS ( SELECT
+   FROM status_public.achievements
+  WHERE (achievements.id = achievement_rule_versions.achievement_id))));
+
+
+--
 -- Name: achievements select_visible; Type: POLICY; Schema: status_public; Owner: -
 --
 
@@ -4329,6 +6538,18 @@ ALTER TABLE status_public.user_steps ENABLE ROW LEVEL SECURITY;
 ALTER TABLE status_public.user_streaks ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: webhook_deliveries; Type: ROW SECURITY; Schema: status_public; Owner: -
+--
+
+ALTER TABLE status_public.webhook_deliveries ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: webhook_endpoints; Type: ROW SECURITY; Schema: status_public; Owner: -
+--
+
+ALTER TABLE status_public.webhook_endpoints ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: SCHEMA jwt_public; Type: ACL; Schema: -; Owner: -
 --
 
@@ -4383,442 +6604,6 @@ GRANT ALL ON FUNCTION jwt_public.current_user_id() TO achievements_admin;
 --
 
 REVOKE ALL ON FUNCTION status_private.achieve_levels(steps status_private.pipeline_step[]) FROM PUBLIC;
-
-
---
--- Name: FUNCTION allowance_of_shard(max_calls integer, shards integer, shard integer); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.allowance_of_shard(max_calls integer, shards integer, shard integer) FROM PUBLIC;
-
-
---
--- Name: FUNCTION append_histogram_moves(moves status_private.histogram_move[]); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.append_histogram_moves(moves status_private.histogram_move[]) FROM PUBLIC;
-
-
---
--- Name: FUNCTION batch_step_id(number bigint); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.batch_step_id(number bigint) FROM PUBLIC;
-
-
---
--- Name: FUNCTION board_users(board status_public.leaderboard_period, board_start date); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.board_users(board status_public.leaderboard_period, board_start date) FROM PUBLIC;
-
-
---
--- Name: FUNCTION caller_acts_for_anyone(); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.caller_acts_for_anyone() FROM PUBLIC;
-
-
---
--- Name: FUNCTION count_column_change(mode text, operation text, trigger_args text[], trigger_name name, table_name regclass, old_row jsonb, new_row jsonb); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.count_column_change(mode text, operation text, trigger_args text[], trigger_name name, table_name regclass, old_row jsonb, new_row jsonb) FROM PUBLIC;
-
-
---
--- Name: TABLE achievement_criteria; Type: ACL; Schema: status_public; Owner: -
---
-
-GRANT SELECT ON TABLE status_public.achievement_criteria TO achievements_anonymous;
-GRANT SELECT ON TABLE status_public.achievement_criteria TO achievements_user;
-GRANT SELECT ON TABLE status_public.achievement_criteria TO achievements_service;
-GRANT SELECT,DELETE ON TABLE status_public.achievement_criteria TO achievements_admin;
-
-
---
--- Name: COLUMN achievement_criteria.achievement_id; Type: ACL; Schema: status_public; Owner: -
---
-
-GRANT INSERT(achievement_id),UPDATE(achievement_id) ON TABLE status_public.achievement_criteria TO achievements_admin;
-
-
---
--- Name: COLUMN achievement_criteria.kind; Type: ACL; Schema: status_public; Owner: -
---
-
-GRANT INSERT(kind),UPDATE(kind) ON TABLE status_public.achievement_criteria TO achievements_admin;
-
-
---
--- Name: COLUMN achievement_criteria.action; Type: ACL; Schema: status_public; Owner: -
---
-
-GRANT INSERT(action),UPDATE(action) ON TABLE status_public.achievement_criteria TO achievements_admin;
-
-
---
--- Name: COLUMN achievement_criteria.threshold; Type: ACL; Schema: status_public; Owner: -
---
-
-GRANT INSERT(threshold),UPDATE(threshold) ON TABLE status_public.achievement_criteria TO achievements_admin;
-
-
---
--- Name: COLUMN achievement_criteria.hour_from; Type: ACL; Schema: status_public; Owner: -
---
-
-GRANT INSERT(hour_from),UPDATE(hour_from) ON TABLE status_public.achievement_criteria TO achievements_admin;
-
-
---
--- Name: COLUMN achievement_criteria.hour_until; Type: ACL; Schema: status_public; Owner: -
---
-
-GRANT INSERT(hour_until),UPDATE(hour_until) ON TABLE status_public.achievement_criteria TO achievements_admin;
-
-
---
--- Name: FUNCTION count_criterion_progress(criterion status_public.achievement_criteria, user_id uuid); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.count_criterion_progress(criterion status_public.achievement_criteria, user_id uuid) FROM PUBLIC;
-
-
---
--- Name: FUNCTION count_steps(steps status_private.pipeline_step[]); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.count_steps(steps status_private.pipeline_step[]) FROM PUBLIC;
-
-
---
--- Name: FUNCTION criterion_progress(criterion status_public.achievement_criteria, user_id uuid, action text, local_time timestamp without time zone); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.criterion_progress(criterion status_public.achievement_criteria, user_id uuid, action text, local_time timestamp without time zone) FROM PUBLIC;
-
-
---
--- Name: FUNCTION extend_streaks(steps status_private.pipeline_step[]); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.extend_streaks(steps status_private.pipeline_step[]) FROM PUBLIC;
-
-
---
--- Name: FUNCTION fold_into_histogram(changes status_private.histogram_change[], key_width integer); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.fold_into_histogram(changes status_private.histogram_change[], key_width integer) FROM PUBLIC;
-
-
---
--- Name: FUNCTION fold_leaderboard_deltas(); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.fold_leaderboard_deltas() FROM PUBLIC;
-GRANT ALL ON FUNCTION status_private.fold_leaderboard_deltas() TO achievements_authenticator;
-
-
---
--- Name: FUNCTION histogram_changes_by_key(changes status_private.histogram_change[], key_width integer); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.histogram_changes_by_key(changes status_private.histogram_change[], key_width integer) FROM PUBLIC;
-
-
---
--- Name: FUNCTION leaderboard_entries(board status_public.leaderboard_period, board_start date, user_ids uuid[]); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.leaderboard_entries(board status_public.leaderboard_period, board_start date, user_ids uuid[]) FROM PUBLIC;
-
-
---
--- Name: FUNCTION notify_user(user_id uuid, event text, id text); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.notify_user(user_id uuid, event text, id text) FROM PUBLIC;
-
-
---
--- Name: FUNCTION period_start(period status_public.leaderboard_period, at timestamp with time zone); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.period_start(period status_public.leaderboard_period, at timestamp with time zone) FROM PUBLIC;
-
-
---
--- Name: FUNCTION rank_of(board status_public.leaderboard_period, board_start date, points integer); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.rank_of(board status_public.leaderboard_period, board_start date, points integer) FROM PUBLIC;
-
-
---
--- Name: FUNCTION record_action(user_id uuid, action text, amount integer, idempotency_key text, occurred_at timestamp with time zone); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.record_action(user_id uuid, action text, amount integer, idempotency_key text, occurred_at timestamp with time zone) FROM PUBLIC;
-
-
---
--- Name: FUNCTION record_action_rate_setting(name text, fallback integer); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.record_action_rate_setting(name text, fallback integer) FROM PUBLIC;
-
-
---
--- Name: TABLE user_steps; Type: ACL; Schema: status_public; Owner: -
---
-
-GRANT SELECT ON TABLE status_public.user_steps TO achievements_user;
-GRANT SELECT ON TABLE status_public.user_steps TO achievements_service;
-GRANT SELECT ON TABLE status_public.user_steps TO achievements_admin;
-
-
---
--- Name: COLUMN user_steps.user_id; Type: ACL; Schema: status_public; Owner: -
---
-
-GRANT INSERT(user_id) ON TABLE status_public.user_steps TO achievements_service;
-
-
---
--- Name: COLUMN user_steps.name; Type: ACL; Schema: status_public; Owner: -
---
-
-GRANT INSERT(name) ON TABLE status_public.user_steps TO achievements_service;
-
-
---
--- Name: COLUMN user_steps.count; Type: ACL; Schema: status_public; Owner: -
---
-
-GRANT INSERT(count) ON TABLE status_public.user_steps TO achievements_service;
-
-
---
--- Name: COLUMN user_steps.idempotency_key; Type: ACL; Schema: status_public; Owner: -
---
-
-GRANT INSERT(idempotency_key) ON TABLE status_public.user_steps TO achievements_service;
-
-
---
--- Name: COLUMN user_steps.occurred_at; Type: ACL; Schema: status_public; Owner: -
---
-
-GRANT INSERT(occurred_at) ON TABLE status_public.user_steps TO achievements_service;
-
-
---
--- Name: FUNCTION recorded_result(previous status_public.user_steps, action text, amount integer); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.recorded_result(previous status_public.user_steps, action text, amount integer) FROM PUBLIC;
-
-
---
--- Name: FUNCTION refilled_tokens(tokens double precision, refilled_at timestamp with time zone, capacity integer, window_seconds integer, moment timestamp with time zone); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.refilled_tokens(tokens double precision, refilled_at timestamp with time zone, capacity integer, window_seconds integer, moment timestamp with time zone) FROM PUBLIC;
-
-
---
--- Name: FUNCTION run_stages(steps status_private.pipeline_step[]); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.run_stages(steps status_private.pipeline_step[]) FROM PUBLIC;
-
-
---
--- Name: FUNCTION spend_record_action_allowance(user_id uuid, idempotency_key text, service_client uuid); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.spend_record_action_allowance(user_id uuid, idempotency_key text, service_client uuid) FROM PUBLIC;
-
-
---
--- Name: FUNCTION step_results(steps status_public.user_steps[]); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.step_results(steps status_public.user_steps[]) FROM PUBLIC;
-
-
---
--- Name: FUNCTION streak_as_of(current_length integer, last_day date, today date); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.streak_as_of(current_length integer, last_day date, today date) FROM PUBLIC;
-
-
---
--- Name: FUNCTION streak_criterion_progress(criterion status_public.achievement_criteria, user_id uuid, today date); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.streak_criterion_progress(criterion status_public.achievement_criteria, user_id uuid, today date) FROM PUBLIC;
-
-
---
--- Name: FUNCTION take_record_action_allowance(subject_kind text, subject uuid, max_calls integer, window_seconds integer); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.take_record_action_allowance(subject_kind text, subject uuid, max_calls integer, window_seconds integer) FROM PUBLIC;
-
-
---
--- Name: FUNCTION tg__notify_user(); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.tg__notify_user() FROM PUBLIC;
-
-
---
--- Name: FUNCTION tg__take_user_cursor(); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.tg__take_user_cursor() FROM PUBLIC;
-
-
---
--- Name: FUNCTION tg_achievement(); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.tg_achievement() FROM PUBLIC;
-
-
---
--- Name: FUNCTION tg_achievement_boolean(); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.tg_achievement_boolean() FROM PUBLIC;
-
-
---
--- Name: FUNCTION tg_achievement_toggle(); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.tg_achievement_toggle() FROM PUBLIC;
-
-
---
--- Name: FUNCTION tg_achievement_toggle_boolean(); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.tg_achievement_toggle_boolean() FROM PUBLIC;
-
-
---
--- Name: FUNCTION tg_points_ledger__scores(); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.tg_points_ledger__scores() FROM PUBLIC;
-
-
---
--- Name: FUNCTION tg_user_profiles__check_time_zone(); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.tg_user_profiles__check_time_zone() FROM PUBLIC;
-
-
---
--- Name: FUNCTION tg_user_profiles__leaderboard_visibility(); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.tg_user_profiles__leaderboard_visibility() FROM PUBLIC;
-
-
---
--- Name: FUNCTION tg_user_steps__event_path(); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.tg_user_steps__event_path() FROM PUBLIC;
-
-
---
--- Name: FUNCTION tg_user_steps__rate_limit(); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.tg_user_steps__rate_limit() FROM PUBLIC;
-
-
---
--- Name: FUNCTION tier_for(points integer); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.tier_for(points integer) FROM PUBLIC;
-
-
---
--- Name: FUNCTION tier_progress(points integer); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.tier_progress(points integer) FROM PUBLIC;
-
-
---
--- Name: FUNCTION time_of_day_criterion_progress(criterion status_public.achievement_criteria, user_id uuid, action text, local_time timestamp without time zone); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.time_of_day_criterion_progress(criterion status_public.achievement_criteria, user_id uuid, action text, local_time timestamp without time zone) FROM PUBLIC;
-
-
---
--- Name: FUNCTION time_zone_of(user_id uuid); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.time_zone_of(user_id uuid) FROM PUBLIC;
-
-
---
--- Name: FUNCTION trigger_arguments(trigger_args text[], trigger_name name, table_name regclass); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.trigger_arguments(trigger_args text[], trigger_name name, table_name regclass) FROM PUBLIC;
-
-
---
--- Name: FUNCTION trigger_column_value(row_data jsonb, column_name text, trigger_name name, table_name regclass); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.trigger_column_value(row_data jsonb, column_name text, trigger_name name, table_name regclass) FROM PUBLIC;
-
-
---
--- Name: FUNCTION unlock_achievements(steps status_private.pipeline_step[]); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.unlock_achievements(steps status_private.pipeline_step[]) FROM PUBLIC;
-
-
---
--- Name: FUNCTION upsert_achievement(vuser_id uuid, vname text, vcount integer); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.upsert_achievement(vuser_id uuid, vname text, vcount integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION status_private.upsert_achievement(vuser_id uuid, vname text, vcount integer) TO achievements_service;
-
-
---
--- Name: FUNCTION user_completed_step(step text, user_id uuid); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.user_completed_step(step text, user_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION status_private.user_completed_step(step text, user_id uuid) TO achievements_service;
-
-
---
--- Name: FUNCTION user_incompleted_step(step text, user_id uuid); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.user_incompleted_step(step text, user_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION status_private.user_incompleted_step(step text, user_id uuid) TO achievements_service;
 
 
 --
@@ -4902,6 +6687,703 @@ GRANT INSERT("position"),UPDATE("position") ON TABLE status_public.achievements 
 
 
 --
+-- Name: COLUMN achievements.retired_at; Type: ACL; Schema: status_public; Owner: -
+--
+
+GRANT INSERT(retired_at),UPDATE(retired_at) ON TABLE status_public.achievements TO achievements_admin;
+
+
+--
+-- Name: FUNCTION achievement_met_at(achievement status_public.achievements, user_id uuid); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.achievement_met_at(achievement status_public.achievements, user_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION allowance_of_shard(max_calls integer, shards integer, shard integer); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.allowance_of_shard(max_calls integer, shards integer, shard integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION append_histogram_moves(moves status_private.histogram_move[]); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.append_histogram_moves(moves status_private.histogram_move[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION backfill_batch(run_id bigint, batch_size integer); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.backfill_batch(run_id bigint, batch_size integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION batch_step_id(number bigint); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.batch_step_id(number bigint) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION board_users(board status_public.leaderboard_period, board_start date); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.board_users(board status_public.leaderboard_period, board_start date) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION caller_acts_for_anyone(); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.caller_acts_for_anyone() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION claim_webhook_deliveries(max_deliveries integer, lease_seconds double precision, max_attempts integer); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.claim_webhook_deliveries(max_deliveries integer, lease_seconds double precision, max_attempts integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION status_private.claim_webhook_deliveries(max_deliveries integer, lease_seconds double precision, max_attempts integer) TO achievements_authenticator;
+
+
+--
+-- Name: FUNCTION count_column_change(mode text, operation text, trigger_args text[], trigger_name name, table_name regclass, old_row jsonb, new_row jsonb); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.count_column_change(mode text, operation text, trigger_args text[], trigger_name name, table_name regclass, old_row jsonb, new_row jsonb) FROM PUBLIC;
+
+
+--
+-- Name: TABLE achievement_criteria; Type: ACL; Schema: status_public; Owner: -
+--
+
+GRANT SELECT ON TABLE status_public.achievement_criteria TO achievements_anonymous;
+GRANT SELECT ON TABLE status_public.achievement_criteria TO achievements_user;
+GRANT SELECT ON TABLE status_public.achievement_criteria TO achievements_service;
+GRANT SELECT,DELETE ON TABLE status_public.achievement_criteria TO achievements_admin;
+
+
+--
+-- Name: COLUMN achievement_criteria.achievement_id; Type: ACL; Schema: status_public; Owner: -
+--
+
+GRANT INSERT(achievement_id),UPDATE(achievement_id) ON TABLE status_public.achievement_criteria TO achievements_admin;
+
+
+--
+-- Name: COLUMN achievement_criteria.kind; Type: ACL; Schema: status_public; Owner: -
+--
+
+GRANT INSERT(kind),UPDATE(kind) ON TABLE status_public.achievement_criteria TO achievements_admin;
+
+
+--
+-- Name: COLUMN achievement_criteria.action; Type: ACL; Schema: status_public; Owner: -
+--
+
+GRANT INSERT(action),UPDATE(action) ON TABLE status_public.achievement_criteria TO achievements_admin;
+
+
+--
+-- Name: COLUMN achievement_criteria.threshold; Type: ACL; Schema: status_public; Owner: -
+--
+
+GRANT INSERT(threshold),UPDATE(threshold) ON TABLE status_public.achievement_criteria TO achievements_admin;
+
+
+--
+-- Name: COLUMN achievement_criteria.hour_from; Type: ACL; Schema: status_public; Owner: -
+--
+
+GRANT INSERT(hour_from),UPDATE(hour_from) ON TABLE status_public.achievement_criteria TO achievements_admin;
+
+
+--
+-- Name: COLUMN achievement_criteria.hour_until; Type: ACL; Schema: status_public; Owner: -
+--
+
+GRANT INSERT(hour_until),UPDATE(hour_until) ON TABLE status_public.achievement_criteria TO achievements_admin;
+
+
+--
+-- Name: FUNCTION count_criterion_met_at(criterion status_public.achievement_criteria, user_id uuid); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.count_criterion_met_at(criterion status_public.achievement_criteria, user_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION count_criterion_progress(criterion status_public.achievement_criteria, user_id uuid); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.count_criterion_progress(criterion status_public.achievement_criteria, user_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION count_steps(steps status_private.pipeline_step[]); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.count_steps(steps status_private.pipeline_step[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION criterion_met_at(criterion status_public.achievement_criteria, user_id uuid); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.criterion_met_at(criterion status_public.achievement_criteria, user_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION criterion_progress(criterion status_public.achievement_criteria, user_id uuid, action text, local_time timestamp without time zone); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.criterion_progress(criterion status_public.achievement_criteria, user_id uuid, action text, local_time timestamp without time zone) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION current_rules(achievement_ids text[]); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.current_rules(achievement_ids text[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION extend_streaks(steps status_private.pipeline_step[]); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.extend_streaks(steps status_private.pipeline_step[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION fold_into_histogram(changes status_private.histogram_change[], key_width integer); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.fold_into_histogram(changes status_private.histogram_change[], key_width integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION fold_leaderboard_deltas(); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.fold_leaderboard_deltas() FROM PUBLIC;
+GRANT ALL ON FUNCTION status_private.fold_leaderboard_deltas() TO achievements_authenticator;
+
+
+--
+-- Name: FUNCTION histogram_changes_by_key(changes status_private.histogram_change[], key_width integer); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.histogram_changes_by_key(changes status_private.histogram_change[], key_width integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION leaderboard_entries(board status_public.leaderboard_period, board_start date, page_users uuid[], page_points integer[], page_offset integer); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.leaderboard_entries(board status_public.leaderboard_period, board_start date, page_users uuid[], page_points integer[], page_offset integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION new_webhook_secret(); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.new_webhook_secret() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION notify_user(user_id uuid, event text, id text); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.notify_user(user_id uuid, event text, id text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION period_start(period status_public.leaderboard_period, at timestamp with time zone); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.period_start(period status_public.leaderboard_period, at timestamp with time zone) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION prune_outbox(older_than interval); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.prune_outbox(older_than interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION status_private.prune_outbox(older_than interval) TO achievements_authenticator;
+
+
+--
+-- Name: FUNCTION publish_outbox_events(max_events integer); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.publish_outbox_events(max_events integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION status_private.publish_outbox_events(max_events integer) TO achievements_authenticator;
+
+
+--
+-- Name: FUNCTION rank_of(board status_public.leaderboard_period, board_start date, points integer); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.rank_of(board status_public.leaderboard_period, board_start date, points integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION record_action(user_id uuid, action text, amount integer, idempotency_key text, occurred_at timestamp with time zone); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.record_action(user_id uuid, action text, amount integer, idempotency_key text, occurred_at timestamp with time zone) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION record_action_rate_setting(name text, fallback integer); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.record_action_rate_setting(name text, fallback integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION record_rule_versions(achievement_ids text[]); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.record_rule_versions(achievement_ids text[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION record_webhook_attempt(delivery_id uuid, attempt integer, error text, retry_in_seconds double precision); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.record_webhook_attempt(delivery_id uuid, attempt integer, error text, retry_in_seconds double precision) FROM PUBLIC;
+GRANT ALL ON FUNCTION status_private.record_webhook_attempt(delivery_id uuid, attempt integer, error text, retry_in_seconds double precision) TO achievements_authenticator;
+
+
+--
+-- Name: TABLE user_steps; Type: ACL; Schema: status_public; Owner: -
+--
+
+GRANT SELECT ON TABLE status_public.user_steps TO achievements_user;
+GRANT SELECT ON TABLE status_public.user_steps TO achievements_service;
+GRANT SELECT ON TABLE status_public.user_steps TO achievements_admin;
+
+
+--
+-- Name: COLUMN user_steps.user_id; Type: ACL; Schema: status_public; Owner: -
+--
+
+GRANT INSERT(user_id) ON TABLE status_public.user_steps TO achievements_service;
+
+
+--
+-- Name: COLUMN user_steps.name; Type: ACL; Schema: status_public; Owner: -
+--
+
+GRANT INSERT(name) ON TABLE status_public.user_steps TO achievements_service;
+
+
+--
+-- Name: COLUMN user_steps.count; Type: ACL; Schema: status_public; Owner: -
+--
+
+GRANT INSERT(count) ON TABLE status_public.user_steps TO achievements_service;
+
+
+--
+-- Name: COLUMN user_steps.idempotency_key; Type: ACL; Schema: status_public; Owner: -
+--
+
+GRANT INSERT(idempotency_key) ON TABLE status_public.user_steps TO achievements_service;
+
+
+--
+-- Name: COLUMN user_steps.occurred_at; Type: ACL; Schema: status_public; Owner: -
+--
+
+GRANT INSERT(occurred_at) ON TABLE status_public.user_steps TO achievements_service;
+
+
+--
+-- Name: FUNCTION recorded_result(previous status_public.user_steps, action text, amount integer); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.recorded_result(previous status_public.user_steps, action text, amount integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION refilled_tokens(tokens double precision, refilled_at timestamp with time zone, capacity integer, window_seconds integer, moment timestamp with time zone); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.refilled_tokens(tokens double precision, refilled_at timestamp with time zone, capacity integer, window_seconds integer, moment timestamp with time zone) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION refuse_record_actions(subject_kind text, max_calls integer, window_seconds integer, wait_seconds double precision); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.refuse_record_actions(subject_kind text, max_calls integer, window_seconds integer, wait_seconds double precision) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION retier_batch(after_user_id uuid, batch_size integer, OUT changed integer, OUT last_user_id uuid); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.retier_batch(after_user_id uuid, batch_size integer, OUT changed integer, OUT last_user_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: PROCEDURE retier_users(IN batch_size integer); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON PROCEDURE status_private.retier_users(IN batch_size integer) FROM PUBLIC;
+
+
+--
+-- Name: PROCEDURE run_backfill(IN run_id bigint, IN batch_size integer); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON PROCEDURE status_private.run_backfill(IN run_id bigint, IN batch_size integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION run_stages(steps status_private.pipeline_step[]); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.run_stages(steps status_private.pipeline_step[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION spend_record_action_allowance(user_id uuid, idempotency_key text, service_client uuid); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.spend_record_action_allowance(user_id uuid, idempotency_key text, service_client uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION spend_record_actions_allowance(user_ids uuid[], service_client uuid); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.spend_record_actions_allowance(user_ids uuid[], service_client uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION start_backfill(achievement_ids text[], notify boolean); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.start_backfill(achievement_ids text[], notify boolean) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION step_results(steps status_public.user_steps[]); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.step_results(steps status_public.user_steps[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION streak_as_of(current_length integer, last_day date, today date); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.streak_as_of(current_length integer, last_day date, today date) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION streak_criterion_met_at(criterion status_public.achievement_criteria, user_id uuid); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.streak_criterion_met_at(criterion status_public.achievement_criteria, user_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION streak_criterion_progress(criterion status_public.achievement_criteria, user_id uuid, today date); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.streak_criterion_progress(criterion status_public.achievement_criteria, user_id uuid, today date) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION take_record_action_allowance(subject_kind text, subject uuid, max_calls integer, window_seconds integer); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.take_record_action_allowance(subject_kind text, subject uuid, max_calls integer, window_seconds integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION take_service_allowance(service_client uuid, amount integer, max_calls integer, window_seconds integer); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.take_service_allowance(service_client uuid, amount integer, max_calls integer, window_seconds integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION take_user_allowances(user_ids uuid[], amounts integer[], max_calls integer, window_seconds integer); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.take_user_allowances(user_ids uuid[], amounts integer[], max_calls integer, window_seconds integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION tg__notify_user(); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.tg__notify_user() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION tg__take_user_cursor(); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.tg__take_user_cursor() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION tg_achievement(); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.tg_achievement() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION tg_achievement_boolean(); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.tg_achievement_boolean() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION tg_achievement_criteria__rule_versions(); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.tg_achievement_criteria__rule_versions() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION tg_achievement_toggle(); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.tg_achievement_toggle() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION tg_achievement_toggle_boolean(); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.tg_achievement_toggle_boolean() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION tg_achievement_unlocks__outbox(); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.tg_achievement_unlocks__outbox() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION tg_achievement_unlocks__provenance(); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.tg_achievement_unlocks__provenance() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION tg_achievements__rule_versions(); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.tg_achievements__rule_versions() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION tg_points_ledger__scores(); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.tg_points_ledger__scores() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION tg_user_levels__outbox(); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.tg_user_levels__outbox() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION tg_user_profiles__check_time_zone(); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.tg_user_profiles__check_time_zone() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION tg_user_profiles__leaderboard_visibility(); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.tg_user_profiles__leaderboard_visibility() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION tg_user_scores__outbox(); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.tg_user_scores__outbox() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION tg_user_steps__event_path(); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.tg_user_steps__event_path() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION tg_user_steps__rate_limit(); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.tg_user_steps__rate_limit() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION tier_for(points integer); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.tier_for(points integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION tier_progress(points integer); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.tier_progress(points integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION time_of_day_criterion_met_at(criterion status_public.achievement_criteria, user_id uuid); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.time_of_day_criterion_met_at(criterion status_public.achievement_criteria, user_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION time_of_day_criterion_progress(criterion status_public.achievement_criteria, user_id uuid, action text, local_time timestamp without time zone); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.time_of_day_criterion_progress(criterion status_public.achievement_criteria, user_id uuid, action text, local_time timestamp without time zone) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION time_zone_of(user_id uuid); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.time_zone_of(user_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION trigger_arguments(trigger_args text[], trigger_name name, table_name regclass); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.trigger_arguments(trigger_args text[], trigger_name name, table_name regclass) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION trigger_column_value(row_data jsonb, column_name text, trigger_name name, table_name regclass); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.trigger_column_value(row_data jsonb, column_name text, trigger_name name, table_name regclass) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION unlock_achievements(steps status_private.pipeline_step[]); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.unlock_achievements(steps status_private.pipeline_step[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION upsert_achievement(vuser_id uuid, vname text, vcount integer); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.upsert_achievement(vuser_id uuid, vname text, vcount integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION status_private.upsert_achievement(vuser_id uuid, vname text, vcount integer) TO achievements_service;
+
+
+--
+-- Name: FUNCTION user_completed_step(step text, user_id uuid); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.user_completed_step(step text, user_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION status_private.user_completed_step(step text, user_id uuid) TO achievements_service;
+
+
+--
+-- Name: FUNCTION user_incompleted_step(step text, user_id uuid); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.user_incompleted_step(step text, user_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION status_private.user_incompleted_step(step text, user_id uuid) TO achievements_service;
+
+
+--
+-- Name: FUNCTION users_above(board status_public.leaderboard_period, board_start date, points integer); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.users_above(board status_public.leaderboard_period, board_start date, points integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION users_at(board status_public.leaderboard_period, board_start date, points integer); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.users_at(board status_public.leaderboard_period, board_start date, points integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION users_up_to(board status_public.leaderboard_period, board_start date, points integer); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.users_up_to(board status_public.leaderboard_period, board_start date, points integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION achievement_events(after_position bigint, max_events integer); Type: ACL; Schema: status_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_public.achievement_events(after_position bigint, max_events integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION status_public.achievement_events(after_position bigint, max_events integer) TO achievements_anonymous;
+GRANT ALL ON FUNCTION status_public.achievement_events(after_position bigint, max_events integer) TO achievements_user;
+GRANT ALL ON FUNCTION status_public.achievement_events(after_position bigint, max_events integer) TO achievements_service;
+GRANT ALL ON FUNCTION status_public.achievement_events(after_position bigint, max_events integer) TO achievements_admin;
+
+
+--
+-- Name: TABLE achievement_rule_versions; Type: ACL; Schema: status_public; Owner: -
+--
+
+GRANT SELECT ON TABLE status_public.achievement_rule_versions TO achievements_anonymous;
+GRANT SELECT ON TABLE status_public.achievement_rule_versions TO achievements_user;
+GRANT SELECT ON TABLE status_public.achievement_rule_versions TO achievements_service;
+GRANT SELECT ON TABLE status_public.achievement_rule_versions TO achievements_admin;
+
+
+--
+-- Name: TABLE achievement_unlocks; Type: ACL; Schema: status_public; Owner: -
+--
+
+GRANT SELECT ON TABLE status_public.achievement_unlocks TO achievements_user;
+GRANT SELECT ON TABLE status_public.achievement_unlocks TO achievements_service;
+GRANT SELECT ON TABLE status_public.achievement_unlocks TO achievements_admin;
+
+
+--
+-- Name: FUNCTION achievement_unlocks_rules(unlock status_public.achievement_unlocks); Type: ACL; Schema: status_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_public.achievement_unlocks_rules(unlock status_public.achievement_unlocks) FROM PUBLIC;
+GRANT ALL ON FUNCTION status_public.achievement_unlocks_rules(unlock status_public.achievement_unlocks) TO achievements_user;
+GRANT ALL ON FUNCTION status_public.achievement_unlocks_rules(unlock status_public.achievement_unlocks) TO achievements_service;
+GRANT ALL ON FUNCTION status_public.achievement_unlocks_rules(unlock status_public.achievement_unlocks) TO achievements_admin;
+
+
+--
 -- Name: FUNCTION achievements_rarity_percent(achievement status_public.achievements); Type: ACL; Schema: status_public; Owner: -
 --
 
@@ -4910,6 +7392,79 @@ GRANT ALL ON FUNCTION status_public.achievements_rarity_percent(achievement stat
 GRANT ALL ON FUNCTION status_public.achievements_rarity_percent(achievement status_public.achievements) TO achievements_user;
 GRANT ALL ON FUNCTION status_public.achievements_rarity_percent(achievement status_public.achievements) TO achievements_service;
 GRANT ALL ON FUNCTION status_public.achievements_rarity_percent(achievement status_public.achievements) TO achievements_admin;
+
+
+--
+-- Name: TABLE points_multipliers; Type: ACL; Schema: status_public; Owner: -
+--
+
+GRANT SELECT ON TABLE status_public.points_multipliers TO achievements_anonymous;
+GRANT SELECT ON TABLE status_public.points_multipliers TO achievements_user;
+GRANT SELECT ON TABLE status_public.points_multipliers TO achievements_service;
+GRANT SELECT,DELETE ON TABLE status_public.points_multipliers TO achievements_admin;
+
+
+--
+-- Name: COLUMN points_multipliers.name; Type: ACL; Schema: status_public; Owner: -
+--
+
+GRANT INSERT(name),UPDATE(name) ON TABLE status_public.points_multipliers TO achievements_admin;
+
+
+--
+-- Name: COLUMN points_multipliers.multiplier; Type: ACL; Schema: status_public; Owner: -
+--
+
+GRANT INSERT(multiplier),UPDATE(multiplier) ON TABLE status_public.points_multipliers TO achievements_admin;
+
+
+--
+-- Name: COLUMN points_multipliers.starts_at; Type: ACL; Schema: status_public; Owner: -
+--
+
+GRANT INSERT(starts_at),UPDATE(starts_at) ON TABLE status_public.points_multipliers TO achievements_admin;
+
+
+--
+-- Name: COLUMN points_multipliers.ends_at; Type: ACL; Schema: status_public; Owner: -
+--
+
+GRANT INSERT(ends_at),UPDATE(ends_at) ON TABLE status_public.points_multipliers TO achievements_admin;
+
+
+--
+-- Name: FUNCTION active_points_multiplier(); Type: ACL; Schema: status_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_public.active_points_multiplier() FROM PUBLIC;
+GRANT ALL ON FUNCTION status_public.active_points_multiplier() TO achievements_anonymous;
+GRANT ALL ON FUNCTION status_public.active_points_multiplier() TO achievements_user;
+GRANT ALL ON FUNCTION status_public.active_points_multiplier() TO achievements_service;
+GRANT ALL ON FUNCTION status_public.active_points_multiplier() TO achievements_admin;
+
+
+--
+-- Name: FUNCTION catalog_tier_impact(); Type: ACL; Schema: status_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_public.catalog_tier_impact() FROM PUBLIC;
+GRANT ALL ON FUNCTION status_public.catalog_tier_impact() TO achievements_admin;
+
+
+--
+-- Name: FUNCTION catalog_unlock_impact(achievement_ids text[]); Type: ACL; Schema: status_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_public.catalog_unlock_impact(achievement_ids text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION status_public.catalog_unlock_impact(achievement_ids text[]) TO achievements_admin;
+
+
+--
+-- Name: FUNCTION create_webhook_endpoint(url text, kinds status_public.achievement_event_kind[], description text); Type: ACL; Schema: status_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_public.create_webhook_endpoint(url text, kinds status_public.achievement_event_kind[], description text) FROM PUBLIC;
+GRANT ALL ON FUNCTION status_public.create_webhook_endpoint(url text, kinds status_public.achievement_event_kind[], description text) TO achievements_admin;
 
 
 --
@@ -4957,6 +7512,17 @@ GRANT ALL ON FUNCTION status_public.my_achievements() TO achievements_admin;
 
 
 --
+-- Name: FUNCTION my_almost_there(min_percent integer, first integer); Type: ACL; Schema: status_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_public.my_almost_there(min_percent integer, first integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION status_public.my_almost_there(min_percent integer, first integer) TO achievements_anonymous;
+GRANT ALL ON FUNCTION status_public.my_almost_there(min_percent integer, first integer) TO achievements_user;
+GRANT ALL ON FUNCTION status_public.my_almost_there(min_percent integer, first integer) TO achievements_service;
+GRANT ALL ON FUNCTION status_public.my_almost_there(min_percent integer, first integer) TO achievements_admin;
+
+
+--
 -- Name: FUNCTION my_dashboard(); Type: ACL; Schema: status_public; Owner: -
 --
 
@@ -4987,15 +7553,6 @@ GRANT ALL ON FUNCTION status_public.my_tier() TO achievements_anonymous;
 GRANT ALL ON FUNCTION status_public.my_tier() TO achievements_user;
 GRANT ALL ON FUNCTION status_public.my_tier() TO achievements_service;
 GRANT ALL ON FUNCTION status_public.my_tier() TO achievements_admin;
-
-
---
--- Name: TABLE achievement_unlocks; Type: ACL; Schema: status_public; Owner: -
---
-
-GRANT SELECT ON TABLE status_public.achievement_unlocks TO achievements_user;
-GRANT SELECT ON TABLE status_public.achievement_unlocks TO achievements_service;
-GRANT SELECT ON TABLE status_public.achievement_unlocks TO achievements_admin;
 
 
 --
@@ -5031,6 +7588,29 @@ REVOKE ALL ON FUNCTION status_public.record_actions(events status_public.action_
 GRANT ALL ON FUNCTION status_public.record_actions(events status_public.action_event[]) TO achievements_anonymous;
 GRANT ALL ON FUNCTION status_public.record_actions(events status_public.action_event[]) TO achievements_user;
 GRANT ALL ON FUNCTION status_public.record_actions(events status_public.action_event[]) TO achievements_service;
+
+
+--
+-- Name: TABLE webhook_deliveries; Type: ACL; Schema: status_public; Owner: -
+--
+
+GRANT SELECT,DELETE ON TABLE status_public.webhook_deliveries TO achievements_admin;
+
+
+--
+-- Name: FUNCTION retry_webhook_delivery(delivery_id uuid); Type: ACL; Schema: status_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_public.retry_webhook_delivery(delivery_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION status_public.retry_webhook_delivery(delivery_id uuid) TO achievements_admin;
+
+
+--
+-- Name: FUNCTION rotate_webhook_endpoint_secret(endpoint_id uuid); Type: ACL; Schema: status_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_public.rotate_webhook_endpoint_secret(endpoint_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION status_public.rotate_webhook_endpoint_secret(endpoint_id uuid) TO achievements_admin;
 
 
 --
@@ -5136,6 +7716,17 @@ GRANT ALL ON FUNCTION status_public.steps_required(vlevel text, vrole_id uuid) T
 
 
 --
+-- Name: FUNCTION unlock_provenance(achievement_id text, user_id uuid); Type: ACL; Schema: status_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_public.unlock_provenance(achievement_id text, user_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION status_public.unlock_provenance(achievement_id text, user_id uuid) TO achievements_anonymous;
+GRANT ALL ON FUNCTION status_public.unlock_provenance(achievement_id text, user_id uuid) TO achievements_user;
+GRANT ALL ON FUNCTION status_public.unlock_provenance(achievement_id text, user_id uuid) TO achievements_service;
+GRANT ALL ON FUNCTION status_public.unlock_provenance(achievement_id text, user_id uuid) TO achievements_admin;
+
+
+--
 -- Name: FUNCTION user_achieved(vlevel text, vrole_id uuid); Type: ACL; Schema: status_public; Owner: -
 --
 
@@ -5144,6 +7735,22 @@ GRANT ALL ON FUNCTION status_public.user_achieved(vlevel text, vrole_id uuid) TO
 GRANT ALL ON FUNCTION status_public.user_achieved(vlevel text, vrole_id uuid) TO achievements_user;
 GRANT ALL ON FUNCTION status_public.user_achieved(vlevel text, vrole_id uuid) TO achievements_service;
 GRANT ALL ON FUNCTION status_public.user_achieved(vlevel text, vrole_id uuid) TO achievements_admin;
+
+
+--
+-- Name: FUNCTION webhook_deliveries_kind(delivery status_public.webhook_deliveries); Type: ACL; Schema: status_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_public.webhook_deliveries_kind(delivery status_public.webhook_deliveries) FROM PUBLIC;
+GRANT ALL ON FUNCTION status_public.webhook_deliveries_kind(delivery status_public.webhook_deliveries) TO achievements_admin;
+
+
+--
+-- Name: FUNCTION webhook_deliveries_payload(delivery status_public.webhook_deliveries); Type: ACL; Schema: status_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_public.webhook_deliveries_payload(delivery status_public.webhook_deliveries) FROM PUBLIC;
+GRANT ALL ON FUNCTION status_public.webhook_deliveries_payload(delivery status_public.webhook_deliveries) TO achievements_admin;
 
 
 --
@@ -5284,6 +7891,41 @@ GRANT SELECT ON TABLE status_public.user_scores TO achievements_admin;
 GRANT SELECT ON TABLE status_public.user_streaks TO achievements_user;
 GRANT SELECT ON TABLE status_public.user_streaks TO achievements_service;
 GRANT SELECT ON TABLE status_public.user_streaks TO achievements_admin;
+
+
+--
+-- Name: TABLE webhook_endpoints; Type: ACL; Schema: status_public; Owner: -
+--
+
+GRANT SELECT,DELETE ON TABLE status_public.webhook_endpoints TO achievements_admin;
+
+
+--
+-- Name: COLUMN webhook_endpoints.url; Type: ACL; Schema: status_public; Owner: -
+--
+
+GRANT UPDATE(url) ON TABLE status_public.webhook_endpoints TO achievements_admin;
+
+
+--
+-- Name: COLUMN webhook_endpoints.description; Type: ACL; Schema: status_public; Owner: -
+--
+
+GRANT UPDATE(description) ON TABLE status_public.webhook_endpoints TO achievements_admin;
+
+
+--
+-- Name: COLUMN webhook_endpoints.kinds; Type: ACL; Schema: status_public; Owner: -
+--
+
+GRANT UPDATE(kinds) ON TABLE status_public.webhook_endpoints TO achievements_admin;
+
+
+--
+-- Name: COLUMN webhook_endpoints.enabled; Type: ACL; Schema: status_public; Owner: -
+--
+
+GRANT UPDATE(enabled) ON TABLE status_public.webhook_endpoints TO achievements_admin;
 
 
 --

@@ -1,7 +1,7 @@
 // `achievementEvents(afterPosition:)`: every user's unlocks, tier changes and levels, for the service role (a trusted
 // backend), over websockets, in order, resuming after a position (`afterPosition`).
 //
-// The events are the outbox's (migrations/current/7-outbox.sql), read through status_public.achievement_events
+// The events are the outbox's (migration 000009, 7-outbox.sql), read through status_public.achievement_events
 // (the same function answers the polling query `achievementEvents`, and refuses every role but the service with
 // FORBIDDEN). The stream first LISTENs for publications (the channel the publisher notifies), then reads the
 // pages after `afterPosition` until it has caught up, then reads again on each publication. Positions are given in

@@ -1,4 +1,4 @@
-// Backfill (migrations/current/9-backfill.sql): awards achievements to the users whose past steps meet their
+// Backfill (migration 000009, 9-backfill.sql): awards achievements to the users whose past steps meet their
 // rules now (after a new achievement or a changed rule), as if earned at the step that made them true. One
 // transaction per batch of users, so live traffic waits for one batch at most; an interrupted run resumes
 // where its last batch ended (`resume`), and however often it runs, each unlock counts once. Then every user's

@@ -1,4 +1,4 @@
-// Delivers the outbox (migrations/current/7-outbox.sql) as signed webhooks, at least once.
+// Delivers the outbox (migration 000009, 7-outbox.sql) as signed webhooks, at least once.
 //
 // Each round: publish the committed outbox events (positions for `achievementEvents`, one delivery per
 // subscribed endpoint), claim due deliveries in a short transaction (`for update skip locked`, so several

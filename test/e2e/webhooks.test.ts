@@ -1,4 +1,4 @@
-// Webhooks (src/webhook-dispatcher.ts, migrations/current/7-outbox.sql) against a real receiving HTTP server, on
+// Webhooks (src/webhook-dispatcher.ts, migration 000009, 7-outbox.sql) against a real receiving HTTP server, on
 // a database of the file's own (no other file's dispatcher may claim its deliveries): an admin registers an
 // endpoint through GraphQL and its requests carry a Standard Webhooks signature that verifies; a failing
 // endpoint is retried with backoff, then dead, visible to admins, who retry it; a dispatcher SIGKILLed while

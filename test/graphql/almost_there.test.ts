@@ -1,4 +1,4 @@
-// myAlmostThere and myDashboard { almostThere } over GraphQL (migrations/current/6-almost-there.sql), as real
+// myAlmostThere and myDashboard { almostThere } over GraphQL (migration 000009, 6-almost-there.sql), as real
 // roles in rolled-back transactions: the list, its defaults, and the coded errors. The catalog and the user's
 // 8 steps come from test/helpers/almost-there.ts.
 import { addAlmostThereCatalog } from "../helpers/almost-there";

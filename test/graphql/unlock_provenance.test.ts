@@ -1,4 +1,4 @@
-// unlockProvenance over GraphQL (migrations/current/8-provenance.sql): "why do I have this, since when, under
+// unlockProvenance over GraphQL (migration 000009, 8-provenance.sql): "why do I have this, since when, under
 // which rules", for the signed-in user's own unlocks, and for anyone's as an admin, as real roles in rolled-back
 // transactions.
 import { anonymous, asAdmin, asService, asUser, newUserId, withTransaction } from "../helpers/db";

@@ -135,7 +135,7 @@ const FUNCTIONS: Record<string, string> = {
   "status_private.unlock_achievements(status_private.pipeline_step[])": "-",
   "status_private.period_start(status_public.leaderboard_period,timestamp with time zone)": "-",
   "status_private.rank_of(status_public.leaderboard_period,date,integer)": "-",
-  // The leaderboard reads' histogram counts (migrations/current/3-leaderboard-reads.sql), inlined into them.
+  // The leaderboard reads' histogram counts (migration 000009, 3-leaderboard-reads.sql), inlined into them.
   "status_private.users_above(status_public.leaderboard_period,date,integer)": "-",
   "status_private.users_at(status_public.leaderboard_period,date,integer)": "-",
   "status_private.users_up_to(status_public.leaderboard_period,date,integer)": "-",
@@ -143,7 +143,7 @@ const FUNCTIONS: Record<string, string> = {
   "status_private.record_action_rate_setting(text,integer)": "-",
   "status_private.refilled_tokens(double precision,timestamp with time zone,integer,integer,timestamp with time zone)": "-",
   "status_private.spend_record_action_allowance(uuid,text,uuid)": "-",
-  // Batches (migrations/current/2-batches.sql): a batch's rate limits in one call per bucket.
+  // Batches (migration 000009, 2-batches.sql): a batch's rate limits in one call per bucket.
   "status_private.refuse_record_actions(text,integer,integer,double precision)": "-",
   "status_private.spend_record_actions_allowance(uuid[],uuid)": "-",
   "status_private.take_service_allowance(uuid,integer,integer,integer)": "-",

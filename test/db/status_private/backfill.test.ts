@@ -1,4 +1,4 @@
-// Backfill (issue 11, migrations/current/9-backfill.sql): users whose past steps meet a new or changed rule
+// Backfill (issue 11, migration 000009, 9-backfill.sql): users whose past steps meet a new or changed rule
 // get it as if earned at the step that made it true (step, time, dated points, boards of that period), in
 // batches, resumable, exactly once, quietly unless asked. The first part runs in rolled-back transactions; the
 // part that needs commits (concurrent runs, a live event meanwhile, the procedure) uses a database of its own.

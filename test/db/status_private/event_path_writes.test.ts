@@ -1,4 +1,4 @@
-// What the event path writes for one event (migrations/current/4-event-path-cost.sql): a row that does not
+// What the event path writes for one event (migration 000009, 4-event-path-cost.sql): a row that does not
 // change is not rewritten. A rewritten row has a new version, so a new ctid; a row left alone keeps its ctid.
 import { asService, newUserId, type TestTransaction, withTransaction } from "../../helpers/db";
 

@@ -1,4 +1,4 @@
-// The outbox (migrations/current/7-outbox.sql): one row per unlock, tier change and level, written in the
+// The outbox (migration 000009, 7-outbox.sql): one row per unlock, tier change and level, written in the
 // transaction that made it (none when it rolls back, none when nothing of interest changed); positions given
 // in commit order, so a cursor cannot skip an event that committed late; the service's read of every user's
 // events refused to other roles; pruning keeps what is not delivered yet.

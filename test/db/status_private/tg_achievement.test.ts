@@ -201,7 +201,7 @@ describe("the tg_achievement* functions alike", () => {
     withTransaction(async (tx) => {
       // The one exception: the service may call the reference package's step helpers (reference_helpers.test.ts).
       // And the authenticator (the server's own connection, no API role) folds the leaderboard deltas and runs the
-      // webhook dispatcher (migrations/current/7-outbox.sql).
+      // webhook dispatcher (migration 000009, 7-outbox.sql).
       const AUTHENTICATOR_FUNCTIONS = [
         "status_private.fold_leaderboard_deltas()",
         "status_private.publish_outbox_events(integer)",

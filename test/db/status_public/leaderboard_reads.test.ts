@@ -1,4 +1,4 @@
-// The leaderboard reads (migrations/current/3-leaderboard-reads.sql) against a brute force over the score rows,
+// The leaderboard reads (migration 000009, 3-leaderboard-reads.sql) against a brute force over the score rows,
 // with the histogram's deltas not folded: leaderboard() pages at every offset across ties (where the page's
 // first score is shared with users before it), and leaderboard_around_me() and my_rank() for every user of the
 // scenario, one who opted out (listed in board order with the rank they would have) and one with no points.

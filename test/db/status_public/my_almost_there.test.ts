@@ -1,4 +1,4 @@
-// status_public.my_almost_there(min_percent, first) (migrations/current/6-almost-there.sql): the signed-in
+// status_public.my_almost_there(min_percent, first) (migration 000009, 6-almost-there.sql): the signed-in
 // user's locked, visible achievements that can still be unlocked, whose progress is at least min_percent,
 // closest first, each with what remains; the same list on my_dashboard. The catalog and the user's 8 steps
 // come from test/helpers/almost-there.ts.

@@ -1,5 +1,5 @@
 // record_actions: the batch API (migration 000008, 6-record-actions.sql; its checks and rate limits set-based in
-// migrations/current/2-batches.sql). The service role records for many users in one call, a user for themselves;
+// migration 000009, 2-batches.sql). The service role records for many users in one call, a user for themselves;
 // per-event results in input order; all or nothing; idempotency keys; the rate limit per event, taken for the
 // whole batch at once; and the same end state as recording the same events one by one.
 import { type Actor, anonymous, asAdmin, asService, asUser, newUserId, type TestTransaction, withTransaction } from "../../helpers/db";

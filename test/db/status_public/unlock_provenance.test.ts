@@ -1,4 +1,4 @@
-// Rule versions and provenance (issue 11, migrations/current/8-provenance.sql): a change of an achievement's
+// Rule versions and provenance (issue 11, migration 000009, 8-provenance.sql): a change of an achievement's
 // rules makes a version, an unlock records the version it was granted under and its criteria's values then,
 // and unlock_provenance explains an unlock to its user (and to the service and admins for anyone).
 import { anonymous, asAdmin, asService, asUser, newUserId, type TestTransaction, withTransaction } from "../../helpers/db";
