@@ -747,7 +747,8 @@ CREATE TYPE status_public.dashboard AS (
 	current_streak integer,
 	longest_streak integer,
 	streaks status_public.streak_summary[],
-	almost_there status_public.almost_there[]
+	almost_there status_public.almost_there[],
+	streak_freezes integer
 );
 
 
@@ -801,7 +802,7 @@ COMMENT ON COLUMN status_public.dashboard.tallies IS '@notNull
 --
 
 COMMENT ON COLUMN status_public.dashboard.current_streak IS '@notNull
-The streak of any activity, in days.';
+The streak of any activity, in days (alive while streak freezes cover the days missed).';
 
 
 --
@@ -826,6 +827,14 @@ COMMENT ON COLUMN status_public.dashboard.streaks IS '@notNull
 COMMENT ON COLUMN status_public.dashboard.almost_there IS '@notNull
 @notNullItems
 The locked achievements closest to unlocking, as `myAlmostThere` with its defaults: at least 80 percent, at most 5.';
+
+
+--
+-- Name: COLUMN dashboard.streak_freezes; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.dashboard.streak_freezes IS '@notNull
+Streak freezes held: each day missed in the streaks spends one instead of breaking them.';
 
 
 --
@@ -1685,6 +1694,41 @@ CREATE FUNCTION status_private.extend_streaks(steps status_private.pipeline_step
     SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 begin
+  -- Only when someone holds a freeze or has spent one (a frozen day also keeps their other streaks).
+  if exists (select from status_public.user_streak_freezes as held where held.freezes > 0)
+     or exists (select from status_public.user_frozen_days) then
+    with gaps as (
+      -- The step's streaks that it would break: its action's and any activity's.
+      select step.user_id, step.local_time::date as day, streak.action, streak.last_day
+      from unnest(steps) as step
+      join status_public.user_streaks as streak
+        on streak.user_id = step.user_id and (streak.action = step.name or streak.action is null)
+      where step.count > 0 and step.local_time::date > streak.last_day + 1
+    ), needed as (
+      -- The days missed in them that are not frozen yet.
+      select distinct gaps.user_id, missed.day::date as day
+      from gaps cross join lateral generate_series(gaps.last_day + 1, gaps.day - 1, interval '1 day') as missed (day)
+      where not exists (select from status_public.user_frozen_days as frozen
+                        where frozen.user_id = gaps.user_id and frozen.day = missed.day::date)
+    ), kept as (
+      -- The users who hold a freeze for each of those days (or need none): all their streaks go on.
+      select users.user_id, count(needed.day)::integer as days
+      from (select distinct gaps.user_id from gaps) as users
+      left join needed on needed.user_id = users.user_id
+      group by users.user_id
+      having count(needed.day) <= status_private.streak_freezes_of(users.user_id)
+    ), spent as (
+      update status_public.user_streak_freezes as held set freezes = held.freezes - kept.days, updated_at = now()
+      from kept where held.user_id = kept.user_id and kept.days > 0
+    ), frozen as (
+      insert into status_public.user_frozen_days (user_id, day)
+      select needed.user_id, needed.day from needed join kept on kept.user_id = needed.user_id
+    )
+    -- The streaks' last day moves to the day before the step's, so that the upsert below extends them.
+    update status_public.user_streaks as streak set last_day = gaps.day - 1
+      from gaps join kept on kept.user_id = gaps.user_id
+      where streak.user_id = gaps.user_id and streak.action is not distinct from gaps.action;
+  end if;
   insert into status_public.user_streaks as streak (user_id, action, current_length, longest_length, last_day)
     select step.user_id, actions.action, 1, 1, step.local_time::date
     from unnest(steps) as step
@@ -2463,10 +2507,39 @@ $$;
 CREATE FUNCTION status_private.streak_criterion_progress(criterion status_public.achievement_criteria, user_id uuid, today date) RETURNS TABLE(current integer, target integer)
     LANGUAGE sql STABLE
     AS $$
-  select coalesce((select status_private.streak_as_of(streak.current_length, streak.last_day, today)
+  select coalesce((select status_private.streak_kept_as_of(streak.user_id, streak.current_length, streak.last_day, today)
                    from status_public.user_streaks as streak
                    where streak.user_id = streak_criterion_progress.user_id and streak.action is not distinct from criterion.action), 0),
          criterion.threshold;
+$$;
+
+
+--
+-- Name: streak_freezes_of(uuid); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.streak_freezes_of(user_id uuid) RETURNS integer
+    LANGUAGE sql STABLE
+    AS $$
+  select coalesce((select held.freezes from status_public.user_streak_freezes as held where held.user_id = streak_freezes_of.user_id), 0);
+$$;
+
+
+--
+-- Name: streak_kept_as_of(uuid, integer, date, date); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.streak_kept_as_of(user_id uuid, current_length integer, last_day date, today date) RETURNS integer
+    LANGUAGE sql STABLE
+    AS $$
+  select case
+    when last_day >= today - 1 then current_length
+    when (today - 1 - last_day)
+         - (select count(*) from status_public.user_frozen_days as frozen
+            where frozen.user_id = streak_kept_as_of.user_id and frozen.day > last_day and frozen.day < today)
+         <= status_private.streak_freezes_of(streak_kept_as_of.user_id) then current_length
+    else 0
+  end;
 $$;
 
 
@@ -3853,6 +3926,42 @@ Admins: registers a webhook endpoint for `kinds` (default: all) and returns its 
 
 
 --
+-- Name: grant_streak_freezes(uuid, integer); Type: FUNCTION; Schema: status_public; Owner: -
+--
+
+CREATE FUNCTION status_public.grant_streak_freezes(user_id uuid, freezes integer) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+declare
+  held integer;
+begin
+  if grant_streak_freezes.user_id is null then
+    raise exception 'Name the user to give streak freezes to' using errcode = 'AC400';
+  end if;
+  if grant_streak_freezes.freezes is null or grant_streak_freezes.freezes not between 1 and 1000 then
+    raise exception 'Give 1 to 1000 streak freezes at a time, not %', coalesce(grant_streak_freezes.freezes::text, 'null')
+      using errcode = 'AC400';
+  end if;
+  insert into status_public.user_streak_freezes as current_freezes (user_id, freezes)
+    values (grant_streak_freezes.user_id, grant_streak_freezes.freezes)
+    on conflict on constraint user_streak_freezes_pkey do update set freezes = current_freezes.freezes + excluded.freezes, updated_at = now()
+    returning current_freezes.freezes into held;
+  return held;
+exception when check_violation then
+  raise exception 'A user holds at most 1000 streak freezes' using errcode = 'AC400';
+end;
+$$;
+
+
+--
+-- Name: FUNCTION grant_streak_freezes(user_id uuid, freezes integer); Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON FUNCTION status_public.grant_streak_freezes(user_id uuid, freezes integer) IS 'Gives the user `freezes` streak freezes (1 to 1000; at most 1000 held): each day missed in their streaks spends one instead of breaking them. Returns how many they hold now. For the service role and admins.';
+
+
+--
 -- Name: hidden_locked_count(); Type: FUNCTION; Schema: status_public; Owner: -
 --
 
@@ -4117,14 +4226,17 @@ begin
     from status_public.my_achievements() as progress;
   dashboard.almost_there := status_public.my_almost_there();
   dashboard.hidden_locked_count := status_public.hidden_locked_count();
+  dashboard.streak_freezes := status_private.streak_freezes_of(signed_in_user);
   select coalesce(array_agg(row(tally.name, tally.count)::status_public.tally order by tally.name), '{}') into dashboard.tallies
     from status_public.user_achievements as tally where tally.user_id = signed_in_user;
-  select coalesce(array_agg(row(streak.action, status_private.streak_as_of(streak.current_length, streak.last_day, today),
+  select coalesce(array_agg(row(streak.action,
+                                status_private.streak_kept_as_of(signed_in_user, streak.current_length, streak.last_day, today),
                                 streak.longest_length, streak.last_day)::status_public.streak_summary
                             order by streak.action nulls first), '{}')
     into dashboard.streaks
     from status_public.user_streaks as streak where streak.user_id = signed_in_user;
-  select coalesce(status_private.streak_as_of(streak.current_length, streak.last_day, today), 0), coalesce(streak.longest_length, 0)
+  select coalesce(status_private.streak_kept_as_of(signed_in_user, streak.current_length, streak.last_day, today), 0),
+         coalesce(streak.longest_length, 0)
     into dashboard.current_streak, dashboard.longest_streak
     from (select 1) as one
     left join status_public.user_streaks as streak on streak.user_id = signed_in_user and streak.action is null;
@@ -5268,6 +5380,24 @@ COMMENT ON COLUMN status_public.user_achievements.count IS 'The tally: the user'
 
 
 --
+-- Name: user_frozen_days; Type: TABLE; Schema: status_public; Owner: -
+--
+
+CREATE TABLE status_public.user_frozen_days (
+    user_id uuid NOT NULL,
+    day date NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
+-- Name: TABLE user_frozen_days; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON TABLE status_public.user_frozen_days IS 'The days a streak freeze was spent on, per user: missed, but kept in every streak. Read-only for every API role.';
+
+
+--
 -- Name: user_levels; Type: TABLE; Schema: status_public; Owner: -
 --
 
@@ -5320,6 +5450,32 @@ COMMENT ON TABLE status_public.user_scores IS 'Each active user''s points and ti
 --
 
 COMMENT ON COLUMN status_public.user_scores.tier IS 'The tier for these points (NULL when no tier starts at or below them).';
+
+
+--
+-- Name: user_streak_freezes; Type: TABLE; Schema: status_public; Owner: -
+--
+
+CREATE TABLE status_public.user_streak_freezes (
+    user_id uuid NOT NULL,
+    freezes integer DEFAULT 0 NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT user_streak_freezes_freezes_check CHECK (((freezes >= 0) AND (freezes <= 1000)))
+);
+
+
+--
+-- Name: TABLE user_streak_freezes; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON TABLE status_public.user_streak_freezes IS 'Each user''s streak freezes: a day missed in their streaks spends one instead of breaking them. Granted with `grantStreakFreezes` (service, admins); read-only for every API role.';
+
+
+--
+-- Name: COLUMN user_streak_freezes.freezes; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.user_streak_freezes.freezes IS 'Freezes held (0 to 1000).';
 
 
 --
@@ -5594,6 +5750,14 @@ ALTER TABLE ONLY status_public.user_achievements
 
 
 --
+-- Name: user_frozen_days user_frozen_days_pkey; Type: CONSTRAINT; Schema: status_public; Owner: -
+--
+
+ALTER TABLE ONLY status_public.user_frozen_days
+    ADD CONSTRAINT user_frozen_days_pkey PRIMARY KEY (user_id, day);
+
+
+--
 -- Name: user_levels user_levels_pkey; Type: CONSTRAINT; Schema: status_public; Owner: -
 --
 
@@ -5631,6 +5795,14 @@ ALTER TABLE ONLY status_public.user_steps
 
 ALTER TABLE ONLY status_public.user_steps
     ADD CONSTRAINT user_steps_user_id_idempotency_key_key UNIQUE (user_id, idempotency_key);
+
+
+--
+-- Name: user_streak_freezes user_streak_freezes_pkey; Type: CONSTRAINT; Schema: status_public; Owner: -
+--
+
+ALTER TABLE ONLY status_public.user_streak_freezes
+    ADD CONSTRAINT user_streak_freezes_pkey PRIMARY KEY (user_id);
 
 
 --
@@ -5783,6 +5955,13 @@ CREATE INDEX user_levels_step_id_idx ON status_public.user_levels USING btree (s
 --
 
 CREATE INDEX user_steps_user_id_name_idx ON status_public.user_steps USING btree (user_id, name);
+
+
+--
+-- Name: user_streak_freezes_held_idx; Type: INDEX; Schema: status_public; Owner: -
+--
+
+CREATE INDEX user_streak_freezes_held_idx ON status_public.user_streak_freezes USING btree (user_id) WHERE (freezes > 0);
 
 
 --
@@ -6357,6 +6536,13 @@ CREATE POLICY select_all_as_service_or_admin ON status_public.user_achievements 
 
 
 --
+-- Name: user_frozen_days select_all_as_service_or_admin; Type: POLICY; Schema: status_public; Owner: -
+--
+
+CREATE POLICY select_all_as_service_or_admin ON status_public.user_frozen_days FOR SELECT TO achievements_service, achievements_admin USING (true);
+
+
+--
 -- Name: user_levels select_all_as_service_or_admin; Type: POLICY; Schema: status_public; Owner: -
 --
 
@@ -6382,6 +6568,13 @@ CREATE POLICY select_all_as_service_or_admin ON status_public.user_scores FOR SE
 --
 
 CREATE POLICY select_all_as_service_or_admin ON status_public.user_steps FOR SELECT TO achievements_service, achievements_admin USING (true);
+
+
+--
+-- Name: user_streak_freezes select_all_as_service_or_admin; Type: POLICY; Schema: status_public; Owner: -
+--
+
+CREATE POLICY select_all_as_service_or_admin ON status_public.user_streak_freezes FOR SELECT TO achievements_service, achievements_admin USING (true);
 
 
 --
@@ -6420,6 +6613,13 @@ CREATE POLICY select_own ON status_public.user_achievements FOR SELECT TO achiev
 
 
 --
+-- Name: user_frozen_days select_own; Type: POLICY; Schema: status_public; Owner: -
+--
+
+CREATE POLICY select_own ON status_public.user_frozen_days FOR SELECT TO achievements_user USING ((user_id = ( SELECT jwt_public.current_user_id() AS current_user_id)));
+
+
+--
 -- Name: user_levels select_own; Type: POLICY; Schema: status_public; Owner: -
 --
 
@@ -6445,6 +6645,13 @@ CREATE POLICY select_own ON status_public.user_scores FOR SELECT TO achievements
 --
 
 CREATE POLICY select_own ON status_public.user_steps FOR SELECT TO achievements_user USING ((user_id = ( SELECT jwt_public.current_user_id() AS current_user_id)));
+
+
+--
+-- Name: user_streak_freezes select_own; Type: POLICY; Schema: status_public; Owner: -
+--
+
+CREATE POLICY select_own ON status_public.user_streak_freezes FOR SELECT TO achievements_user USING ((user_id = ( SELECT jwt_public.current_user_id() AS current_user_id)));
 
 
 --
@@ -6508,6 +6715,12 @@ CREATE POLICY update_own ON status_public.user_profiles FOR UPDATE TO achievemen
 ALTER TABLE status_public.user_achievements ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: user_frozen_days; Type: ROW SECURITY; Schema: status_public; Owner: -
+--
+
+ALTER TABLE status_public.user_frozen_days ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: user_levels; Type: ROW SECURITY; Schema: status_public; Owner: -
 --
 
@@ -6530,6 +6743,12 @@ ALTER TABLE status_public.user_scores ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE status_public.user_steps ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: user_streak_freezes; Type: ROW SECURITY; Schema: status_public; Owner: -
+--
+
+ALTER TABLE status_public.user_streak_freezes ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: user_streaks; Type: ROW SECURITY; Schema: status_public; Owner: -
@@ -7103,6 +7322,20 @@ REVOKE ALL ON FUNCTION status_private.streak_criterion_progress(criterion status
 
 
 --
+-- Name: FUNCTION streak_freezes_of(user_id uuid); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.streak_freezes_of(user_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION streak_kept_as_of(user_id uuid, current_length integer, last_day date, today date); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.streak_kept_as_of(user_id uuid, current_length integer, last_day date, today date) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION take_record_action_allowance(subject_kind text, subject uuid, max_calls integer, window_seconds integer); Type: ACL; Schema: status_private; Owner: -
 --
 
@@ -7465,6 +7698,15 @@ GRANT ALL ON FUNCTION status_public.catalog_unlock_impact(achievement_ids text[]
 
 REVOKE ALL ON FUNCTION status_public.create_webhook_endpoint(url text, kinds status_public.achievement_event_kind[], description text) FROM PUBLIC;
 GRANT ALL ON FUNCTION status_public.create_webhook_endpoint(url text, kinds status_public.achievement_event_kind[], description text) TO achievements_admin;
+
+
+--
+-- Name: FUNCTION grant_streak_freezes(user_id uuid, freezes integer); Type: ACL; Schema: status_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_public.grant_streak_freezes(user_id uuid, freezes integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION status_public.grant_streak_freezes(user_id uuid, freezes integer) TO achievements_service;
+GRANT ALL ON FUNCTION status_public.grant_streak_freezes(user_id uuid, freezes integer) TO achievements_admin;
 
 
 --
@@ -7867,6 +8109,15 @@ GRANT SELECT ON TABLE status_public.user_achievements TO achievements_admin;
 
 
 --
+-- Name: TABLE user_frozen_days; Type: ACL; Schema: status_public; Owner: -
+--
+
+GRANT SELECT ON TABLE status_public.user_frozen_days TO achievements_user;
+GRANT SELECT ON TABLE status_public.user_frozen_days TO achievements_service;
+GRANT SELECT ON TABLE status_public.user_frozen_days TO achievements_admin;
+
+
+--
 -- Name: TABLE user_levels; Type: ACL; Schema: status_public; Owner: -
 --
 
@@ -7882,6 +8133,15 @@ GRANT SELECT ON TABLE status_public.user_levels TO achievements_admin;
 GRANT SELECT ON TABLE status_public.user_scores TO achievements_user;
 GRANT SELECT ON TABLE status_public.user_scores TO achievements_service;
 GRANT SELECT ON TABLE status_public.user_scores TO achievements_admin;
+
+
+--
+-- Name: TABLE user_streak_freezes; Type: ACL; Schema: status_public; Owner: -
+--
+
+GRANT SELECT ON TABLE status_public.user_streak_freezes TO achievements_user;
+GRANT SELECT ON TABLE status_public.user_streak_freezes TO achievements_service;
+GRANT SELECT ON TABLE status_public.user_streak_freezes TO achievements_admin;
 
 
 --

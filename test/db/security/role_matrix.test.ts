@@ -66,6 +66,9 @@ const TABLES: Record<string, Record<ApiRole, Grants>> = {
     admin: READ,
   },
   "status_public.user_streaks": PER_USER_READ,
+  // Streak freezes (issue 11): granted through grant_streak_freezes, spent by the streaks stage.
+  "status_public.user_streak_freezes": PER_USER_READ,
+  "status_public.user_frozen_days": PER_USER_READ,
   // Webhooks: admins only; endpoints are created (with their secret) by create_webhook_endpoint, deliveries
   // written by the dispatcher's functions.
   "status_public.webhook_deliveries": { anonymous: NONE, user: NONE, service: NONE, admin: { select: true, insert: [], update: [], delete: true } },
@@ -91,6 +94,8 @@ const ROWS: Record<string, Record<ApiRole, Rows>> = Object.fromEntries(
     "status_public.user_scores",
     "status_public.user_steps",
     "status_public.user_streaks",
+    "status_public.user_streak_freezes",
+    "status_public.user_frozen_days",
   ].map((table) => [table, Object.fromEntries(API_ROLES.map((role, i) => [role, PER_USER_ROWS[i]])) as Record<ApiRole, Rows>]),
 );
 
@@ -160,6 +165,9 @@ const FUNCTIONS: Record<string, string> = {
   "status_private.tg_user_profiles__leaderboard_visibility()": "-",
   "status_private.tg_user_steps__rate_limit()": "-",
   "status_private.tier_for(integer)": "-",
+  "status_private.streak_freezes_of(uuid)": "-",
+  "status_private.streak_kept_as_of(uuid,integer,date,date)": "-",
+  "status_public.grant_streak_freezes(uuid,integer)": "SD",
   // Backfill (issue 11): the database owner's (npm run backfill), no API role's.
   "status_private.achievement_met_at(status_public.achievements,uuid)": "-",
   "status_private.backfill_batch(bigint,integer)": "-",
@@ -358,6 +366,9 @@ describe("the role matrix", () => {
         await tx.as({ role: "service", userId: newUserId() }, "select status_public.record_action_for($1, 'tasks_completed', 1)", [user]);
         await tx.as({ role: "user", userId: user }, "select status_public.set_my_profile('someone')");
         await tx.root("insert into status_public.user_levels (user_id, level) values ($1, 'newbie')", [user]);
+        // Streak freezes granted, and a day frozen (as the streaks stage records one).
+        await tx.as({ role: "service", userId: newUserId() }, "select status_public.grant_streak_freezes($1, 2)", [user]);
+        await tx.root("insert into status_public.user_frozen_days (user_id, day) values ($1, '2026-01-01')", [user]);
       }
       for (const table of Object.keys(ROWS)) {
         const [seeded] = await tx.root<{ alice: number; bob: number }>(
