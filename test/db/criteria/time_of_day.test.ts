@@ -2,7 +2,8 @@
 // local hour in [hour_from, hour_until), a window that may wrap past midnight; with no step at hand it is
 // met once the achievement is unlocked. Read by status_private.criterion_progress directly and through the
 // engine's unlock stage.
-import { asAdmin, asService, asUser, newUserId, type TestTransaction, withTransaction } from "../../helpers/db";
+import { criterionProgress, recordAt } from "../../helpers/criteria";
+import { asAdmin, asUser, newUserId, type TestTransaction, withTransaction } from "../../helpers/db";
 
 async function catalog(tx: TestTransaction) {
   await tx.as(asAdmin(), `
@@ -13,23 +14,6 @@ async function catalog(tx: TestTransaction) {
       ('t_late', 'time_of_day', 't_watch', 22, 2), ('t_morning', 'time_of_day', 't_watch', 6, 9), ('t_last_hour', 'time_of_day', 't_watch', 23, 24)`);
 }
 
-const progress = (tx: TestTransaction, achievementId: string, userId: string, action: string | null, localTime: string) =>
-  tx.root<{ current: number; target: number }>(
-    `select progress.current, progress.target
-     from status_public.achievement_criteria as criterion
-     cross join lateral status_private.criterion_progress(criterion, $2, $3, $4::timestamp) as progress
-     where criterion.achievement_id = $1`,
-    [achievementId, userId, action, localTime],
-  );
-
-const record = (tx: TestTransaction, userId: string, action: string, at: string) =>
-  tx
-    .as<{ unlocked: string[] }>(
-      asService(),
-      "select array(select u.achievement_id from unnest(unlocked) as u) as unlocked from status_public.record_action_for($1, $2, 1, null, $3)",
-      [userId, action, at],
-    )
-    .then((rows) => rows[0].unlocked);
 
 describe("time_of_day criteria: criterion_progress", () => {
   it.each([
@@ -51,26 +35,26 @@ describe("time_of_day criteria: criterion_progress", () => {
   ])("%s: the action at local %s is %i of 1", (achievementId, time, current) =>
     withTransaction(async (tx) => {
       await catalog(tx);
-      expect(await progress(tx, achievementId, newUserId(), "t_watch", `2026-03-03 ${time}`)).toEqual([{ current, target: 1 }]);
+      expect(await criterionProgress(tx, achievementId, newUserId(), "t_watch", `2026-03-03 ${time}`)).toEqual([{ current, target: 1 }]);
     }));
 
   it("is not met by another action in the window", () =>
     withTransaction(async (tx) => {
       await catalog(tx);
-      expect(await progress(tx, "t_late", newUserId(), "t_other", "2026-03-03 23:00")).toEqual([{ current: 0, target: 1 }]);
+      expect(await criterionProgress(tx, "t_late", newUserId(), "t_other", "2026-03-03 23:00")).toEqual([{ current: 0, target: 1 }]);
     }));
 
   it("with no step at hand (progress), is met exactly when the achievement is unlocked", () =>
     withTransaction(async (tx) => {
       await catalog(tx);
       const user = newUserId();
-      expect(await progress(tx, "t_late", user, null, "2026-03-03 23:00")).toEqual([{ current: 0, target: 1 }]);
-      await record(tx, user, "t_watch", "2026-03-03T12:00:00Z"); // outside the window
-      expect(await progress(tx, "t_late", user, null, "2026-03-03 23:00")).toEqual([{ current: 0, target: 1 }]);
-      await record(tx, user, "t_watch", "2026-03-03T23:00:00Z");
-      expect(await progress(tx, "t_late", user, null, "2026-03-03 12:00")).toEqual([{ current: 1, target: 1 }]);
+      expect(await criterionProgress(tx, "t_late", user, null, "2026-03-03 23:00")).toEqual([{ current: 0, target: 1 }]);
+      await recordAt(tx, user, "t_watch", "2026-03-03T12:00:00Z"); // outside the window
+      expect(await criterionProgress(tx, "t_late", user, null, "2026-03-03 23:00")).toEqual([{ current: 0, target: 1 }]);
+      await recordAt(tx, user, "t_watch", "2026-03-03T23:00:00Z");
+      expect(await criterionProgress(tx, "t_late", user, null, "2026-03-03 12:00")).toEqual([{ current: 1, target: 1 }]);
       // Another achievement's window is not met by it.
-      expect(await progress(tx, "t_morning", user, null, "2026-03-03 07:00")).toEqual([{ current: 0, target: 1 }]);
+      expect(await criterionProgress(tx, "t_morning", user, null, "2026-03-03 07:00")).toEqual([{ current: 0, target: 1 }]);
     }));
 });
 
@@ -80,12 +64,12 @@ describe("time_of_day criteria: the engine", () => {
       await catalog(tx);
       const [user, other] = [newUserId(), newUserId()];
       await tx.as(asUser(user), "select status_public.set_my_profile(time_zone => 'America/New_York')"); // UTC-5 in March before the 8th
-      expect(await record(tx, user, "t_watch", "2026-03-04T02:59:00Z")).toEqual([]); // 21:59 local
-      expect(await record(tx, user, "t_other", "2026-03-04T03:30:00Z")).toEqual([]); // 22:30 local, another action
-      expect(await record(tx, user, "t_watch", "2026-03-04T03:00:00Z")).toEqual(["t_late"]); // 22:00 local
-      expect(await record(tx, user, "t_watch", "2026-03-04T04:00:00Z")).toEqual(["t_last_hour"]); // 23:00 local; t_late only once
+      expect(await recordAt(tx, user, "t_watch", "2026-03-04T02:59:00Z")).toEqual([]); // 21:59 local
+      expect(await recordAt(tx, user, "t_other", "2026-03-04T03:30:00Z")).toEqual([]); // 22:30 local, another action
+      expect(await recordAt(tx, user, "t_watch", "2026-03-04T03:00:00Z")).toEqual(["t_late"]); // 22:00 local
+      expect(await recordAt(tx, user, "t_watch", "2026-03-04T04:00:00Z")).toEqual(["t_last_hour"]); // 23:00 local; t_late only once
       // 02:00 UTC is 21:00 in New York but inside the window in UTC: the user's zone decides.
-      expect(await record(tx, other, "t_watch", "2026-03-04T02:00:00Z")).toEqual([]);
-      expect(await record(tx, other, "t_watch", "2026-03-04T01:59:00Z")).toEqual(["t_late"]);
+      expect(await recordAt(tx, other, "t_watch", "2026-03-04T02:00:00Z")).toEqual([]);
+      expect(await recordAt(tx, other, "t_watch", "2026-03-04T01:59:00Z")).toEqual(["t_late"]);
     }));
 });
