@@ -1668,6 +1668,25 @@ COMMENT ON FUNCTION status_private.criterion_progress(criterion status_public.ac
 
 
 --
+-- Name: criterion_rule(status_public.achievement_criteria); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.criterion_rule(criterion status_public.achievement_criteria) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE
+    AS $$
+  select jsonb_build_object('kind', criterion.kind, 'action', criterion.action, 'threshold', criterion.threshold,
+                            'hourFrom', criterion.hour_from, 'hourUntil', criterion.hour_until);
+$$;
+
+
+--
+-- Name: FUNCTION criterion_rule(criterion status_public.achievement_criteria); Type: COMMENT; Schema: status_private; Owner: -
+--
+
+COMMENT ON FUNCTION status_private.criterion_rule(criterion status_public.achievement_criteria) IS 'A criterion as rule versions and provenance store it: {kind, action, threshold, hourFrom, hourUntil}.';
+
+
+--
 -- Name: current_rules(text[]); Type: FUNCTION; Schema: status_private; Owner: -
 --
 
@@ -1676,8 +1695,7 @@ CREATE FUNCTION status_private.current_rules(achievement_ids text[]) RETURNS TAB
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
     AS $$
   select achievement.id, achievement.points, achievement.available_from, achievement.available_until,
-         coalesce((select jsonb_agg(jsonb_build_object('kind', criterion.kind, 'action', criterion.action, 'threshold', criterion.threshold,
-                                                       'hourFrom', criterion.hour_from, 'hourUntil', criterion.hour_until)
+         coalesce((select jsonb_agg(status_private.criterion_rule(criterion)
                                     order by criterion.kind, criterion.action, criterion.threshold, criterion.hour_from, criterion.hour_until)
                    from status_public.achievement_criteria as criterion where criterion.achievement_id = achievement.id), '[]')
   from status_public.achievements as achievement
@@ -2948,9 +2966,7 @@ begin
     NEW.points := round(NEW.points * NEW.points_multiplier)::integer;
   end if;
   -- As the unlock stage evaluated them: the step's action, at the user's local time of the step.
-  select coalesce(jsonb_agg(jsonb_build_object('kind', criterion.kind, 'action', criterion.action, 'threshold', criterion.threshold,
-                                               'hourFrom', criterion.hour_from, 'hourUntil', criterion.hour_until,
-                                               'current', progress.current, 'target', progress.target)
+  select coalesce(jsonb_agg(status_private.criterion_rule(criterion) || jsonb_build_object('current', progress.current, 'target', progress.target)
                             order by criterion.kind, criterion.action, criterion.threshold, criterion.hour_from, criterion.hour_until), '[]')
     into NEW.criteria_values
     from status_public.achievement_criteria as criterion
@@ -7061,6 +7077,13 @@ REVOKE ALL ON FUNCTION status_private.criterion_met_at(criterion status_public.a
 --
 
 REVOKE ALL ON FUNCTION status_private.criterion_progress(criterion status_public.achievement_criteria, user_id uuid, action text, local_time timestamp without time zone) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION criterion_rule(criterion status_public.achievement_criteria); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.criterion_rule(criterion status_public.achievement_criteria) FROM PUBLIC;
 
 
 --

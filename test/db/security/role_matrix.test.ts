@@ -180,6 +180,7 @@ const FUNCTIONS: Record<string, string> = {
   "status_private.streak_criterion_met_at(status_public.achievement_criteria,uuid)": "-",
   "status_private.time_of_day_criterion_met_at(status_public.achievement_criteria,uuid)": "-",
   // Rule versions and provenance (issue 11).
+  "status_private.criterion_rule(status_public.achievement_criteria)": "-",
   "status_private.current_rules(text[])": "-",
   "status_private.record_rule_versions(text[])": "-",
   "status_private.tg_achievement_criteria__rule_versions()": "-",
