@@ -85,6 +85,8 @@ function serve(config: Config, authUrl: string, log: Logger) {
     limits: config.limits,
     appSchemas: config.appSchemas,
     userIdSource: loadUserIdSource(config.userIdSource),
+    readConnectionStrings: config.readDatabaseUrls,
+    readReplicaRetryMs: config.readReplicaRetryMs,
     host: config.host,
     port: config.port,
     log,

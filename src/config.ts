@@ -20,6 +20,15 @@ const postgresUrl = makeValidator<string>((value) => {
   return value;
 });
 
+/** One or more postgres:// connection strings separated by commas (a comma inside one is written %2C). */
+const postgresUrlList = makeValidator<string[]>((value) => {
+  const urls = value.split(",").map((url) => url.trim());
+  for (const url of urls) {
+    if (!/^postgres(ql)?:\/\/./.test(url) || !URL.canParse(url)) throw new Error(`must be postgres:// connection strings separated by commas (got "${url.replace(/\/\/[^@/]*@/, "//…@")}")`);
+  }
+  return urls;
+});
+
 /** A role name, substituted into SQL unquoted (src/roles.ts checks the same). */
 const roleName = makeValidator<string>((value) => {
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(value)) throw new Error("must be a lower-case role name ([a-z_][a-z0-9_]*)");
@@ -68,6 +77,13 @@ export interface Config {
   databaseUrl: string | undefined;
   /** The connection the GraphQL server uses (as the authenticator role). Unset: derived from databaseUrl. */
   authDatabaseUrl: string | undefined;
+  /**
+   * Streaming replicas of the database (READ_DATABASE_URL), each as the authenticator role: the queries that may
+   * lag read there (src/read-replicas.ts). Empty: everything on the primary.
+   */
+  readDatabaseUrls: string[];
+  /** After a replica failed, how long its reads go to the primary before it is tried again (READ_REPLICA_RETRY_MS). */
+  readReplicaRetryMs: number;
   /** The authenticator role's password; set on the role at every migration. */
   authenticatorPassword: string;
   jwtSecret: string;
@@ -174,6 +190,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       WORKERS: integerIn(1, 1_024)({ default: undefined, desc: "Server processes on PORT (default: the number of cores when NODE_ENV=production, else 1)" }),
       DATABASE_URL: postgresUrl({ default: undefined }),
       AUTH_DATABASE_URL: postgresUrl({ default: undefined }),
+      READ_DATABASE_URL: postgresUrlList({ default: [], desc: "Streaming replicas (as the authenticator) for the queries that may lag" }),
+      READ_REPLICA_RETRY_MS: integerIn(0, 3_600_000)({ default: 5_000, desc: "After a replica failed, its reads go to the primary this long" }),
       AUTHENTICATOR_PASSWORD: str({ default: undefined }),
       JWT_SECRET: jwtSecret({ default: undefined }),
       JWT_AUDIENCE: str({ default: undefined }),
@@ -229,6 +247,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     workers: env.WORKERS ?? (isDevelopment ? 1 : availableParallelism()),
     databaseUrl: env.DATABASE_URL,
     authDatabaseUrl: env.AUTH_DATABASE_URL,
+    readDatabaseUrls: env.READ_DATABASE_URL,
+    readReplicaRetryMs: env.READ_REPLICA_RETRY_MS,
     authenticatorPassword: required(
       "AUTHENTICATOR_PASSWORD",
       env.AUTHENTICATOR_PASSWORD,

@@ -21,6 +21,8 @@ export { type LeaderboardFolding, startLeaderboardFolding } from "./leaderboard-
 export { type BackfillOptions, type BackfillSummary, runBackfill } from "./backfill";
 // Subscriptions that scale past a few thousand subscribers: wrap your makePgService(...) with it.
 export { ScalablePgSubscriber, withScalableSubscriber } from "./pg-subscriber";
+// Read replicas for the queries that may lag (the catalog, the top of the leaderboards): wrap your makePgService(...).
+export { LAG_TOLERANT_QUERY_FIELDS, LAG_TOLERANT_TYPES, ReadReplicas, type ReadReplicasOptions, readsMayLag, withReadReplicas } from "./read-replicas";
 // The outbox's webhook dispatcher (publishes events for `achievementEvents`, delivers signed webhooks), for servers
 // other than ours (ours runs it unless WEBHOOK_DISPATCHER=false).
 export { startWebhookDispatcher, type WebhookDispatcher, type WebhookDispatcherOptions, webhookSignature } from "./webhook-dispatcher";

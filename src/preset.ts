@@ -18,6 +18,7 @@ import { LeaderboardPlugin } from "../plugins/leaderboard";
 import { GraphQLErrorCodesPlugin } from "../plugins/graphql-error-codes";
 import { InlineCompositeArraysPlugin } from "../plugins/inline-composite-arrays";
 import { NonNullListsPlugin } from "../plugins/non-null-lists";
+import { ReadReplicasPlugin } from "../plugins/read-replicas";
 import { makeRequestLimitsPlugin } from "../plugins/request-limits";
 import { ReferenceArgumentNamesPlugin } from "../plugins/reference-argument-names";
 import { StrictAchievementsFunctionsPlugin } from "../plugins/strict-achievements-functions";
@@ -25,6 +26,7 @@ import { ACHIEVEMENTS_SCHEMAS } from "./achievements-schema";
 import { type Authenticate, AuthenticationError, pgSettingsOf } from "./auth";
 import { maskError } from "./errors";
 import { DEFAULT_REQUEST_LIMITS, type RequestLimits } from "./limits";
+import { type ReadReplicasOptions, withReadReplicas } from "./read-replicas";
 import type { UserIdSource } from "./roles";
 
 export { ACHIEVEMENTS_SCHEMAS } from "./achievements-schema";
@@ -42,6 +44,8 @@ export const ACHIEVEMENTS_PLUGINS: readonly GraphileConfig.Plugin[] = [
   NonNullListsPlugin,
   InlineCompositeArraysPlugin,
   CatalogAsCodePlugin,
+  // Does nothing unless a pgService has replicas (withReadReplicas, src/read-replicas.ts).
+  ReadReplicasPlugin,
 ];
 
 export interface AchievementsPresetOptions {
@@ -82,8 +86,11 @@ export function makePreset(options: {
   appSchemas?: readonly string[];
   /** Where the database reads the user id (USER_ID_SETTING / USER_ID_CLAIM); default `jwt.claims.user_id`. */
   userIdSource?: UserIdSource;
+  /** Streaming replicas for the queries that may lag (READ_DATABASE_URL; src/read-replicas.ts). */
+  readReplicas?: ReadReplicasOptions;
 }): GraphileConfig.Preset {
   const { authenticate, limits = DEFAULT_REQUEST_LIMITS } = options;
+  const pgService = makePgService({ connectionString: options.connectionString, schemas: standaloneSchemas(options.appSchemas), pubsub: true });
   return {
     extends: [PostGraphileAmberPreset, makeAchievementsPreset()],
     plugins: [makeJwtAuthPlugin(authenticate), makeRequestLimitsPlugin(limits), KeepIdColumnNamesPlugin, GraphQLErrorCodesPlugin],
@@ -92,7 +99,7 @@ export function makePreset(options: {
     // Function arguments without a default are required (`stepsRequired(level: String!)`), in every exposed schema.
     gather: { pgStrictFunctions: true },
     pgServices: [
-      withScalableSubscriber(makePgService({ connectionString: options.connectionString, schemas: standaloneSchemas(options.appSchemas), pubsub: true })),
+      withScalableSubscriber(options.readReplicas ? withReadReplicas(pgService, options.readReplicas) : pgService),
     ],
     grafserv: {
       graphqlPath: "/graphql",

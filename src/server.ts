@@ -13,7 +13,7 @@ import { ConfigError } from "./config";
 import { makePreset } from "./preset";
 import type { RequestLimits } from "./limits";
 import { startLeaderboardFolding } from "./leaderboard-folding";
-import { type Logger, makeRequestLogger } from "./logger";
+import { createLogger, type Logger, makeRequestLogger } from "./logger";
 import type { Roles, UserIdSource } from "./roles";
 import { startWebhookDispatcher, type WebhookDispatcherOptions } from "./webhook-dispatcher";
 
@@ -43,6 +43,10 @@ export async function startServer(options: {
   log?: Logger;
   /** Where the database reads the user id (USER_ID_SETTING / USER_ID_CLAIM); default `jwt.claims.user_id`. */
   userIdSource?: UserIdSource;
+  /** Streaming replicas of the database (READ_DATABASE_URL), as the authenticator: for the queries that may lag. */
+  readConnectionStrings?: readonly string[];
+  /** After a replica failed, how long its reads go to the primary before it is tried again (default 5,000 ms). */
+  readReplicaRetryMs?: number;
   /** The outbox's webhook dispatcher (WEBHOOK_*): its options, or false for none (default: the defaults). */
   webhooks?: Omit<WebhookDispatcherOptions, "connectionString" | "log"> | false;
 }): Promise<RunningServer> {
@@ -57,6 +61,9 @@ export async function startServer(options: {
     limits: options.limits,
     appSchemas: options.appSchemas,
     userIdSource: options.userIdSource,
+    readReplicas: options.readConnectionStrings?.length
+      ? { connectionStrings: options.readConnectionStrings, retryAfterMs: options.readReplicaRetryMs, log: options.log ?? createLogger("info") }
+      : undefined,
   });
   // GET / points to what is served (plugins/front-page.ts); the demo page in development only.
   const preset: GraphileConfig.Preset = {

@@ -2,28 +2,23 @@
 // server and PostgreSQL: each user gets their own events and only the kind they subscribed to, anonymous
 // subscribers and bad tokens are refused with UNAUTHENTICATED, and an action recorded through one server
 // process reaches a subscriber connected to another (LISTEN/NOTIFY, not memory).
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import type { Client } from "graphql-ws";
 import type pg from "pg";
 import { signToken } from "../../src/auth";
 import type { RunningServer } from "../../src/server";
 import { removeUsers, removeUsersAndEnd, TrackedUsers } from "../helpers/cleanup";
+import { type Cli, cleanEnvironment, killAll, startCli, stopCli } from "../helpers/cli";
 import { rootPool, testDatabaseUrl, testRoleEnvironment } from "../helpers/db";
-import { connect as connectClient, type GraphQLErrorJson, graphql, sleep, Subscription, waitUntil } from "../helpers/graphql-client";
+import { connect as connectClient, type GraphQLErrorJson, graphql, sleep, Subscription, waitUntilListening } from "../helpers/graphql-client";
 import { freePort } from "../helpers/ports";
 import { startTestServer, testJwtSecret } from "../helpers/server";
 
 // Users this file makes are committed to the shared database: every trace of them is removed at the end.
 const users = new TrackedUsers();
 const newUserId = () => users.make();
-
-const ROOT = resolve(__dirname, "../..");
-const BIN = join(ROOT, "node_modules", ".bin");
-/** What `npm start` runs: the project's Node 22 with tsx's loader. */
-const CLI = [join(BIN, "node"), "--import", "tsx", "src/cli.ts", "start"] as const;
 
 const tokenFor = (userId: string, role: "user" | "service" = "user") => signToken({ jwtSecret: testJwtSecret(), userId, role });
 
@@ -47,22 +42,6 @@ function connect(baseUrl: string, authorization?: string): Client {
   const client = connectClient(baseUrl, authorization);
   clients.push(client);
   return client;
-}
-
-/**
- * Until the server LISTENs on the user's channel: its PgSubscriber runs `LISTEN "achievements:<id>"` on its
- * listening connection after the first subscription to that channel. Subscriptions are kept until the end of
- * the file, so no UNLISTEN on that connection replaces the statement before we see it.
- */
-async function waitUntilListening(userId: string): Promise<void> {
-  const statement = `LISTEN "achievements:${userId}"`;
-  await waitUntil(
-    async () => {
-      const { rows } = await root.query("select 1 from pg_stat_activity where datname = current_database() and state = 'idle' and query = $1", [statement]);
-      return rows.length > 0;
-    },
-    () => `a server to run ${statement}`,
-  );
 }
 
 /** The user records `amount` completed tasks; returns the ids of the achievements this call unlocked. */
@@ -162,9 +141,9 @@ describe("achievementUnlocked", () => {
     const [alice, bob] = [newUserId(), newUserId()];
     const [aliceToken, bobToken] = await Promise.all([tokenFor(alice), tokenFor(bob)]);
     const aliceToasts = new Subscription(connect(server.url, `Bearer ${aliceToken}`), ACHIEVEMENT_UNLOCKED);
-    await waitUntilListening(alice);
+    await waitUntilListening(root, alice);
     const bobToasts = new Subscription(connect(server.url, `Bearer ${bobToken}`), ACHIEVEMENT_UNLOCKED);
-    await waitUntilListening(bob);
+    await waitUntilListening(root, bob);
 
     expect(await completeTasks(server.url, aliceToken, 1)).toEqual(["tasks_completed_1"]);
     await aliceToasts.waitForPayloads(1);
@@ -214,7 +193,7 @@ describe("the re-read of an event's rows (unlock, achievement and level are non-
     try {
       const userToken = await tokenFor(user);
       const toasts = new Subscription(connect(server.url, `Bearer ${userToken}`), ACHIEVEMENT_UNLOCKED);
-      await waitUntilListening(user);
+      await waitUntilListening(root, user);
       await recordSteps(server.url, user, hidden, 1);
       await toasts.waitForPayloads(1);
       const unlock = await myUnlock(server.url, userToken, hidden);
@@ -233,7 +212,7 @@ describe("the re-read of an event's rows (unlock, achievement and level are non-
     const client = connect(server.url, `Bearer ${await tokenFor(user)}`);
     const unlocks = new Subscription(client, ACHIEVEMENT_UNLOCKED);
     const levels = new Subscription(client, LEVEL_ACHIEVED);
-    await waitUntilListening(user);
+    await waitUntilListening(root, user);
     await sleep(300); // the second subscription attaches to the channel without a statement
     // What status_private.notify_user sends after a commit, for rows that no longer exist.
     for (const event of [
@@ -262,7 +241,7 @@ describe("tierChanged and levelAchieved", () => {
     const unlocks = new Subscription(client, ACHIEVEMENT_UNLOCKED);
     const tiers = new Subscription(client, TIER_CHANGED);
     const levels = new Subscription(client, LEVEL_ACHIEVED);
-    await waitUntilListening(carol);
+    await waitUntilListening(root, carol);
     // The first of the three LISTENs on the channel; the other two attach to it without a statement.
     await sleep(300);
 
@@ -373,9 +352,7 @@ describe("refusals", () => {
 });
 
 describe("two server processes on one database", () => {
-  let child: ChildProcess | undefined;
-  let childExited: Promise<unknown>;
-  let childOutput = "";
+  const started: Cli[] = [];
   let childUrl: string;
   let dataDir: string;
 
@@ -383,56 +360,29 @@ describe("two server processes on one database", () => {
     // Its own DATA_DIR, so that the development secrets file of the project's .data is left alone.
     dataDir = await mkdtemp(join(tmpdir(), "achievements-subscriptions-"));
     const port = await freePort();
-    const env: NodeJS.ProcessEnv = {};
-    for (const [name, value] of Object.entries(process.env)) {
-      if (/DATABASE_URL|^TEST_|^PG|^JWT_|^AUTHENTICATOR_|^GRAPHILE_|^GRAPHIQL$|^MIGRATE_ON_START$|^HOST$|^NODE_OPTIONS$|^JEST_/.test(name)) continue;
-      env[name] = value;
-    }
-    Object.assign(env, {
-      PATH: `${BIN}:${process.env.PATH ?? ""}`,
-      DATABASE_URL: testDatabaseUrl("TEST_ROOT_URL"),
-      AUTH_DATABASE_URL: testDatabaseUrl("TEST_AUTH_URL"),
-      ...testRoleEnvironment(),
-      JWT_SECRET: testJwtSecret(),
-      MIGRATE_ON_START: "false",
-      PORT: String(port),
-      NODE_ENV: "development",
-      LOG_LEVEL: "info",
-      DATA_DIR: dataDir,
-    });
-    child = spawn(CLI[0], CLI.slice(1), { cwd: ROOT, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-    childExited = new Promise((done) => child!.once("exit", done));
-    child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (childOutput += chunk));
-    await new Promise<void>((ready, fail) => {
-      const timer = setTimeout(() => fail(new Error(`the second server did not start within 90 s\n${childOutput}`)), 90_000);
-      child!.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
-        childOutput += chunk;
-        if (childOutput.includes("GraphQL:")) {
-          clearTimeout(timer);
-          ready();
-        }
-      });
-      void childExited.then(() => {
-        clearTimeout(timer);
-        fail(new Error(`the second server exited before it was ready\n${childOutput}`));
-      });
+    await startCli({
+      env: {
+        ...cleanEnvironment(),
+        DATABASE_URL: testDatabaseUrl("TEST_ROOT_URL"),
+        AUTH_DATABASE_URL: testDatabaseUrl("TEST_AUTH_URL"),
+        ...testRoleEnvironment(),
+        JWT_SECRET: testJwtSecret(),
+        MIGRATE_ON_START: "false",
+        PORT: String(port),
+        NODE_ENV: "development",
+        LOG_LEVEL: "info",
+        DATA_DIR: dataDir,
+      },
+      started,
     });
     childUrl = `http://127.0.0.1:${port}`;
   }, 120_000);
 
   afterAll(async () => {
-    if (child && child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGTERM");
-      let timer: NodeJS.Timeout | undefined;
-      const stopped = await Promise.race([childExited.then(() => true), new Promise<false>((done) => (timer = setTimeout(done, 15_000, false)))]);
-      clearTimeout(timer);
-      if (!stopped) {
-        process.kill(-child.pid!, "SIGKILL");
-        await childExited;
-      }
-    }
+    for (const cli of started) await stopCli(cli, "SIGTERM").catch(() => undefined);
+    await killAll(started);
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  }, 30_000);
+  }, 60_000);
 
   it("a subscriber on one process gets the toast for an action recorded through the other, both ways", async () => {
     expect(childUrl).not.toBe(server.url);
@@ -443,7 +393,7 @@ describe("two server processes on one database", () => {
       const user = newUserId();
       const token = await tokenFor(user);
       const toasts = new Subscription(connect(subscribeThrough, `Bearer ${token}`), ACHIEVEMENT_UNLOCKED);
-      await waitUntilListening(user);
+      await waitUntilListening(root, user);
       expect(await completeTasks(recordThrough, token, 1)).toEqual(["tasks_completed_1"]);
       await toasts.waitForPayloads(1);
       expect(toasts.events("achievementUnlocked")).toEqual([

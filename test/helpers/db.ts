@@ -130,3 +130,24 @@ export async function withRepeatableRead(callback: (tx: TestTransaction) => Prom
 export function rootPool(max = 10): pg.Pool {
   return new pg.Pool({ connectionString: testDatabaseUrl(), max });
 }
+
+/**
+ * Holds the user's `tasks_completed` tally row (status_public.user_achievements) locked until `release()`: a
+ * recordAction of that action waits on it in its event path, after its step is inserted (uncommitted).
+ */
+export async function lockTally(pool: pg.Pool, userId: string): Promise<{ release(): Promise<void> }> {
+  const client = await pool.connect();
+  await client.query("begin");
+  const { rowCount } = await client.query("select from status_public.user_achievements where user_id = $1 and name = 'tasks_completed' for update", [userId]);
+  if (rowCount !== 1) {
+    await client.query("rollback");
+    client.release();
+    throw new Error(`user ${userId} has no tasks_completed tally to lock`);
+  }
+  return {
+    async release() {
+      await client.query("commit");
+      client.release();
+    },
+  };
+}

@@ -22,6 +22,25 @@ export async function waitUntil(check: () => boolean | Promise<boolean>, describ
   }
 }
 
+/** What waitUntilListening queries with (a pg.Pool or pg.Client of a superuser). */
+interface Queryable {
+  query(text: string, values: unknown[]): Promise<{ rows: unknown[] }>;
+}
+
+/**
+ * Until a server LISTENs on the user's channel: its PgSubscriber runs `LISTEN "achievements:<id>"` on its
+ * listening connection after the first subscription to that channel, asynchronously. pg_stat_activity shows
+ * only a connection's last statement: start one subscription at a time and wait for each, so that no other
+ * LISTEN (or UNLISTEN) replaces the statement before it is seen.
+ */
+export async function waitUntilListening(db: Queryable, userId: string): Promise<void> {
+  const statement = `LISTEN "achievements:${userId}"`;
+  await waitUntil(
+    async () => (await db.query("select 1 from pg_stat_activity where datname = current_database() and state = 'idle' and query = $1", [statement])).rows.length > 0,
+    () => `a server to run ${statement}`,
+  );
+}
+
 /** One POST to /graphql: the HTTP status and the body. Rejects when `signal` aborts (a client giving up). */
 export async function postGraphQL(
   baseUrl: string,

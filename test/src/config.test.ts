@@ -141,6 +141,16 @@ describe("loadConfig", () => {
     ).toEqual({ dispatcher: false, timeoutMs: 2500, maxAttempts: 3, retentionHours: 0 });
   });
 
+  it("reads READ_DATABASE_URL as one or more replicas separated by commas, and names a bad one without its password", () => {
+    expect(loadConfig({ DATA_DIR: dataDir })).toMatchObject({ readDatabaseUrls: [], readReplicaRetryMs: 5_000 });
+    expect(
+      loadConfig({ DATA_DIR: dataDir, READ_DATABASE_URL: "postgres://a:p@replica-1/db, postgresql://a:p@replica-2:6432/db", READ_REPLICA_RETRY_MS: "0" }),
+    ).toMatchObject({ readDatabaseUrls: ["postgres://a:p@replica-1/db", "postgresql://a:p@replica-2:6432/db"], readReplicaRetryMs: 0 });
+    expect(() => loadConfig({ DATA_DIR: dataDir, READ_DATABASE_URL: "postgres://a:p@replica-1/db,mysql://a:secret@replica-2/db" })).toThrow(
+      new ConfigError('Invalid configuration:\n  READ_DATABASE_URL: must be postgres:// connection strings separated by commas (got "mysql://…@replica-2/db")'),
+    );
+  });
+
   it("treats an empty variable as unset", () => {
     expect(loadConfig({ DATA_DIR: dataDir, PORT: "", JWT_SECRET: "" }).port).toBe(5678);
   });

@@ -8,7 +8,7 @@ import type { Client } from "graphql-ws";
 import type { RunningServer } from "../../src/server";
 import { removeUsersAndEnd, TrackedUsers } from "../helpers/cleanup";
 import { rootPool } from "../helpers/db";
-import { connect, graphql, RECORD_ACTION, Subscription, waitUntil } from "../helpers/graphql-client";
+import { connect, graphql, RECORD_ACTION, Subscription, waitUntilListening } from "../helpers/graphql-client";
 import { startTestServer, tokenFor } from "../helpers/server";
 
 let server: RunningServer;
@@ -29,15 +29,6 @@ afterAll(async () => {
   await removeUsersAndEnd(root, users.ids);
 });
 
-/** Until the server runs `LISTEN "achievements:<user>"` (started asynchronously by the subscription). */
-async function waitUntilListening(userId: string): Promise<void> {
-  const statement = `LISTEN "achievements:${userId}"`;
-  await waitUntil(
-    async () => (await root.query("select 1 from pg_stat_activity where datname = current_database() and query = $1", [statement])).rows.length > 0,
-    () => `the server to run ${statement}`,
-  );
-}
-
 const ACHIEVEMENT_UNLOCKED = `subscription { achievementUnlocked { cursor unlock { id achievementId points unlockedAt } pointsAwarded } }`;
 const MY_UNLOCKS_SINCE = `query ($cursor: Int!) { myUnlocksSince(cursor: $cursor) { nodes { id achievementId points cursor } } }`;
 
@@ -51,7 +42,7 @@ describe("myUnlocksSince", () => {
     const firstClient = connect(server.url, `Bearer ${token}`);
     clients.push(firstClient);
     const first = new Subscription(firstClient, ACHIEVEMENT_UNLOCKED);
-    await waitUntilListening(user);
+    await waitUntilListening(root, user);
     await record(token, 1); // tasks_completed_1
     await first.waitForPayloads(1);
     const [lastSeen] = first.events("achievementUnlocked");
@@ -67,7 +58,7 @@ describe("myUnlocksSince", () => {
     const secondClient = connect(server.url, `Bearer ${token}`);
     clients.push(secondClient);
     const second = new Subscription(secondClient, ACHIEVEMENT_UNLOCKED);
-    await waitUntilListening(user);
+    await waitUntilListening(root, user);
     const caughtUp = (await graphql(server.url, token, MY_UNLOCKS_SINCE, { cursor: lastSeen.cursor })).myUnlocksSince.nodes;
     expect(caughtUp.map((u: { id: string }) => u.id)).toEqual(missed.map((u: { unlockId: string }) => u.unlockId));
     expect(caughtUp.map((u: { achievementId: string; points: number }) => [u.achievementId, u.points])).toEqual([

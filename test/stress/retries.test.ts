@@ -5,7 +5,7 @@
 import pg from "pg";
 import type { RunningServer } from "../../src/server";
 import { removeUsersAndEnd, TrackedUsers } from "../helpers/cleanup";
-import { roles, rootPool, testDatabaseUrl } from "../helpers/db";
+import { lockTally, roles, rootPool, testDatabaseUrl } from "../helpers/db";
 import { postGraphQL, RECORD_ACTION, sleep } from "../helpers/graphql-client";
 import { startTestServer, tokenFor } from "../helpers/server";
 
@@ -24,20 +24,6 @@ afterAll(async () => {
   await server?.close();
   await removeUsersAndEnd(root, users.ids);
 });
-
-/** Holds the user's tally row (status_public.user_achievements) locked until `release()`: record_action waits on it. */
-async function lockTally(userId: string): Promise<{ release(): Promise<void> }> {
-  const client = await root.connect();
-  await client.query("begin");
-  const { rowCount } = await client.query("select from status_public.user_achievements where user_id = $1 and name = 'tasks_completed' for update", [userId]);
-  expect(rowCount).toBe(1);
-  return {
-    async release() {
-      await client.query("commit");
-      client.release();
-    },
-  };
-}
 
 /** The steps recorded with `key`, and the result stored for it (snake_case, as status_private keeps it). */
 async function stored(userId: string, key: string) {
@@ -70,7 +56,7 @@ describe("retrying recordAction with the same idempotency key", () => {
     const record = (key: string, signal?: AbortSignal) => postGraphQL(server.url, token, RECORD_ACTION, { action: "tasks_completed", amount: 9, key }, signal);
     expect((await record("warm-up")).body.errors).toBeUndefined(); // creates the tally row (9 tasks)
 
-    const lock = await lockTally(user);
+    const lock = await lockTally(root, user);
     let released = false;
     try {
       // The client gives up after 500 ms; the server's transaction is still waiting on the lock.
@@ -128,7 +114,7 @@ describe("retrying recordAction with the same idempotency key", () => {
       await service.query("select status_public.record_action_for($1, 'tasks_completed', 1)", [user]);
       await service.query("commit");
 
-      const lock = await lockTally(user);
+      const lock = await lockTally(root, user);
       try {
         await expect(recordFor("300ms")).rejects.toMatchObject({ code: "57014" }); // query_canceled
       } finally {

@@ -179,6 +179,47 @@ describe("the recordAction rate limit (in the database)", () => {
 });
 
 describe("the rate limit under concurrency (committed, shared by every connection)", () => {
+  it("spends once for a key retried while the first call is still in its transaction (on another connection)", async () => {
+    const pool = rootPool(3);
+    const me = newUserId();
+    const [first, retry] = [await pool.connect(), await pool.connect()];
+    const asMe = `select set_config('role', $1, true), set_config('jwt.claims.user_id', $2, true),
+                         set_config('achievements.record_action_rate_limit', '2', true),
+                         set_config('achievements.record_action_rate_window_seconds', '86400', true)`;
+    const recordIn = async (connection: pg.PoolClient, key: string) => {
+      await connection.query("begin");
+      await connection.query(asMe, [roles.user, me]);
+      return (await connection.query<{ step_id: string }>("select step_id::text from status_public.record_action('tasks_completed', 1, $1)", [key])).rows[0];
+    };
+    try {
+      const firstAnswer = await recordIn(first, "retried"); // its step inserted, not committed
+      const retryPid = (await retry.query<{ pid: number }>("select pg_backend_pid() as pid")).rows[0].pid;
+      const retried = recordIn(retry, "retried");
+      for (let polls = 0; ; polls++) {
+        const { rows } = await pool.query("select 1 from pg_stat_activity where pid = $1 and wait_event_type = 'Lock'", [retryPid]);
+        if (rows.length > 0) break;
+        if (polls > 500) throw new Error("the retry never waited for the first call");
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      await first.query("commit");
+      expect(await retried).toEqual(firstAnswer); // the stored result
+      await retry.query("commit");
+      // One of the two calls spent: a second key still fits in the allowance of 2, a third does not.
+      expect(await recordIn(first, "second")).toBeDefined();
+      await first.query("commit");
+      await expect(recordIn(first, "third")).rejects.toMatchObject({ code: RATE_LIMITED });
+      await first.query("rollback");
+    } finally {
+      first.release();
+      retry.release();
+      try {
+        await removeUsersAndCheck(pool, [me]);
+      } finally {
+        await pool.end();
+      }
+    }
+  });
+
   it("lets exactly the service client's limit through from 12 connections at once", async () => {
     const pool = rootPool(12);
     const client = newUserId();
