@@ -36,7 +36,8 @@ declare global {
 /**
  * The Query fields whose answers do not depend on the asker's own progress: the catalog (achievements with
  * their rarity, criteria, rule versions, actions, levels and requirements, tiers, points multipliers) and
- * the top of the leaderboards (other users' public scores). `leaderboardAroundMe`, `myRank`, every `my*`
+ * the top of the leaderboards, by points and by an action's tally (other users' public scores).
+ * `leaderboardAroundMe`, `actionLeaderboardAroundMe`, `myRank`, `myActionRank`, every `my*`
  * field and anything with a user's id stays on the primary.
  */
 export const LAG_TOLERANT_QUERY_FIELDS: ReadonlySet<string> = new Set([
@@ -61,6 +62,7 @@ export const LAG_TOLERANT_QUERY_FIELDS: ReadonlySet<string> = new Set([
   "pointsMultiplierById",
   "activePointsMultiplier",
   "leaderboard",
+  "actionLeaderboard",
 ]);
 
 /** The catalog's types, and the leaderboard's entries: fields under them may reach only these (or scalars). */
@@ -71,6 +73,7 @@ export const LAG_TOLERANT_TYPES: ReadonlySet<string> = new Set([
   ...LAG_TOLERANT_NODE_TYPES.flatMap((type) => [type, `${type}Connection`, `${type}Edge`]),
   "PageInfo",
   "LeaderboardEntry",
+  "ActionLeaderboardEntry",
 ]);
 
 // The decision per parsed document and operation name (grafserv reuses a parsed document for the same text).

@@ -30,7 +30,7 @@ export function formatCatalog(catalog: Catalog, fileDirectory: string = process.
   const file = {
     $schema: schema.startsWith(".") ? schema : `./${schema}`,
     actions: Object.fromEntries(
-      Object.entries(catalog.actions).map(([name, action]) => [name, withoutDefaults(action, { description: "", clientReportable: false, maxAmount: 100 })]),
+      Object.entries(catalog.actions).map(([name, action]) => [name, withoutDefaults(action, { description: "", clientReportable: false, maxAmount: 100, ranked: false })]),
     ),
     achievements: Object.fromEntries(Object.entries(catalog.achievements).map(([id, achievement]) => [id, achievementInFile(achievement)])),
     tiers: Object.fromEntries(Object.entries(catalog.tiers).map(([name, tier]) => [name, withoutDefaults(tier, { badge: "" })])),

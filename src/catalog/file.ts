@@ -17,6 +17,8 @@ export interface ActionDefinition {
   description: string;
   clientReportable: boolean;
   maxAmount: number;
+  /** Whether the action has leaderboards ranked by its tally (status_public.actions.ranked). */
+  ranked: boolean;
 }
 
 export interface CriterionDefinition {
@@ -169,7 +171,7 @@ function check(value: unknown, locate: (pointer: string, key?: boolean) => Posit
   const file = value as CatalogInFile;
   const catalog: Catalog = { actions: {}, achievements: {}, tiers: {}, levels: {} };
   for (const [name, action] of Object.entries(file.actions ?? {})) {
-    catalog.actions[name] = { description: action.description ?? "", clientReportable: action.clientReportable ?? false, maxAmount: action.maxAmount ?? 100 };
+    catalog.actions[name] = { description: action.description ?? "", clientReportable: action.clientReportable ?? false, maxAmount: action.maxAmount ?? 100, ranked: action.ranked ?? false };
   }
   for (const [id, achievement] of Object.entries(file.achievements ?? {})) {
     const at = pointerOf("/achievements", id);

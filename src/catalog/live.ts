@@ -57,10 +57,10 @@ interface AchievementRow {
 export async function readLiveCatalog(db: CatalogDatabase): Promise<LiveCatalog> {
   const live: LiveCatalog = { catalog: { actions: {}, achievements: {}, tiers: {}, levels: {} }, criteria: new Map(), retired: new Map() };
   const { catalog } = live;
-  for (const row of await db.query<{ name: string; description: string; client_reportable: boolean; max_amount: number }>(
-    "select name, description, client_reportable, max_amount from status_public.actions order by name",
+  for (const row of await db.query<{ name: string; description: string; client_reportable: boolean; max_amount: number; ranked: boolean }>(
+    "select name, description, client_reportable, max_amount, ranked from status_public.actions order by name",
   )) {
-    catalog.actions[row.name] = { description: row.description, clientReportable: row.client_reportable, maxAmount: row.max_amount };
+    catalog.actions[row.name] = { description: row.description, clientReportable: row.client_reportable, maxAmount: row.max_amount, ranked: row.ranked };
   }
   const criteria = await db.query<{ id: string; achievement_id: string; kind: CriterionKind; action: string | null; threshold: number | null; hour_from: number | null; hour_until: number | null }>(
     `select id, achievement_id, kind::text as kind, action, threshold, hour_from, hour_until from status_public.achievement_criteria

@@ -67,7 +67,7 @@ export interface CatalogPlan {
   tierMoves: TierMove[];
 }
 
-const ACTION_FIELDS = ["description", "clientReportable", "maxAmount"] as const satisfies (keyof ActionDefinition)[];
+const ACTION_FIELDS = ["description", "clientReportable", "maxAmount", "ranked"] as const satisfies (keyof ActionDefinition)[];
 const ACHIEVEMENT_FIELDS = [
   "name",
   "description",

@@ -36,7 +36,7 @@ function impactOf(change: CatalogChange): string[] {
 }
 
 /** Fields at these values are not listed for an added object (they are the defaults). */
-const DEFAULTS: Record<string, unknown> = { description: "", icon: null, kind: "milestone", hidden: false, availableFrom: null, availableUntil: null, position: 0, clientReportable: false, badge: "" };
+const DEFAULTS: Record<string, unknown> = { description: "", icon: null, kind: "milestone", hidden: false, availableFrom: null, availableUntil: null, position: 0, clientReportable: false, ranked: false, badge: "" };
 
 const SIGN: Record<CatalogChange["change"], string> = { added: "+", changed: "~", removed: "-", retired: "-", revived: "+" };
 

@@ -7,7 +7,7 @@ import type { CatalogChange, CatalogObject } from "./plan";
 
 type Columns = Record<string, unknown>;
 
-const ACTION_COLUMNS = { description: "description", clientReportable: "client_reportable", maxAmount: "max_amount" } as const;
+const ACTION_COLUMNS = { description: "description", clientReportable: "client_reportable", maxAmount: "max_amount", ranked: "ranked" } as const;
 const ACHIEVEMENT_COLUMNS = {
   name: "name",
   description: "description",

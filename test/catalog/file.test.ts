@@ -29,7 +29,7 @@ describe("the catalog file", () => {
         levels: { newbie: { requirements: { quiz: {} } }, empty: {} },
       }`),
     ).toEqual({
-      actions: { quiz: { description: "", clientReportable: false, maxAmount: 100 } },
+      actions: { quiz: { description: "", clientReportable: false, maxAmount: 100, ranked: false } },
       achievements: {
         quizzer: {
           name: "Quizzer",

@@ -24,7 +24,7 @@ const liveCatalog = (tx: TestTransaction) => asAdmin(tx, async (db) => (await re
 /** The live catalog with the test's own quiz action and achievement. */
 async function withQuiz(tx: TestTransaction, threshold: number, points = 40): Promise<Catalog> {
   const catalog = structuredClone(await liveCatalog(tx));
-  catalog.actions.t_cat_quiz = { description: "Finish a quiz", clientReportable: true, maxAmount: 10 };
+  catalog.actions.t_cat_quiz = { description: "Finish a quiz", clientReportable: true, maxAmount: 10, ranked: false };
   catalog.achievements.t_cat_quizzer = {
     name: "Quizzer",
     description: "",
@@ -109,6 +109,39 @@ describe("catalog as code", () => {
       // And the exported file of the new catalog plans as no changes.
       const text = await asAdmin(tx, (db) => exportCatalog(db));
       expect((await asAdmin(tx, (db) => planCatalog(db, parseCatalogText(text)))).changes).toEqual([]);
+    }));
+
+  it("ranks an action by its tally (ranked): plan, apply (its boards filled from the step history), export, and back off", () =>
+    withTransaction(async (tx) => {
+      const start = await withQuiz(tx, 50);
+      await asAdmin(tx, (db) => applyCatalog(db, start));
+      const [busy, idle] = [newUserId(), newUserId()];
+      await record(tx, busy, "t_cat_quiz", 3);
+      await record(tx, idle, "t_cat_quiz", 1);
+      expect(await tx.root("select count(*)::int as n from status_public.leaderboard_scores where action = 't_cat_quiz'")).toEqual([{ n: 0 }]);
+
+      const ranked = structuredClone(start);
+      ranked.actions.t_cat_quiz.ranked = true;
+      const plan = await asAdmin(tx, (db) => planCatalog(db, ranked));
+      expect(plan.changes).toEqual([expect.objectContaining({ object: "action", id: "t_cat_quiz", change: "changed", fields: [{ field: "ranked", from: false, to: true }] })]);
+      expect(formatPlan(plan)).toContain("t_cat_quiz: ranked false -> true");
+      await asAdmin(tx, (db) => applyCatalog(db, ranked));
+      // Filled from the history: each user's tally on the four boards of now.
+      expect(
+        await tx.root(
+          `select score.period::text, score.user_id::text, score.points from status_public.leaderboard_scores as score
+           where score.action = 't_cat_quiz' and score.period_start = status_private.period_start(score.period, now()) order by score.period, score.points desc`,
+        ),
+      ).toEqual(["ALL_TIME", "MONTH", "WEEK", "DAY"].flatMap((period) => [{ period, user_id: busy, points: 3 }, { period, user_id: idle, points: 1 }]));
+      const text = await asAdmin(tx, (db) => exportCatalog(db));
+      expect(text).toMatch(/t_cat_quiz: \{[^}]*ranked: true/);
+      expect((await asAdmin(tx, (db) => planCatalog(db, parseCatalogText(text)))).changes).toEqual([]);
+
+      // Back off: the boards go (and the histogram with them).
+      await asAdmin(tx, (db) => applyCatalog(db, start));
+      expect(await tx.root("select count(*)::int as n from status_public.leaderboard_scores where action = 't_cat_quiz'")).toEqual([{ n: 0 }]);
+      expect(await tx.root("select coalesce(sum(users), 0)::int as n from status_private.leaderboard_count_deltas where action = 't_cat_quiz'")).toEqual([{ n: 0 }]);
+      expect(await asAdmin(tx, (db) => exportCatalog(db))).not.toContain("ranked");
     }));
 
   it("counts the users who would unlock a lowered threshold now, with the points, through the engine's criteria", () =>
@@ -200,7 +233,7 @@ describe("catalog as code", () => {
   it("refuses to remove a level users achieved", () =>
     withTransaction(async (tx) => {
       const start = structuredClone(await liveCatalog(tx));
-      start.actions.t_cat_quiz = { description: "", clientReportable: false, maxAmount: 10 };
+      start.actions.t_cat_quiz = { description: "", clientReportable: false, maxAmount: 10, ranked: false };
       start.levels.t_cat_level = { requirements: { t_cat_quiz: { requiredCount: 1, priority: 1 } } };
       await asAdmin(tx, (db) => applyCatalog(db, start));
       await record(tx, newUserId(), "t_cat_quiz", 1);

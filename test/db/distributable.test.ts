@@ -16,7 +16,7 @@
 //    statement on Citus would be a single-shard (router) statement in the first case, a multi-shard one in the
 //    second. The documented counters are exempt (SHARED_ON_THE_EVENT_PATH): the service client's rate-limit
 //    buckets. The leaderboard histograms and deltas have no user_id: not user tables, so not guarded. The
-//    scenarios record single events, batches, idempotent retries, streak freezes, levels, the reference helpers
+//    scenarios record single events (of an action with a tally leaderboard too), batches, idempotent retries, streak freezes, levels, the reference helpers
 //    and a profile change for one user (and a batch for two) while other users' rows exist, and every trigger
 //    function on a user table must have run (pg_stat_xact_user_functions), so that a new trigger is not left
 //    out. A trigger that reads every user's tallies is shown to fail.
@@ -194,6 +194,8 @@ describe("the event path reads only its users' rows (a guard on every user table
     tx = new TestTransaction(client);
     await client.query("begin");
     tables = await userTables(client);
+    // A tally leaderboard on the action the scenarios record most (the rank_tallies stage runs for it).
+    await tx.root("update status_public.actions set ranked = true where name = 'tasks_completed'");
     // Other users' rows everywhere the event path goes: steps, tallies, streaks, unlocks, scores, boards, levels.
     for (const other of others) {
       await tx.as(service, "select status_public.record_action_for($1, 'tasks_completed', 3)", [other]);
@@ -230,6 +232,8 @@ describe("the event path reads only its users' rows (a guard on every user table
       await tx.as(service, "select status_private.upsert_achievement($1, 'make_post', 2)", [user]);
       await tx.as(service, "select status_private.user_completed_step('complete_profile', $1)", [user]);
       expect(await tx.root("select level from status_public.user_levels where user_id = $1", [user])).toEqual([{ level: "beginner" }]);
+      // ... and on the tally boards of tasks_completed, in every period.
+      expect(await tx.root("select count(*)::int as boards from status_public.leaderboard_scores where user_id = $1 and action = 'tasks_completed'", [user])).toEqual([{ boards: 4 }]);
       await tx.as(asUser(user), "select status_public.set_my_profile(display_name => 'Ada', time_zone => 'Europe/Paris', leaderboard_opt_out => true)");
       await tx.as(asUser(user), "select status_public.set_my_profile(leaderboard_opt_out => false)");
     });

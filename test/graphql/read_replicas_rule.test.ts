@@ -33,10 +33,11 @@ describe("readsMayLag", () => {
     expect(mayLag("{ leaderboard(first: 10, period: WEEK) { rank userId displayName points medal } allTiers { nodes { name minPoints } } __typename }")).toBe(true);
     expect(mayLag("query Top { ...top } fragment top on Query { query { leaderboard { ...entry } } } fragment entry on LeaderboardEntry { userId points }")).toBe(true);
     expect(mayLag("{ allLevels { nodes { name levelRequirementsByLevel { nodes { name requiredCount } } } } activePointsMultiplier { multiplier } }")).toBe(true);
+    expect(mayLag('{ actionLeaderboard(action: "tasks_completed", period: WEEK) { rank userId displayName tally } }')).toBe(true);
   });
 
   it("keeps the user's own progress, anything else, mutations and subscriptions on the primary", () => {
-    for (const field of ["myDashboard { hiddenLockedCount }", "myRank { points }", "leaderboardAroundMe { userId }", "allUserScores { nodes { points } }", "userAchieved(level: \"beginner\")"]) {
+    for (const field of ["myDashboard { hiddenLockedCount }", "myRank { points }", "leaderboardAroundMe { userId }", 'actionLeaderboardAroundMe(action: "tasks_completed") { userId }', 'myActionRank(action: "tasks_completed") { tally }', "allUserScores { nodes { points } }", "userAchieved(level: \"beginner\")"]) {
       expect(mayLag(`{ ${field} }`)).toBe(false);
       expect(mayLag(`{ leaderboard { points } ${field} }`)).toBe(false);
     }

@@ -48,7 +48,7 @@ export async function removeUsers(pool: pg.Pool, userIds: readonly string[]): Pr
   try {
     await client.query("begin");
     await client.query(
-      `select status_private.append_histogram_moves(coalesce(array_agg(row(period, period_start, points, null)::status_private.histogram_move), '{}'))
+      `select status_private.append_histogram_moves(coalesce(array_agg(row(action, period, period_start, points, null)::status_private.histogram_move), '{}'))
        from status_public.leaderboard_scores where user_id = any($1) and visible`,
       [userIds],
     );
@@ -85,27 +85,27 @@ export const HISTOGRAM_TABLES = [
 
 /** The query of histogramMismatches (for a test's own transaction). */
 export const HISTOGRAM_MISMATCHES_SQL = `
-    with deltas as (select period, period_start, points, sum(users)::int as users from status_private.leaderboard_count_deltas group by 1, 2, 3),
+    with deltas as (select action, period, period_start, points, sum(users)::int as users from status_private.leaderboard_count_deltas group by 1, 2, 3, 4),
     point_counts as (
-      select period, period_start, points, sum(users)::int as users
-      from (select period, period_start, points, users from status_private.leaderboard_point_counts union all select * from deltas) as both_parts
-      group by 1, 2, 3
+      select action, period, period_start, points, sum(users)::int as users
+      from (select action, period, period_start, points, users from status_private.leaderboard_point_counts union all select * from deltas) as both_parts
+      group by 1, 2, 3, 4
     ), bucket_counts as (
-      select period, period_start, bucket, sum(users)::int as users
-      from (select period, period_start, bucket, users from status_private.leaderboard_bucket_counts
-            union all select period, period_start, points / 100, users from deltas) as both_parts
-      group by 1, 2, 3
+      select action, period, period_start, bucket, sum(users)::int as users
+      from (select action, period, period_start, bucket, users from status_private.leaderboard_bucket_counts
+            union all select action, period, period_start, points / 100, users from deltas) as both_parts
+      group by 1, 2, 3, 4
     )
-    select 'points' as level, period, period_start::text, points as key, counts.users, scores.users as actual
+    select 'points' as level, action, period, period_start::text, points as key, counts.users, scores.users as actual
     from point_counts as counts
-    full join (select period, period_start, points, count(*)::int as users from status_public.leaderboard_scores where visible group by 1, 2, 3) as scores
-      using (period, period_start, points)
+    full join (select action, period, period_start, points, count(*)::int as users from status_public.leaderboard_scores where visible group by 1, 2, 3, 4) as scores
+      using (action, period, period_start, points)
     where coalesce(counts.users, 0) <> coalesce(scores.users, 0)
     union all
-    select 'bucket', period, period_start::text, bucket, counts.users, scores.users
+    select 'bucket', action, period, period_start::text, bucket, counts.users, scores.users
     from bucket_counts as counts
-    full join (select period, period_start, points / 100 as bucket, count(*)::int as users from status_public.leaderboard_scores where visible group by 1, 2, 3) as scores
-      using (period, period_start, bucket)
+    full join (select action, period, period_start, points / 100 as bucket, count(*)::int as users from status_public.leaderboard_scores where visible group by 1, 2, 3, 4) as scores
+      using (action, period, period_start, bucket)
     where coalesce(counts.users, 0) <> coalesce(scores.users, 0)`;
 
 /**
