@@ -77,6 +77,7 @@ async function openDatabase(config: Config, log: Logger): Promise<Database> {
 function serve(config: Config, authUrl: string, log: Logger) {
   return startServer({
     connectionString: authUrl,
+    listenConnectionString: config.listenDatabaseUrl,
     jwtSecret: config.jwtSecret,
     jwtAudience: config.jwtAudience,
     roles: loadRoles(config.roles),

@@ -84,6 +84,11 @@ export interface Config {
   readDatabaseUrls: string[];
   /** After a replica failed, how long its reads go to the primary before it is tried again (READ_REPLICA_RETRY_MS). */
   readReplicaRetryMs: number;
+  /**
+   * Where subscriptions and the webhook dispatcher LISTEN: straight to PostgreSQL when the server's connection
+   * goes through PgBouncer in transaction mode (a LISTEN lasts as long as its session). Unset: the server's connection.
+   */
+  listenDatabaseUrl: string | undefined;
   /** The authenticator role's password; set on the role at every migration. */
   authenticatorPassword: string;
   jwtSecret: string;
@@ -192,6 +197,10 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       AUTH_DATABASE_URL: postgresUrl({ default: undefined }),
       READ_DATABASE_URL: postgresUrlList({ default: [], desc: "Streaming replicas (as the authenticator) for the queries that may lag" }),
       READ_REPLICA_RETRY_MS: integerIn(0, 3_600_000)({ default: 5_000, desc: "After a replica failed, its reads go to the primary this long" }),
+      LISTEN_DATABASE_URL: postgresUrl({ default: undefined, desc: "A direct connection for LISTEN (default: the server's connection)" }),
+      // PostGraphile's own (@dataplan/pg reads it when it loads, before this runs): checked here so that a typo
+      // stops the start instead of leaving prepared statements on behind PgBouncer.
+      DATAPLAN_PG_PREPARED_STATEMENT_CACHE_SIZE: integerIn(0, 100_000)({ default: undefined, desc: "Named prepared statements per connection (default 100; 0: none)" }),
       AUTHENTICATOR_PASSWORD: str({ default: undefined }),
       JWT_SECRET: jwtSecret({ default: undefined }),
       JWT_AUDIENCE: str({ default: undefined }),
@@ -249,6 +258,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     authDatabaseUrl: env.AUTH_DATABASE_URL,
     readDatabaseUrls: env.READ_DATABASE_URL,
     readReplicaRetryMs: env.READ_REPLICA_RETRY_MS,
+    listenDatabaseUrl: env.LISTEN_DATABASE_URL,
     authenticatorPassword: required(
       "AUTHENTICATOR_PASSWORD",
       env.AUTHENTICATOR_PASSWORD,

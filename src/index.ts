@@ -19,8 +19,9 @@ export { type Roles, type UserIdSource, userIdPgSettings } from "./roles";
 // The leaderboard histogram's folding, for servers other than ours (ours runs it): every second or so.
 export { type LeaderboardFolding, startLeaderboardFolding } from "./leaderboard-folding";
 export { type BackfillOptions, type BackfillSummary, runBackfill } from "./backfill";
-// Subscriptions that scale past a few thousand subscribers: wrap your makePgService(...) with it.
-export { ScalablePgSubscriber, withScalableSubscriber } from "./pg-subscriber";
+// Subscriptions that scale past a few thousand subscribers: wrap your makePgService(...) with it. Behind PgBouncer
+// in transaction mode, its `listenConnectionString` gives LISTEN a direct connection.
+export { ScalablePgSubscriber, type ScalableSubscriberOptions, withScalableSubscriber } from "./pg-subscriber";
 // Read replicas for the queries that may lag (the catalog, the top of the leaderboards): wrap your makePgService(...).
 export { LAG_TOLERANT_QUERY_FIELDS, LAG_TOLERANT_TYPES, ReadReplicas, type ReadReplicasOptions, readsMayLag, withReadReplicas } from "./read-replicas";
 // The outbox's webhook dispatcher (publishes events for `achievementEvents`, delivers signed webhooks), for servers

@@ -4,7 +4,9 @@
 // per user (achievements:<user id>), the server stopped answering past ~4,000 subscribers (bench:memory).
 // Here the diff uses sets, and changes that arrive while a diff is queued join it instead of queueing another.
 // Everything else (one listening connection, at-least-once: subscriptions end when it drops) is PgSubscriber's.
-import type pg from "pg";
+// A LISTEN lasts as long as its session: behind PgBouncer in transaction mode, where each transaction may get
+// another server connection, `listenConnectionString` gives the subscriber a direct connection of its own.
+import pg from "pg";
 import { PgSubscriber } from "postgraphile/adaptors/pg";
 
 /** PgSubscriber's internals that the two methods below replace or use (@dataplan/pg 1.1.2). */
@@ -54,16 +56,30 @@ Object.assign(ScalablePgSubscriber.prototype, {
   },
 });
 
+export interface ScalableSubscriberOptions {
+  /**
+   * Where to LISTEN instead of the service's own pool: a connection straight to PostgreSQL, when the service's
+   * goes through a pooler in transaction mode (PgBouncer), which would hand the LISTEN's session to others.
+   * Any role that may connect: LISTEN needs no privilege. Default: the service's pool.
+   */
+  listenConnectionString?: string;
+}
+
 /**
- * A pg service (makePgService's result) whose subscriber is a ScalablePgSubscriber on the service's own pool:
- * `pgServices: [withScalableSubscriber(makePgService({ connectionString, schemas, pubsub: true }))]`.
+ * A pg service (makePgService's result) whose subscriber is a ScalablePgSubscriber, on the service's own pool
+ * or on `listenConnectionString`:
+ * `pgServices: [withScalableSubscriber(makePgService({ connectionString, schemas, pubsub: true }), { listenConnectionString })]`.
  */
 export function withScalableSubscriber<Service extends { pgSubscriber?: unknown; adaptorSettings?: unknown; release?: () => unknown }>(
   service: Service,
+  options: ScalableSubscriberOptions = {},
 ): Service {
-  const pool = (service.adaptorSettings as { pool?: pg.Pool } | undefined)?.pool;
-  if (!pool || !service.pgSubscriber) return service; // no pool of its own, or no pubsub: nothing to replace
-  const subscriber = new ScalablePgSubscriber(pool);
+  const servicePool = (service.adaptorSettings as { pool?: pg.Pool } | undefined)?.pool;
+  if (!servicePool || !service.pgSubscriber) return service; // no pool of its own, or no pubsub: nothing to replace
+  // One connection: the subscriber holds a single client for all its topics.
+  const listenPool = options.listenConnectionString ? new pg.Pool({ connectionString: options.listenConnectionString, max: 1 }) : undefined;
+  listenPool?.on("error", () => undefined); // a dropped idle connection: the subscriber resets and ends its subscriptions
+  const subscriber = new ScalablePgSubscriber(listenPool ?? servicePool);
   const releaseService = service.release?.bind(service);
   return {
     ...service,
@@ -71,6 +87,7 @@ export function withScalableSubscriber<Service extends { pgSubscriber?: unknown;
     async release() {
       subscriber.release();
       await releaseService?.();
+      await listenPool?.end();
     },
   };
 }

@@ -88,6 +88,11 @@ export function makePreset(options: {
   userIdSource?: UserIdSource;
   /** Streaming replicas for the queries that may lag (READ_DATABASE_URL; src/read-replicas.ts). */
   readReplicas?: ReadReplicasOptions;
+  /**
+   * Where subscriptions LISTEN (LISTEN_DATABASE_URL): straight to PostgreSQL when `connectionString` goes through
+   * PgBouncer in transaction mode. Default: `connectionString`'s pool.
+   */
+  listenConnectionString?: string;
 }): GraphileConfig.Preset {
   const { authenticate, limits = DEFAULT_REQUEST_LIMITS } = options;
   const pgService = makePgService({ connectionString: options.connectionString, schemas: standaloneSchemas(options.appSchemas), pubsub: true });
@@ -99,7 +104,9 @@ export function makePreset(options: {
     // Function arguments without a default are required (`stepsRequired(level: String!)`), in every exposed schema.
     gather: { pgStrictFunctions: true },
     pgServices: [
-      withScalableSubscriber(options.readReplicas ? withReadReplicas(pgService, options.readReplicas) : pgService),
+      withScalableSubscriber(options.readReplicas ? withReadReplicas(pgService, options.readReplicas) : pgService, {
+        listenConnectionString: options.listenConnectionString,
+      }),
     ],
     grafserv: {
       graphqlPath: "/graphql",

@@ -3,6 +3,7 @@
 // own routing; without it grafserv answers /demo with a 404).
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import pg from "pg";
 import { postgraphile } from "postgraphile";
 import { grafserv } from "postgraphile/grafserv/node";
 import { makeDemoPagePlugin } from "../plugins/demo-page";
@@ -15,6 +16,7 @@ import type { RequestLimits } from "./limits";
 import { startLeaderboardFolding } from "./leaderboard-folding";
 import { createLogger, type Logger, makeRequestLogger } from "./logger";
 import type { Roles, UserIdSource } from "./roles";
+import { databaseProblem } from "./startup-errors";
 import { startWebhookDispatcher, type WebhookDispatcherOptions } from "./webhook-dispatcher";
 
 export interface RunningServer {
@@ -25,8 +27,13 @@ export interface RunningServer {
 }
 
 export async function startServer(options: {
-  /** The authenticator's connection string. */
+  /** The authenticator's connection string (it may go through PgBouncer in transaction mode). */
   connectionString: string;
+  /**
+   * Where subscriptions and the webhook dispatcher LISTEN (LISTEN_DATABASE_URL): straight to PostgreSQL when
+   * `connectionString` goes through a pooler in transaction mode. Default: `connectionString`.
+   */
+  listenConnectionString?: string;
   jwtSecret: string;
   jwtAudience?: string;
   roles: Roles;
@@ -48,11 +55,22 @@ export async function startServer(options: {
   /** After a replica failed, how long its reads go to the primary before it is tried again (default 5,000 ms). */
   readReplicaRetryMs?: number;
   /** The outbox's webhook dispatcher (WEBHOOK_*): its options, or false for none (default: the defaults). */
-  webhooks?: Omit<WebhookDispatcherOptions, "connectionString" | "log"> | false;
+  webhooks?: Omit<WebhookDispatcherOptions, "connectionString" | "listenConnectionString" | "log"> | false;
 }): Promise<RunningServer> {
   // PostGraphile would leave out a schema it cannot find: a misspelt name stops the start instead.
   const problem = await appSchemasProblem(options.connectionString, options.appSchemas ?? []);
   if (problem) throw new ConfigError(`Invalid configuration:\n  ${problem}`);
+  // The LISTEN connection is opened on the first subscription: a wrong one stops the start instead.
+  if (options.listenConnectionString) {
+    const listenUrl = options.listenConnectionString;
+    const client = new pg.Client({ connectionString: listenUrl });
+    await client
+      .connect()
+      .then(() => client.end())
+      .catch((error: unknown) => {
+        throw databaseProblem(error, "LISTEN_DATABASE_URL", listenUrl) ?? error;
+      });
+  }
   const authenticate = makeAuthenticate({ jwtSecret: options.jwtSecret, jwtAudience: options.jwtAudience, roles: options.roles });
   const basePreset = makePreset({
     connectionString: options.connectionString,
@@ -64,6 +82,7 @@ export async function startServer(options: {
     readReplicas: options.readConnectionStrings?.length
       ? { connectionStrings: options.readConnectionStrings, retryAfterMs: options.readReplicaRetryMs, log: options.log ?? createLogger("info") }
       : undefined,
+    listenConnectionString: options.listenConnectionString,
   });
   // GET / points to what is served (plugins/front-page.ts); the demo page in development only.
   const preset: GraphileConfig.Preset = {
@@ -86,7 +105,9 @@ export async function startServer(options: {
   const { port } = server.address() as AddressInfo;
   const folding = startLeaderboardFolding({ connectionString: options.connectionString, log: options.log });
   const webhooks =
-    options.webhooks === false ? undefined : startWebhookDispatcher({ ...options.webhooks, connectionString: options.connectionString, log: options.log });
+    options.webhooks === false
+      ? undefined
+      : startWebhookDispatcher({ ...options.webhooks, connectionString: options.connectionString, listenConnectionString: options.listenConnectionString, log: options.log });
 
   return {
     url: `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}`,

@@ -22,6 +22,11 @@ export const OUTBOX_PUBLISHED_CHANNEL = "achievements:outbox_published";
 export interface WebhookDispatcherOptions {
   /** A role that may execute the status_private outbox functions (the authenticator). */
   connectionString: string;
+  /**
+   * Where to LISTEN for wake-ups, when `connectionString` goes through a pooler in transaction mode (PgBouncer): a
+   * connection straight to PostgreSQL (a LISTEN lasts as long as its session). Default: `connectionString`.
+   */
+  listenConnectionString?: string;
   /** How long a request may take (default 10,000 ms); a delivery is leased for this and a second. */
   timeoutMs?: number;
   /** Attempts before a delivery is dead (default 10). */
@@ -155,7 +160,7 @@ export function startWebhookDispatcher(options: WebhookDispatcherOptions): Webho
   let listener: pg.Client | undefined;
   const listen = async (): Promise<void> => {
     if (stopped) return;
-    const client = new pg.Client({ connectionString: options.connectionString });
+    const client = new pg.Client({ connectionString: options.listenConnectionString ?? options.connectionString });
     client.on("notification", wake);
     client.on("error", (error) => {
       log?.warn({ err: error }, "webhook dispatcher: LISTEN connection lost; reconnecting");

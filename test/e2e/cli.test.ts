@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { type Cli, cleanEnvironment, NODE, processEnds, processExists, ROOT, runCli, killAll, startCli as startCliIn, stopCli } from "../helpers/cli";
+import { testDatabaseUrl, testRoleEnvironment } from "../helpers/db";
 import { freePort, refusesConnections } from "../helpers/ports";
 
 const execFileAsync = promisify(execFile);
@@ -225,6 +226,21 @@ describe("problems the user can fix are one line on stderr, naming the setting",
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(`cannot connect to the PostgreSQL at AUTH_DATABASE_URL (127.0.0.1:${closedPort}): connection refused (is PostgreSQL running there, on that port?)\n`);
     expect(existsSync(join(folder, "data", "postgres"))).toBe(false); // no embedded PostgreSQL for a server that only serves
+  }, TIMEOUT);
+
+  it("a LISTEN_DATABASE_URL that refuses (the direct connection for LISTEN, opened once at start to check it)", async () => {
+    const closedPort = await freePort();
+    const result = await runCli(["start"], {
+      env: {
+        ...(await baseEnvironment()),
+        ...testRoleEnvironment(),
+        AUTH_DATABASE_URL: testDatabaseUrl("TEST_AUTH_URL"),
+        MIGRATE_ON_START: "false",
+        LISTEN_DATABASE_URL: `postgres://someone:secret@127.0.0.1:${closedPort}/achievements`,
+      },
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(`cannot connect to the PostgreSQL at LISTEN_DATABASE_URL (127.0.0.1:${closedPort}): connection refused (is PostgreSQL running there, on that port?)\n`);
   }, TIMEOUT);
 
   it("in production, every missing setting at once", async () => {

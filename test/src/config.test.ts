@@ -151,6 +151,18 @@ describe("loadConfig", () => {
     );
   });
 
+  it("has the settings for PgBouncer: a direct LISTEN connection, and PostGraphile's prepared statements checked", () => {
+    expect(loadConfig({ DATA_DIR: dataDir }).listenDatabaseUrl).toBeUndefined();
+    expect(loadConfig({ DATA_DIR: dataDir, LISTEN_DATABASE_URL: "postgres://a:p@db:5432/x" }).listenDatabaseUrl).toBe("postgres://a:p@db:5432/x");
+    expect(() => loadConfig({ DATA_DIR: dataDir, LISTEN_DATABASE_URL: "db:5432" })).toThrow(
+      new ConfigError("Invalid configuration:\n  LISTEN_DATABASE_URL: must be a postgres:// connection string"),
+    );
+    expect(() => loadConfig({ DATA_DIR: dataDir, DATAPLAN_PG_PREPARED_STATEMENT_CACHE_SIZE: "0" })).not.toThrow();
+    expect(() => loadConfig({ DATA_DIR: dataDir, DATAPLAN_PG_PREPARED_STATEMENT_CACHE_SIZE: "off" })).toThrow(
+      new ConfigError("Invalid configuration:\n  DATAPLAN_PG_PREPARED_STATEMENT_CACHE_SIZE: must be a whole number from 0 to 100000"),
+    );
+  });
+
   it("treats an empty variable as unset", () => {
     expect(loadConfig({ DATA_DIR: dataDir, PORT: "", JWT_SECRET: "" }).port).toBe(5678);
   });
