@@ -1,10 +1,12 @@
 // Catalog as code over GraphQL: `planCatalog` and `applyCatalog` for admins, the same code as
 // `npm run catalog` (src/catalog/), on the request's own connection: the admin's role, claims, grants and RLS.
 // Other roles cannot run it: the plan's statements and the impact functions are the admin's alone.
+// `applyCatalog(input: { backfill: true })` also starts a backfill in the apply's transaction (run afterwards by
+// the server's backfill worker, src/backfill-worker.ts) and returns it as `backfillRun` (startBackfill's type).
 import { type PgClient, sideEffectWithPgClientTransaction } from "postgraphile/@dataplan/pg";
-import { type FieldArgs, object, SafeError } from "postgraphile/grafast";
+import { access, type FieldArgs, object, SafeError } from "postgraphile/grafast";
 import { extendSchema, gql } from "postgraphile/utils";
-import { achievementsExecutor } from "../src/achievements-schema";
+import { achievementsExecutor, achievementsResource } from "../src/achievements-schema";
 import { applyCatalog } from "../src/catalog/apply";
 import { CatalogError, parseCatalog } from "../src/catalog/file";
 import { type CatalogDatabase, lockCatalog } from "../src/catalog/live";
@@ -27,15 +29,20 @@ const planResult = (plan: CatalogPlan) => ({
   changes: plan.changes.map((change) => ({ ...change, object: change.object.toUpperCase(), change: change.change.toUpperCase(), refused: change.refused ?? false })),
   tierMoves: plan.tierMoves,
   summary: formatPlan(plan),
+  backfillRun: plan.backfillRun ?? null,
 });
 
 interface Args {
   catalog: unknown;
   heldAchievements?: "REFUSE" | "RETIRE" | null;
+  backfill?: boolean | null;
+  notify?: boolean | null;
+  batchSize?: number | null;
 }
 
 export const CatalogAsCodePlugin = extendSchema((build) => {
   const executor = achievementsExecutor(build.input.pgRegistry, "CatalogAsCodePlugin");
+  const backfillRuns = achievementsResource(build.input.pgRegistry, "backfill_runs", "CatalogAsCodePlugin");
   // In one transaction of the request's connection. The lock comes first: it needs the admin's DELETE grant on
   // the catalog tables, so any other role is refused (FORBIDDEN) before its catalog is even read.
   const run = (work: (db: CatalogDatabase, wanted: ReturnType<typeof parseCatalog>, options: CatalogOptions) => Promise<CatalogPlan>) =>
@@ -44,15 +51,21 @@ export const CatalogAsCodePlugin = extendSchema((build) => {
       await lockCatalog(db);
       try {
         const wanted = parseCatalog(args.catalog);
-        const options: CatalogOptions = { heldAchievements: args.heldAchievements === "RETIRE" ? "retire" : "refuse" };
+        const options: CatalogOptions = {
+          heldAchievements: args.heldAchievements === "RETIRE" ? "retire" : "refuse",
+          backfill: args.backfill ? { notify: args.notify ?? false, batchSize: args.batchSize ?? 500 } : undefined,
+        };
         return planResult(await work(db, wanted, options));
       } catch (error) {
         throw codedError(error);
       }
     };
-  const argsOf = (fieldArgs: FieldArgs, path: string[] = []) => ({
+  const argsOf = (fieldArgs: FieldArgs, path: string[] = [], backfill = false) => ({
     catalog: fieldArgs.getRaw([...path, "catalog"]),
     heldAchievements: fieldArgs.getRaw([...path, "heldAchievements"]),
+    ...(backfill
+      ? { backfill: fieldArgs.getRaw([...path, "backfill"]), notify: fieldArgs.getRaw([...path, "notify"]), batchSize: fieldArgs.getRaw([...path, "batchSize"]) }
+      : {}),
   });
 
   return {
@@ -100,7 +113,7 @@ export const CatalogAsCodePlugin = extendSchema((build) => {
         fields: [CatalogFieldChange!]!
         "Achievements: users who hold it; levels: users who achieved it."
         holders: Int
-        "Users who do not hold it and meet it now (the engine's criterion registry): a backfill (npm run backfill, a separate step) awards them."
+        "Users who do not hold it and whose past steps met it (in its availability window; a level's requirements): what a backfill awards them, counted by the backfill's own functions."
         qualifying: Int
         "What the qualifying users would be awarded."
         points: Int
@@ -138,16 +151,25 @@ export const CatalogAsCodePlugin = extendSchema((build) => {
         "The file's value, or its JSON5 text as a string."
         catalog: JSON!
         heldAchievements: CatalogHeldAchievements = REFUSE
+        "Also start a backfill of the achievements and levels the apply adds or changes (their qualifying users), re-tiering after; run by the server's backfill worker. Default: none (startBackfill later)."
+        backfill: Boolean = false
+        "With backfill: notify users of what it awards (live toasts). Default: quietly, with the run's summary only."
+        notify: Boolean = false
+        "With backfill: users per transaction (1 to 10000)."
+        batchSize: Int = 500
       }
 
       type ApplyCatalogPayload {
         plan: CatalogPlan!
+        "The backfill the apply started (backfill: true and something to backfill), pending until the worker runs it: poll backfillRunById."
+        backfillRun: BackfillRun
       }
 
       extend type Mutation {
         """
         Admins: applies the catalog in one transaction (again: no changes). Removing an achievement users hold
-        fails with CATALOG_DESTRUCTIVE_CHANGE unless heldAchievements is RETIRE. Backfill is a separate step.
+        fails with CATALOG_DESTRUCTIVE_CHANGE unless heldAchievements is RETIRE. With backfill: true, starts a backfill
+        of what it added or changed (backfillRun), committed with the apply.
         """
         applyCatalog(input: ApplyCatalogInput!): ApplyCatalogPayload
       }
@@ -163,7 +185,9 @@ export const CatalogAsCodePlugin = extendSchema((build) => {
       Mutation: {
         plans: {
           applyCatalog(_: unknown, fieldArgs: FieldArgs) {
-            return object({ plan: sideEffectWithPgClientTransaction(executor, argsOf(fieldArgs, ["input"]), run(applyCatalog)) });
+            const $plan = sideEffectWithPgClientTransaction(executor, argsOf(fieldArgs, ["input"], true), run(applyCatalog));
+            // Read after the apply's transaction, through the view's resource (the admin's grant on it).
+            return object({ plan: $plan, backfillRun: backfillRuns.get({ id: access($plan, "backfillRun") }) });
           },
         },
       },

@@ -96,6 +96,7 @@ function serve(config: Config, authUrl: string, log: Logger) {
       maxAttempts: config.webhooks.maxAttempts,
       retentionHours: config.webhooks.retentionHours,
     },
+    backfillWorker: config.backfillWorker,
   });
 }
 
@@ -236,7 +237,7 @@ async function install(config: InstallConfig, log: Logger, args: string[]): Prom
   }
 }
 
-const BACKFILL_USAGE = "usage: npm run backfill -- [--achievement <id>]... [--notify] [--batch-size <users>] [--resume <run>]";
+const BACKFILL_USAGE = "usage: npm run backfill -- [--achievement <id>]... [--level <name>]... [--notify] [--batch-size <users>] [--resume <run>]";
 
 /** Awards what users' past steps already earn (after a catalog change): see src/backfill.ts. */
 async function backfill(config: Config, log: Logger, args: string[]): Promise<void> {
@@ -246,6 +247,7 @@ async function backfill(config: Config, log: Logger, args: string[]): Promise<vo
       args,
       options: {
         achievement: { type: "string", multiple: true },
+        level: { type: "string", multiple: true },
         notify: { type: "boolean", default: false },
         "batch-size": { type: "string", default: "500" },
         resume: { type: "string" },
@@ -260,7 +262,15 @@ async function backfill(config: Config, log: Logger, args: string[]): Promise<vo
   if (resume !== undefined && !Number.isInteger(resume)) throw new ConfigError(`--resume: the run number of an earlier backfill\n${BACKFILL_USAGE}`);
   if (!config.databaseUrl) throw new ConfigError(`backfill needs DATABASE_URL (the database owner's connection string)\n${BACKFILL_USAGE}`);
   const databaseUrl = config.databaseUrl;
-  const summary = await runBackfill({ connectionString: databaseUrl, achievementIds: values.achievement, notify: values.notify, batchSize, resume, log }).catch(
+  const summary = await runBackfill({
+    connectionString: databaseUrl,
+    achievementIds: values.achievement,
+    levels: values.level,
+    notify: values.notify,
+    batchSize,
+    resume,
+    log,
+  }).catch(
     (error: unknown) => {
       // The engine's own refusals (AC404: no such achievement or run) are messages for the user.
       if (/^AC\d{3}$/.test(String((error as { code?: unknown }).code))) throw new ConfigError((error as Error).message);

@@ -116,6 +116,8 @@ export interface Config {
   limits: RequestLimits;
   /** The outbox's dispatcher (src/webhook-dispatcher.ts): publishes events and delivers webhooks; off: neither. */
   webhooks: WebhookSettings;
+  /** BACKFILL_WORKER: run the backfills admins start (src/backfill-worker.ts) in this server. */
+  backfillWorker: boolean;
 }
 
 /** WEBHOOK_DISPATCHER, WEBHOOK_TIMEOUT_MS, WEBHOOK_MAX_ATTEMPTS, OUTBOX_RETENTION_HOURS. */
@@ -219,6 +221,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       WEBHOOK_DISPATCHER: bool({ default: true, desc: "Publish the outbox and deliver webhooks in this server" }),
       WEBHOOK_TIMEOUT_MS: integerIn(100, 600_000)({ default: 10_000 }),
       WEBHOOK_MAX_ATTEMPTS: integerIn(1, 100)({ default: 10 }),
+      BACKFILL_WORKER: bool({ default: true, desc: "Run the backfills admins start (startBackfill, applyCatalog) in this server" }),
       OUTBOX_RETENTION_HOURS: integerIn(0, 87_600)({ default: 168, desc: "Delivered events kept this long (0: forever)" }),
       LOG_LEVEL: str({ choices: ["fatal", "error", "warn", "info", "debug", "trace", "silent"], default: "info" }),
       ...ROLE_VARIABLES,
@@ -290,6 +293,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       maxAttempts: env.WEBHOOK_MAX_ATTEMPTS,
       retentionHours: env.OUTBOX_RETENTION_HOURS,
     },
+    backfillWorker: env.BACKFILL_WORKER,
   };
 }
 

@@ -24,6 +24,9 @@ export { type BackfillOptions, type BackfillSummary, runBackfill } from "./backf
 export { ScalablePgSubscriber, type ScalableSubscriberOptions, withScalableSubscriber } from "./pg-subscriber";
 // Read replicas for the queries that may lag (the catalog, the top of the leaderboards): wrap your makePgService(...).
 export { LAG_TOLERANT_QUERY_FIELDS, LAG_TOLERANT_TYPES, ReadReplicas, type ReadReplicasOptions, readsMayLag, withReadReplicas } from "./read-replicas";
+// The worker that runs the backfills admins start (startBackfill, applyCatalog), for servers other than ours (ours
+// runs it unless BACKFILL_WORKER=false).
+export { type BackfillWorker, type BackfillWorkerOptions, startBackfillWorker } from "./backfill-worker";
 // The outbox's webhook dispatcher (publishes events for `achievementEvents`, delivers signed webhooks), for servers
 // other than ours (ours runs it unless WEBHOOK_DISPATCHER=false).
 export { startWebhookDispatcher, type WebhookDispatcher, type WebhookDispatcherOptions, webhookSignature } from "./webhook-dispatcher";

@@ -10,6 +10,7 @@ import { makeDemoPagePlugin } from "../plugins/demo-page";
 import { FrontPagePlugin } from "../plugins/front-page";
 import { appSchemasProblem } from "./app-schemas";
 import { makeAuthenticate } from "./auth";
+import { startBackfillWorker } from "./backfill-worker";
 import { ConfigError } from "./config";
 import { makePreset } from "./preset";
 import type { RequestLimits } from "./limits";
@@ -56,6 +57,8 @@ export async function startServer(options: {
   readReplicaRetryMs?: number;
   /** The outbox's webhook dispatcher (WEBHOOK_*): its options, or false for none (default: the defaults). */
   webhooks?: Omit<WebhookDispatcherOptions, "connectionString" | "listenConnectionString" | "log"> | false;
+  /** Run the backfills admins start (BACKFILL_WORKER, src/backfill-worker.ts); default true. */
+  backfillWorker?: boolean;
 }): Promise<RunningServer> {
   // PostGraphile would leave out a schema it cannot find: a misspelt name stops the start instead.
   const problem = await appSchemasProblem(options.connectionString, options.appSchemas ?? []);
@@ -108,6 +111,10 @@ export async function startServer(options: {
     options.webhooks === false
       ? undefined
       : startWebhookDispatcher({ ...options.webhooks, connectionString: options.connectionString, listenConnectionString: options.listenConnectionString, log: options.log });
+  const backfills =
+    options.backfillWorker === false
+      ? undefined
+      : startBackfillWorker({ connectionString: options.connectionString, listenConnectionString: options.listenConnectionString, log: options.log });
 
   return {
     url: `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}`,
@@ -121,6 +128,7 @@ export async function startServer(options: {
       await closed;
       await folding.stop();
       await webhooks?.stop();
+      await backfills?.stop();
     },
   };
 }

@@ -14,6 +14,7 @@
 import { createHmac } from "node:crypto";
 import pg from "pg";
 import type { Logger } from "./logger";
+import { startNotifiedLoop } from "./notified-loop";
 
 /** The channels the database notifies: new outbox events, and published events or a retry to deliver. */
 const OUTBOX_CHANNEL = "achievements:outbox";
@@ -81,7 +82,6 @@ export function startWebhookDispatcher(options: WebhookDispatcherOptions): Webho
   const log = options.log;
   const pool = new pg.Pool({ connectionString: options.connectionString, max: 2, idleTimeoutMillis: 0 });
   pool.on("error", (error) => log?.warn({ err: error }, "webhook dispatcher: connection lost"));
-  let stopped = false;
 
   /** One POST; resolves with the error to record, or null for a 2xx. */
   async function send(request: WebhookRequest): Promise<string | null> {
@@ -118,9 +118,9 @@ export function startWebhookDispatcher(options: WebhookDispatcherOptions): Webho
   }
 
   /** Publishes what committed, then sends what is due, until nothing is. */
-  async function round(): Promise<number> {
+  async function round(loop: { readonly stopped: boolean }): Promise<number> {
     let attempted = 0;
-    while (!stopped) {
+    while (!loop.stopped) {
       const { rows: published } = await pool.query<{ n: number }>("select status_private.publish_outbox_events($1) as n", [1000]);
       const { rows: claimed } = await pool.query<WebhookRequest>("select * from status_private.claim_webhook_deliveries($1, $2, $3)", [
         batchSize,
@@ -134,53 +134,15 @@ export function startWebhookDispatcher(options: WebhookDispatcherOptions): Webho
     return attempted;
   }
 
-  // One round at a time; a wake-up during a round runs one more after it.
-  let running: Promise<number> | undefined;
-  let again = false;
-  const dispatchNow = (): Promise<number> => {
-    if (running) {
-      again = true;
-      return running;
-    }
-    running = (async () => {
-      let attempted = 0;
-      do {
-        again = false;
-        attempted += await round();
-      } while (again && !stopped);
-      return attempted;
-    })().finally(() => (running = undefined));
-    return running;
-  };
-  const wake = () => {
-    dispatchNow().catch((error: unknown) => log?.warn({ err: error }, "webhook dispatch failed; retrying"));
-  };
-
-  // LISTEN on a connection of its own, reconnected when it drops (the poll covers the gap).
-  let listener: pg.Client | undefined;
-  const listen = async (): Promise<void> => {
-    if (stopped) return;
-    const client = new pg.Client({ connectionString: options.listenConnectionString ?? options.connectionString });
-    client.on("notification", wake);
-    client.on("error", (error) => {
-      log?.warn({ err: error }, "webhook dispatcher: LISTEN connection lost; reconnecting");
-      if (listener === client) listener = undefined;
-      client.end().catch(() => undefined);
-      setTimeout(() => void listen().catch(() => undefined), 1_000).unref();
-    });
-    try {
-      await client.connect();
-      await client.query(`listen "${OUTBOX_CHANNEL}"; listen "${OUTBOX_PUBLISHED_CHANNEL}"`);
-      if (stopped) await client.end();
-      else listener = client;
-    } catch (error) {
-      client.emit("error", error);
-    }
-  };
-  void listen();
-
-  const poll = setInterval(wake, options.pollIntervalMs ?? 1_000);
-  poll.unref();
+  const loop = startNotifiedLoop({
+    connectionString: options.connectionString,
+    listenConnectionString: options.listenConnectionString,
+    channels: [OUTBOX_CHANNEL, OUTBOX_PUBLISHED_CHANNEL],
+    pollIntervalMs: options.pollIntervalMs ?? 1_000,
+    name: "webhook dispatcher",
+    log,
+    round,
+  });
   const prune =
     retentionHours > 0
       ? setInterval(() => {
@@ -190,16 +152,12 @@ export function startWebhookDispatcher(options: WebhookDispatcherOptions): Webho
         }, 3_600_000)
       : undefined;
   prune?.unref();
-  wake();
 
   return {
-    dispatchNow,
+    dispatchNow: loop.runNow,
     async stop() {
-      stopped = true;
-      clearInterval(poll);
       if (prune) clearInterval(prune);
-      await running?.catch(() => undefined);
-      await listener?.end().catch(() => undefined);
+      await loop.stop();
       await pool.end();
     },
   };

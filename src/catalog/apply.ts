@@ -1,7 +1,8 @@
 // Applying a catalog: the plan's changes, written in the caller's transaction (as the admin role), which the
 // caller commits. A removal of something users hold is refused (CATALOG_DESTRUCTIVE_CHANGE) before anything
 // is written, unless the options say what to do with their unlocks. Applying the same catalog again writes
-// nothing. Backfill (awarding users who already qualify, re-tiering) is a separate step: src/backfill.ts.
+// nothing. With `options.backfill`, a backfill of what it added or changed (awarding users who already qualify,
+// re-tiering) is started in the same transaction, for the server's worker or the CLI to run (src/backfill.ts).
 import type { Catalog } from "./file";
 import type { CatalogDatabase } from "./live";
 import { type CatalogOptions, type CatalogPlan, runCatalog } from "./plan";

@@ -1,8 +1,9 @@
 // What applying a catalog would change, object by object and field by field, and what it means for real
 // users: who would unlock an achievement now, who would achieve a level, who would change tier. The counts
 // come from the database after the changes are made in the caller's transaction (a plan then rolls them
-// back), through the engine's own functions: the criterion registry (status_private.criterion_progress, via
-// status_public.catalog_unlock_impact), tier_for (via catalog_tier_impact) and user_achieved.
+// back), through the engine's own functions: the backfill's (status_private.backfill_awards and
+// backfill_level_awards, via status_public.catalog_unlock_impact and catalog_level_impact), so that "qualifying" is
+// what a backfill then awards, and tier_for (via catalog_tier_impact). An apply may start that backfill.
 import {
   type AchievementDefinition,
   type ActionDefinition,
@@ -34,8 +35,9 @@ export interface CatalogChange {
   /** Achievements: the users who hold it; levels: the users who achieved it (for changes and removals). */
   holders?: number;
   /**
-   * Added or revived, or criteria or availability changed: the active users who do not hold it and meet it
-   * now (all criteria at their local time; a level's requirements). A backfill (npm run backfill) awards them.
+   * Added or revived, or criteria or availability changed: the users who do not hold it and whose past steps
+   * met it (in its availability window; a level's requirements), counted by the backfill's own functions: what a
+   * backfill (applyCatalog with backfill, npm run backfill) awards.
    */
   qualifying?: number;
   /** Achievements: what the qualifying users would be awarded (qualifying x points). */
@@ -57,6 +59,11 @@ export type HeldAchievements = "refuse" | "retire";
 export interface CatalogOptions {
   /** Default "refuse": the apply fails with CATALOG_DESTRUCTIVE_CHANGE; "retire" keeps the unlocks (README). */
   heldAchievements?: HeldAchievements;
+  /**
+   * An apply only: start a backfill (status_public.start_backfill, in the apply's transaction) of the achievements
+   * and levels whose `qualifying` it measured, re-tiering after, when anything qualifies or tiers change.
+   */
+  backfill?: { notify?: boolean; batchSize?: number };
 }
 
 export interface CatalogPlan {
@@ -65,6 +72,8 @@ export interface CatalogPlan {
   changes: CatalogChange[];
   /** Users whose tier differs from what their points give under the new tiers (only when tiers change). */
   tierMoves: TierMove[];
+  /** The backfill the apply started (options.backfill), pending until the server's worker or the CLI runs it. */
+  backfillRun?: number;
 }
 
 const ACTION_FIELDS = ["description", "clientReportable", "maxAmount", "ranked"] as const satisfies (keyof ActionDefinition)[];
@@ -184,12 +193,14 @@ async function countHolders(db: CatalogDatabase, changes: CatalogChange[], optio
   }
 }
 
+/** Changes that can make users qualify: the impact is measured, and a backfill covers them. */
+const qualifies = (change: CatalogChange) =>
+  change.change === "added" ||
+  change.change === "revived" ||
+  (change.change === "changed" && change.fields.some((f) => QUALIFYING_FIELDS.has(f.field) || f.field.startsWith("criteria") || f.field.startsWith("requirements")));
+
 /** The impact, read after the changes are written in this transaction. */
 async function measureImpact(db: CatalogDatabase, wanted: Catalog, changes: CatalogChange[]): Promise<TierMove[]> {
-  const qualifies = (change: CatalogChange) =>
-    change.change === "added" ||
-    change.change === "revived" ||
-    (change.change === "changed" && change.fields.some((f) => QUALIFYING_FIELDS.has(f.field) || f.field.startsWith("criteria") || f.field.startsWith("requirements")));
   const achievements = changes.filter((c) => c.object === "achievement" && qualifies(c));
   if (achievements.length > 0) {
     const rows = await db.query<{ achievement_id: string; holders: number; qualifying: number }>(
@@ -206,17 +217,8 @@ async function measureImpact(db: CatalogDatabase, wanted: Catalog, changes: Cata
   }
   const levels = changes.filter((c) => c.object === "level" && qualifies(c));
   if (levels.length > 0) {
-    // user_achieved: the level maths of stepsRequired, as the admin (who reads every user's tallies).
     const rows = await db.query<{ level: string; holders: number; qualifying: number }>(
-      `select level.name as level,
-              (select count(*)::integer from status_public.user_levels as achieved where achieved.level = level.name) as holders,
-              case when exists (select from status_public.level_requirements as requirement where requirement.level = level.name)
-                then (select count(*)::integer from status_public.user_scores as score
-                      where not exists (select from status_public.user_levels as achieved
-                                        where achieved.user_id = score.user_id and achieved.level = level.name)
-                        and status_public.user_achieved(level.name, score.user_id))
-                else 0 end as qualifying
-       from status_public.levels as level where level.name = any($1)`,
+      "select level, holders, qualifying from status_public.catalog_level_impact($1)",
       [levels.map((c) => c.id)],
     );
     const byName = new Map(rows.map((row) => [row.level, row]));
@@ -253,7 +255,23 @@ export async function runCatalog(db: CatalogDatabase, wanted: Catalog, options: 
   }
   await writeChanges(db, live, wanted, changes);
   const tierMoves = await measureImpact(db, wanted, changes);
-  return { applied: apply, changes, tierMoves };
+  const plan: CatalogPlan = { applied: apply, changes, tierMoves };
+  if (apply && options.backfill) plan.backfillRun = await startBackfill(db, changes, options.backfill);
+  return plan;
+}
+
+/** The apply's backfill: its qualifying achievements and levels, and the tiers; none when nothing can change. */
+async function startBackfill(db: CatalogDatabase, changes: CatalogChange[], backfill: NonNullable<CatalogOptions["backfill"]>): Promise<number | undefined> {
+  const ids = (object: CatalogObject) => changes.filter((c) => c.object === object && qualifies(c)).map((c) => c.id);
+  const [achievements, levels] = [ids("achievement"), ids("level")];
+  if (achievements.length === 0 && levels.length === 0 && !changes.some((c) => c.object === "tier")) return undefined;
+  const [run] = await db.query<{ id: string }>("select (status_public.start_backfill($1, $2, $3, $4)).id", [
+    achievements,
+    levels,
+    backfill.notify ?? false,
+    backfill.batchSize ?? 500,
+  ]);
+  return Number(run.id);
 }
 
 /** The plan: everything is written in a savepoint, measured, and rolled back. Nothing is applied. */

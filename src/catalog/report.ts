@@ -6,7 +6,7 @@ const users = (n: number) => `${count(n)} ${n === 1 ? "user" : "users"}`;
 const show = (value: unknown) => (value === null || value === undefined ? "(none)" : JSON.stringify(value));
 
 export const BACKFILL_NOTE =
-  "Applying changes the catalog only: then `npm run backfill` awards the users whose past steps already meet a new or changed rule, and moves users whose tier boundaries moved (README: Backfill).";
+  "Applying changes the catalog only, unless with a backfill (--backfill; GraphQL: backfill: true) or `npm run backfill` after it: that awards the users counted above, whose past steps already meet a new or changed rule, and moves users whose tier boundaries moved (README: Backfill).";
 
 function describeField({ field, from, to }: FieldChange): string {
   if (from === null || from === undefined) return `${field} ${show(to)}`;
@@ -69,6 +69,6 @@ export function formatPlan(plan: CatalogPlan): string {
   }
   const refused = plan.changes.filter((change) => change.refused).length;
   if (refused > 0) lines.push(`${count(refused)} removals are refused: applying this file fails (CATALOG_DESTRUCTIVE_CHANGE).`);
-  lines.push(BACKFILL_NOTE);
+  lines.push(plan.backfillRun === undefined ? BACKFILL_NOTE : `Backfill ${plan.backfillRun} started: it awards the users counted above and moves users whose tier boundaries moved.`);
   return lines.join("\n") + "\n";
 }

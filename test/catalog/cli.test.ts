@@ -72,4 +72,26 @@ describe("npm run catalog", () => {
     expect(invalid.stderr).toMatch(/^CATALOG_INVALID: 1 problem\n {2}\S+held\.json5:\d+:\d+: achievements\.tasks_completed_10\.criteria\[0\]\.action: achievement tasks_completed_10: unknown action "task_completed"/);
     expect(invalid.stderr).toContain("Nothing was applied.");
   });
+
+  it("applies with --backfill: runs the backfill of what it added, and prints its summary after the plan", async () => {
+    const file = join(folder, "backfill.json5");
+    expect((await catalog("export", file)).code).toBe(0);
+    const users = ["6f1d2c3b-0000-4000-8000-0000000000b1", "6f1d2c3b-0000-4000-8000-0000000000b2"];
+    await query(`insert into status_public.user_steps (user_id, name, count, occurred_at) values
+                   ('${users[0]}', 'tasks_completed', 3, '2026-01-05'), ('${users[1]}', 'tasks_completed', 1, '2026-01-05')`);
+    const text = await readFile(file, "utf8");
+    await writeFile(file, text.replace("  achievements: {\n", "  achievements: {\n    cli_tasks_3: { name: 'Three tasks', points: 9, criteria: [{ kind: 'count', action: 'tasks_completed', threshold: 3 }] },\n"));
+    expect(await catalog("plan", file, "--backfill")).toMatchObject({ code: 1, stderr: expect.stringContaining("--backfill, --notify and --batch-size go with apply --backfill") });
+    expect(await catalog("apply", file, "--notify")).toMatchObject({ code: 1, stderr: expect.stringContaining("go with apply --backfill") });
+
+    const applied = await catalog("apply", file, "--backfill", "--batch-size=1");
+    expect([applied.code, applied.stderr]).toEqual([0, ""]);
+    expect(applied.stdout).toContain("+ cli_tasks_3: name \"Three tasks\"");
+    expect(applied.stdout).toContain("1 user would unlock it now (+9 points)");
+    expect(applied.stdout).toMatch(/Backfill (\d+) started: .*\nBackfill \1 finished: 1 unlocks \(\+9 points\), 0 levels, \d+ users checked, 0 moved to the tier of their points\.\n$/);
+    expect(await query(`select user_id, unlocked_at::text from status_public.achievement_unlocks where achievement_id = 'cli_tasks_3'`))
+      .toEqual([{ user_id: users[0], unlocked_at: "2026-01-05 00:00:00+00" }]);
+    expect(await query("select state::text, notify, batch_size from status_public.backfill_runs order by id desc limit 1"))
+      .toEqual([{ state: "finished", notify: false, batch_size: 1 }]);
+  });
 });

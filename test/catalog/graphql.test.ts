@@ -1,7 +1,7 @@
 // planCatalog and applyCatalog through the real schema, as real roles with real claims, in rolled-back
 // transactions: the same code as the CLI, run with the admin's grants and RLS.
-import { exportCatalog } from "../../src/catalog/export";
-import { asAdmin, asService, asUser, newUserId, roles, type TestTransaction, withTransaction } from "../helpers/db";
+import { exportedCatalog } from "../helpers/catalog";
+import { asAdmin, asService, asUser, newUserId, withTransaction } from "../helpers/db";
 import { type GraphQLRunner, makeGraphQLRunner } from "../helpers/graphql";
 
 let graphql: GraphQLRunner;
@@ -17,15 +17,6 @@ const APPLY = `mutation ($catalog: JSON!, $held: CatalogHeldAchievements) {
   applyCatalog(input: { catalog: $catalog, heldAchievements: $held }) { plan { applied changes { id change } summary } }
 }`;
 
-async function exported(tx: TestTransaction): Promise<string> {
-  await tx.client.query("select set_config('role', $1, true)", [roles.admin]);
-  try {
-    return await exportCatalog({ query: async <Row>(text: string, values?: unknown[]) => (await tx.client.query(text, values)).rows as Row[] });
-  } finally {
-    await tx.resetActor();
-  }
-}
-
 /** The exported file with one more achievement (a text edit, as a person makes it). */
 const withQuizzer = (text: string) =>
   text
@@ -35,7 +26,7 @@ const withQuizzer = (text: string) =>
 describe("planCatalog and applyCatalog", () => {
   it("plan a JSON5 text as an admin, and apply it once", () =>
     withTransaction(async (tx) => {
-      const text = withQuizzer(await exported(tx));
+      const text = withQuizzer(await exportedCatalog(tx));
       const planned = await graphql.run(tx, asAdmin(), PLAN, { catalog: text });
       expect(planned.errors).toBeUndefined();
       expect(planned.data!.planCatalog).toMatchObject({
@@ -60,7 +51,7 @@ describe("planCatalog and applyCatalog", () => {
 
   it("answers CATALOG_INVALID with every problem, with lines and columns for text", () =>
     withTransaction(async (tx) => {
-      const text = withQuizzer(await exported(tx)).replace("action: 't_cat_quiz', threshold: 2", "action: 't_cat_quizz', threshold: 2");
+      const text = withQuizzer(await exportedCatalog(tx)).replace("action: 't_cat_quiz', threshold: 2", "action: 't_cat_quizz', threshold: 2");
       const { data, errors } = await graphql.run(tx, asAdmin(), PLAN, { catalog: text });
       expect(data?.planCatalog).toBeNull();
       expect(errors?.map((error) => error.extensions)).toEqual([
@@ -75,10 +66,10 @@ describe("planCatalog and applyCatalog", () => {
 
   it("refuses to remove what users hold unless told to retire it", () =>
     withTransaction(async (tx) => {
-      const text = withQuizzer(await exported(tx));
+      const text = withQuizzer(await exportedCatalog(tx));
       expect((await graphql.run(tx, asAdmin(), APPLY, { catalog: text })).errors).toBeUndefined();
       await tx.as(asService(), "select status_public.record_action_for($1, 't_cat_quiz', 2)", [newUserId()]);
-      const without = (await exported(tx)).replace(/\n {4}t_cat_quizzer: \{[\s\S]*?\n {4}\},/, "");
+      const without = (await exportedCatalog(tx)).replace(/\n {4}t_cat_quizzer: \{[\s\S]*?\n {4}\},/, "");
       const refused = await graphql.run(tx, asAdmin(), APPLY, { catalog: without });
       expect(refused.errors?.map((error) => error.extensions.code)).toEqual(["CATALOG_DESTRUCTIVE_CHANGE"]);
       expect(await tx.root("select retired_at from status_public.achievements where id = 't_cat_quizzer'")).toEqual([{ retired_at: null }]);
@@ -88,7 +79,7 @@ describe("planCatalog and applyCatalog", () => {
 
   it("is for admins only", () =>
     withTransaction(async (tx) => {
-      const text = await exported(tx);
+      const text = await exportedCatalog(tx);
       for (const actor of [asUser(newUserId()), asService()]) {
         for (const [query, variables] of [[PLAN, { catalog: text }], [APPLY, { catalog: text }]] as const) {
           const { errors } = await graphql.run(tx, actor, query, variables);

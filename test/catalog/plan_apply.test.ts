@@ -164,7 +164,7 @@ describe("catalog as code", () => {
         },
       ]);
       expect(formatPlan(plan)).toContain("~ t_cat_quizzer: criteria[count t_cat_quiz].threshold 10 -> 3; 2 users would unlock it now (+80 points)");
-      expect(formatPlan(plan)).toContain("then `npm run backfill` awards the users");
+      expect(formatPlan(plan)).toContain("or `npm run backfill` after it: that awards the users counted above");
       // A new achievement is measured the same way; nobody was awarded anything.
       const added = await withQuiz(tx, 10);
       added.achievements.t_cat_quiz_1 = { ...added.achievements.t_cat_quizzer, name: "First quiz", points: 5, criteria: [{ ...added.achievements.t_cat_quizzer.criteria[0], threshold: 1 }] };

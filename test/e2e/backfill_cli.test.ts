@@ -29,7 +29,17 @@ it("awards what past steps earn, prints the summary, and awards nothing more whe
   const first = await backfill(["--achievement", "cli_reader_2", "--batch-size", "1"]);
   expect([first.code, first.stderr]).toEqual([0, ""]);
   const summary = JSON.parse(first.stdout);
-  expect(summary).toEqual({ run: expect.any(Number), achievementIds: ["cli_reader_2"], usersChecked: 2, unlocks: 1, points: 15, finished: true, retiered: 0 });
+  expect(summary).toEqual({
+    run: expect.any(Number),
+    achievementIds: ["cli_reader_2"],
+    levels: ["beginner", "expert", "intermediate", "newbie", "pro"], // every level when none is named
+    usersChecked: 2,
+    unlocks: 1,
+    points: 15,
+    levelsAchieved: 0,
+    finished: true,
+    retiered: 0,
+  });
   const again = await backfill(["--achievement", "cli_reader_2"]);
   expect(JSON.parse(again.stdout)).toMatchObject({ usersChecked: 2, unlocks: 0, points: 0, finished: true });
   const resumed = await backfill(["--resume", String(summary.run)]);
@@ -39,7 +49,12 @@ it("awards what past steps earn, prints the summary, and awards nothing more whe
   await admin.connect();
   try {
     await admin.query("insert into status_public.tiers (name, min_points) values ('cli_tier', 12)");
-    expect(JSON.parse((await backfill(["--achievement", "cli_reader_2"])).stdout)).toMatchObject({ unlocks: 0, retiered: 1 });
+    // And a new level that Ada's two steps meet: achieved too, dated at her step.
+    await admin.query("insert into status_public.levels (name) values ('cli_level')");
+    await admin.query("insert into status_public.level_requirements (name, level, required_count) values ('cli_read', 'cli_level', 2)");
+    expect(JSON.parse((await backfill(["--achievement", "cli_reader_2", "--level", "cli_level"])).stdout))
+      .toMatchObject({ levels: ["cli_level"], unlocks: 0, levelsAchieved: 1, retiered: 1 });
+    expect((await admin.query("select user_id from status_public.user_levels where level = 'cli_level'")).rows).toEqual([{ user_id: ada }]);
     expect((await admin.query("select tier from status_public.user_scores where user_id = $1", [ada])).rows).toEqual([{ tier: "cli_tier" }]);
   } finally {
     await admin.end();
@@ -51,6 +66,8 @@ it("says in one line what is wrong", async () => {
   expect(unknown.code).toBe(1);
   expect(unknown.stderr.trim().split("\n")).toHaveLength(1);
   expect(unknown.stderr).toContain('No achievement "cli_nope"');
+  const unknownLevel = await backfill(["--level", "cli_nope"]);
+  expect([unknownLevel.code, unknownLevel.stderr.trim()]).toEqual([1, 'No level "cli_nope"']);
   const badSize = await backfill(["--batch-size", "0"]);
   expect(badSize.code).toBe(1);
   expect(badSize.stderr.trim().split("\n")[0]).toBe("--batch-size: a whole number of users, at least 1");

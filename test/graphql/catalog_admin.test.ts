@@ -2,7 +2,7 @@
 // else is refused them, and the single-row lookups the schema exposes, as real roles in rolled-back
 // transactions. Times are explicit (occurredAt), so nothing depends on when the suite runs.
 import { type Actor, anonymous, asAdmin, asService, asUser, newUserId, type TestTransaction, withTransaction } from "../helpers/db";
-import { type GraphQLResult, type GraphQLRunner, makeGraphQLRunner } from "../helpers/graphql";
+import { type GraphQLRunner, makeGraphQLRunner } from "../helpers/graphql";
 
 let graphql: GraphQLRunner;
 beforeAll(async () => {
@@ -10,14 +10,8 @@ beforeAll(async () => {
 });
 afterAll(() => graphql.release());
 
-async function ok(tx: TestTransaction, actor: Actor, query: string, variables: Record<string, unknown> = {}): Promise<Record<string, any>> {
-  const result: GraphQLResult = await graphql.run(tx, actor, query, variables);
-  expect(result.errors).toBeUndefined();
-  return result.data ?? {};
-}
-
-const codesOf = async (tx: TestTransaction, actor: Actor, query: string, variables: Record<string, unknown> = {}) =>
-  (await graphql.run(tx, actor, query, variables)).errors?.map((error) => error.extensions.code);
+const ok = (tx: TestTransaction, actor: Actor, query: string, variables: Record<string, unknown> = {}) => graphql.data(tx, actor, query, variables);
+const codesOf = (tx: TestTransaction, actor: Actor, query: string, variables: Record<string, unknown> = {}) => graphql.errorCodes(tx, actor, query, variables);
 
 const CREATE = `mutation {
   createAction(input: { action: { name: "t_quiz", description: "Finish a quiz", clientReportable: true, maxAmount: 3 } }) { action { name description clientReportable maxAmount } }

@@ -1,6 +1,8 @@
 // Snapshots of a database's catalog, to compare two databases (the installer's schema against
 // graphile-migrate's) or one database before and after something (an idempotent second install, a refusal).
 import type pg from "pg";
+import { exportCatalog } from "../../src/catalog/export";
+import { roles, type TestTransaction } from "./db";
 
 export interface SnapshotOptions {
   /** The schemas to describe. */
@@ -93,4 +95,14 @@ export async function rolesSnapshot(client: pg.ClientBase, roles: string[], data
     snapshot[name] = rows.map((row: unknown[]) => JSON.stringify(row)).sort();
   }
   return snapshot;
+}
+
+/** The live catalog as `npm run catalog -- export` writes it, read as the admin in the test's transaction. */
+export async function exportedCatalog(tx: TestTransaction): Promise<string> {
+  await tx.client.query("select set_config('role', $1, true)", [roles.admin]);
+  try {
+    return await exportCatalog({ query: async <Row>(text: string, values?: unknown[]) => (await tx.client.query(text, values)).rows as Row[] });
+  } finally {
+    await tx.resetActor();
+  }
 }

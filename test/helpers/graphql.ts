@@ -18,6 +18,10 @@ export interface GraphQLResult<Data = Record<string, any>> {
 export interface GraphQLRunner {
   schema: GraphQLSchema;
   run<Data = Record<string, any>>(tx: TestTransaction, actor: Actor, source: string, variables?: Record<string, unknown>): Promise<GraphQLResult<Data>>;
+  /** Runs it and expects no error; returns the data. */
+  data(tx: TestTransaction, actor: Actor, source: string, variables?: Record<string, unknown>): Promise<Record<string, any>>;
+  /** Runs it; returns its errors' codes (undefined: none). */
+  errorCodes(tx: TestTransaction, actor: Actor, source: string, variables?: Record<string, unknown>): Promise<unknown[] | undefined>;
   release(): Promise<void>;
 }
 
@@ -31,8 +35,16 @@ export async function makeGraphQLRunner(): Promise<GraphQLRunner> {
   });
   const { schema, resolvedPreset } = await makeSchema(preset);
 
-  return {
+  const runner: GraphQLRunner = {
     schema,
+    async data(tx, actor, source, variables) {
+      const result = await runner.run(tx, actor, source, variables);
+      expect(result.errors).toBeUndefined();
+      return result.data ?? {};
+    },
+    async errorCodes(tx, actor, source, variables) {
+      return (await runner.run(tx, actor, source, variables)).errors?.map((error) => error.extensions.code);
+    },
     async run(tx, actor, source, variables) {
       const document = parse(source);
       const validationErrors = validate(schema, document);
@@ -56,4 +68,5 @@ export async function makeGraphQLRunner(): Promise<GraphQLRunner> {
       await Promise.all((resolvedPreset.pgServices ?? []).map((service) => service.release?.()));
     },
   };
+  return runner;
 }

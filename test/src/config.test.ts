@@ -96,6 +96,7 @@ describe("loadConfig", () => {
     [{ RECORD_ACTION_RATE_WINDOW_SECONDS: "0" }, /RECORD_ACTION_RATE_WINDOW_SECONDS: must be a whole number from 1 to 86400/],
     [{ RECORD_ACTION_SERVICE_RATE_LIMIT: "-1" }, /RECORD_ACTION_SERVICE_RATE_LIMIT: must be a whole number from 0 to 100000000/],
     [{ WEBHOOK_DISPATCHER: "perhaps" }, /WEBHOOK_DISPATCHER: /],
+    [{ BACKFILL_WORKER: "perhaps" }, /BACKFILL_WORKER: /],
     [{ WEBHOOK_TIMEOUT_MS: "99" }, /WEBHOOK_TIMEOUT_MS: must be a whole number from 100 to 600000/],
     [{ WEBHOOK_MAX_ATTEMPTS: "0" }, /WEBHOOK_MAX_ATTEMPTS: must be a whole number from 1 to 100/],
     [{ OUTBOX_RETENTION_HOURS: "1 week" }, /OUTBOX_RETENTION_HOURS: must be a whole number from 0 to 87600/],
@@ -161,6 +162,11 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ DATA_DIR: dataDir, DATAPLAN_PG_PREPARED_STATEMENT_CACHE_SIZE: "off" })).toThrow(
       new ConfigError("Invalid configuration:\n  DATAPLAN_PG_PREPARED_STATEMENT_CACHE_SIZE: must be a whole number from 0 to 100000"),
     );
+  });
+
+  it("runs the backfill worker unless BACKFILL_WORKER=false", () => {
+    expect(loadConfig({ DATA_DIR: dataDir }).backfillWorker).toBe(true);
+    expect(loadConfig({ DATA_DIR: dataDir, BACKFILL_WORKER: "false" }).backfillWorker).toBe(false);
   });
 
   it("treats an empty variable as unset", () => {

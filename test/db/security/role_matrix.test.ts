@@ -30,6 +30,8 @@ const PRIVATE: Record<ApiRole, Grants> = { anonymous: NONE, user: NONE, service:
 
 const TABLES: Record<string, Record<ApiRole, Grants>> = {
   "status_private.backfill_runs": PRIVATE,
+  // Backfills as admins read them (a view of the private table, read with its owner's rights).
+  "status_public.backfill_runs": { anonymous: NONE, user: NONE, service: NONE, admin: READ },
   "status_private.leaderboard_bucket_counts": PRIVATE,
   "status_private.leaderboard_count_deltas": PRIVATE,
   "status_private.leaderboard_point_counts": PRIVATE,
@@ -173,15 +175,23 @@ const FUNCTIONS: Record<string, string> = {
   "status_private.streak_freezes_of(uuid)": "-",
   "status_private.streak_kept_as_of(uuid,integer,date,date)": "-",
   "status_public.grant_streak_freezes(uuid,integer)": "SD",
-  // Backfill (issue 11): the database owner's (npm run backfill), no API role's.
+  // Backfill (issue 11): the database owner's (npm run backfill), no API role's; work_on_backfill is the
+  // server's worker's (the authenticator's); admins start runs with status_public.start_backfill.
   "status_private.achievement_met_at(status_public.achievements,uuid)": "-",
+  "status_private.backfill_awards(text[],uuid[])": "-",
   "status_private.backfill_batch(bigint,integer)": "-",
+  "status_private.backfill_candidates(text[],text[],uuid,integer)": "-",
+  "status_private.backfill_level_awards(text[],uuid[])": "-",
   "status_private.count_criterion_met_at(status_public.achievement_criteria,uuid)": "-",
   "status_private.criterion_met_at(status_public.achievement_criteria,uuid)": "-",
+  "status_private.level_met_at(text,uuid)": "-",
   "status_private.run_backfill(bigint,integer)": "-",
   "status_private.retier_batch(uuid,integer)": "-",
   "status_private.retier_users(integer)": "-",
-  "status_private.start_backfill(text[],boolean)": "-",
+  "status_private.start_backfill(text[],boolean,text[],integer)": "-",
+  "status_private.step_count_reached_at(uuid,text,integer)": "-",
+  "status_private.work_on_backfill(bigint,double precision)": "-",
+  "status_public.start_backfill(text[],text[],boolean,integer)": "D",
   "status_private.streak_criterion_met_at(status_public.achievement_criteria,uuid)": "-",
   "status_private.time_of_day_criterion_met_at(status_public.achievement_criteria,uuid)": "-",
   // Rule versions and provenance (issue 11).
@@ -206,6 +216,7 @@ const FUNCTIONS: Record<string, string> = {
   "status_public.achievement_events(bigint,integer)": "AUSD",
   "status_public.achievements_rarity_percent(status_public.achievements)": "AUSD",
   // Catalog plans' impact (src/catalog/plan.ts): counts over every user, for admins.
+  "status_public.catalog_level_impact(text[])": "D",
   "status_public.catalog_tier_impact()": "D",
   "status_public.catalog_unlock_impact(text[])": "D",
   // Webhook endpoints and dead letters: admins.

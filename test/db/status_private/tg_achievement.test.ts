@@ -208,6 +208,8 @@ describe("the tg_achievement* functions alike", () => {
         "status_private.claim_webhook_deliveries(integer,double precision,integer)",
         "status_private.record_webhook_attempt(uuid,integer,text,double precision)",
         "status_private.prune_outbox(interval)",
+        // The server's backfill worker (src/backfill-worker.ts).
+        "status_private.work_on_backfill(bigint,double precision)",
       ];
       const serviceHelpers = ["status_private.upsert_achievement(uuid,text,integer)", "status_private.user_completed_step(text,uuid)", "status_private.user_incompleted_step(text,uuid)"];
       const functions = await tx.root<{ signature: string }>(`
