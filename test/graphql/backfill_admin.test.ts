@@ -32,7 +32,8 @@ async function readerCatalog(tx: TestTransaction, users: string[]) {
 describe("startBackfill", () => {
   it("starts a pending run that the admin reads back, and batches then award it", () =>
     withTransaction(async (tx) => {
-      const users = [newUserId(), newUserId(), newUserId()];
+      // In uuid order, as batches take them: the first (1 step, short of the threshold) and the second are batch one.
+      const users = [newUserId(), newUserId(), newUserId()].sort();
       await readerCatalog(tx, users);
       const admin = asAdmin();
       const { startBackfill } = await ok(tx, admin, START, { ids: ["g_reader_2"], levels: [], size: 2 });

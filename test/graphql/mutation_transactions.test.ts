@@ -137,13 +137,15 @@ function transactionsOf(statements: readonly Statement[]): string[][] {
 /**
  * Not part of any request: a new pooled connection's setup (@dataplan/pg's adaptor), the server's
  * leaderboard folding (src/leaderboard-folding.ts), which runs this one statement every second on a
- * connection of its own, and the webhook dispatcher's publish and claim (src/webhook-dispatcher.ts), on its own.
+ * connection of its own, the webhook dispatcher's publish and claim (src/webhook-dispatcher.ts) and the backfill
+ * worker's claim (src/backfill-worker.ts), each on its own.
  */
 const BACKGROUND = new Set([
   "set jit_optimize_above_cost = -1;",
   "select status_private.fold_leaderboard_deltas() as folded",
   "select status_private.publish_outbox_events($1) as n",
   "select * from status_private.claim_webhook_deliveries($1, $2, $3)",
+  "select * from status_private.work_on_backfill(null, $1)",
 ]);
 const withoutBackground = (statements: readonly Statement[]) => statements.filter((statement) => !BACKGROUND.has(statement.text));
 
