@@ -14,7 +14,10 @@
 //   reads   leaderboard(first: 10) with every entry's fields, as signed-in users, against GET /leaderboard
 //           running status_public.leaderboard('ALL_TIME', 10, 0); over `scored-users` users awarded through
 //           the points ledger before the run; every answer must be the top 10 read in SQL at the phase's start
-// The phases alternate for `rounds` rounds (which server goes first swaps each round), after a warm-up of
+// BENCH_COMPARE_ROOT=<another checkout of this project> adds that checkout's GraphQL server (its
+// bench/graphql-server.ts, its code and node_modules) as a third server, "compare", in the same phases: an
+// A/B of a change against main in one run.
+// The phases alternate for `rounds` rounds (which server goes first rotates each round), after a warm-up of
 // each. Reported: requests/s, latency, and the server process's CPU time per request (from /proc), as
 // ratios graphql / raw. Writes bench/results/overhead.json and prints a table.
 // Usage: npm run bench:overhead [-- --clients=8 --seconds=5 --users=1000 --rounds=2 --scored-users=10000]
@@ -24,6 +27,7 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { Agent, request as httpRequest } from "node:http";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import pg from "pg";
 import { signToken } from "../src/auth";
 import { PROJECT_ROOT } from "../src/config";
@@ -42,7 +46,9 @@ const GRAPHILE_ENV = process.env.BENCH_GRAPHILE_ENV ?? "production";
 const RECORD_ACTION_FOR = `mutation ($userId: UUID!) { recordActionFor(input: { userId: $userId, action: "tasks_completed", amount: 1 }) { result { tally unlocked { achievementId } } } }`;
 const LEADERBOARD = `query { leaderboard(first: 10) { rank userId displayName points tier badge medal } }`;
 
-type Server = "graphql" | "raw";
+type Server = "graphql" | "raw" | "compare";
+const COMPARE_ROOT = process.env.BENCH_COMPARE_ROOT;
+const SERVERS: Server[] = COMPARE_ROOT ? ["graphql", "raw", "compare"] : ["graphql", "raw"];
 type Operation = "writes" | "reads";
 
 interface ServerProcess {
@@ -51,10 +57,12 @@ interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** Starts bench/<script> in a process of its own and waits for the {"url"} line it prints once listening. */
-function startServerProcess(script: string, env: Record<string, string>): Promise<ServerProcess> {
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", join(PROJECT_ROOT, "bench", script)], {
-    cwd: PROJECT_ROOT,
+/** Starts bench/<script> of `root` in a process of its own and waits for the {"url"} line it prints once listening. */
+function startServerProcess(script: string, env: Record<string, string>, root = PROJECT_ROOT): Promise<ServerProcess> {
+  // BENCH_CPU_PROF=<folder>: each server writes a V8 CPU profile there when it exits (see bench/README.md).
+  const profile = process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`, `--cpu-prof-name=${script.replace(/\.ts$/, "")}${root === PROJECT_ROOT ? "" : "-compare"}.cpuprofile`] : [];
+  const child: ChildProcess = spawn(process.execPath, [...profile, "--import", pathToFileURL(join(root, "node_modules/tsx/dist/loader.mjs")).href, join(root, "bench", script)], {
+    cwd: root,
     env: { ...process.env, ...env },
     // stdin: the child exits when it closes, so it never outlives this process.
     stdio: ["pipe", "pipe", "inherit"],
@@ -158,20 +166,19 @@ main(async () => {
   const admin = new pg.Client({ connectionString: database.databaseUrl });
   await admin.connect();
   const servers: Partial<Record<Server, ServerProcess>> = {};
-  const totals: Record<`${Operation}:${Server}`, Totals> = {
-    "writes:graphql": { requests: 0, seconds: 0, latencies: [], serverCpuMs: 0 },
-    "writes:raw": { requests: 0, seconds: 0, latencies: [], serverCpuMs: 0 },
-    "reads:graphql": { requests: 0, seconds: 0, latencies: [], serverCpuMs: 0 },
-    "reads:raw": { requests: 0, seconds: 0, latencies: [], serverCpuMs: 0 },
-  };
+  const totals: Partial<Record<`${Operation}:${Server}`, Totals>> = {};
+  for (const operation of ["writes", "reads"] as const) {
+    for (const server of SERVERS) totals[`${operation}:${server}`] = { requests: 0, seconds: 0, latencies: [], serverCpuMs: 0 };
+  }
   const perRound: Array<Record<string, number>> = [];
   try {
     progress(`${SCORED_USERS} scored users: awarding their points through the engine...`);
     await awardScoredUsers(admin, SCORED_USERS);
     const env = { BENCH_SERVER_CONNECTION_STRING: database.authUrl, BENCH_SERVER_JWT_SECRET: JWT_SECRET };
-    [servers.graphql, servers.raw] = await Promise.all([
+    [servers.graphql, servers.raw, servers.compare] = await Promise.all([
       startServerProcess("graphql-server.ts", { ...env, GRAPHILE_ENV }),
       startServerProcess("raw-server.ts", env),
+      COMPARE_ROOT ? startServerProcess("graphql-server.ts", { ...env, GRAPHILE_ENV }, COMPARE_ROOT) : undefined,
     ]);
     const serviceToken = await signToken({ jwtSecret: JWT_SECRET, userId: randomUUID(), role: "service", expiresIn: "1h" });
     const readerTokens = await Promise.all(newUsers(100).map((userId) => signToken({ jwtSecret: JWT_SECRET, userId, role: "user", expiresIn: "1h" })));
@@ -194,10 +201,10 @@ main(async () => {
           timed(async () => {
             const userId = users[Math.floor(Math.random() * users.length)];
             const response =
-              server === "graphql"
+              server !== "raw"
                 ? await send(`${url}/graphql`, "POST", serviceToken, { query: RECORD_ACTION_FOR, variables: { userId } })
                 : await send(`${url}/record-action-for`, "POST", serviceToken, { userId, action: "tasks_completed", amount: 1 });
-            const payload = (server === "graphql" ? (response.body.data as { recordActionFor?: unknown } | undefined)?.recordActionFor : response.body) as
+            const payload = (server !== "raw" ? (response.body.data as { recordActionFor?: unknown } | undefined)?.recordActionFor : response.body) as
               | { result?: { tally?: unknown; unlocked?: unknown } }
               | undefined;
             if (response.status !== 200 || response.body.errors || typeof payload?.result?.tally !== "number" || !Array.isArray(payload.result.unlocked)) {
@@ -220,10 +227,10 @@ main(async () => {
         timed(async () => {
           const token = readerTokens[Math.floor(Math.random() * readerTokens.length)];
           const response =
-            server === "graphql"
+            server !== "raw"
               ? await send(`${url}/graphql`, "POST", token, { query: LEADERBOARD })
               : await send(`${url}/leaderboard?period=ALL_TIME&first=10&offset=0`, "GET", token);
-          const entries = (server === "graphql" ? (response.body.data as { leaderboard?: unknown } | undefined)?.leaderboard : response.body.leaderboard) as
+          const entries = (server !== "raw" ? (response.body.data as { leaderboard?: unknown } | undefined)?.leaderboard : response.body.leaderboard) as
             | Array<{ rank: number; userId: string; points: number }>
             | undefined;
           const got = Array.isArray(entries) ? JSON.stringify(entries.map((entry) => [entry.rank, entry.userId, entry.points])) : undefined;
@@ -239,15 +246,16 @@ main(async () => {
     // Warm-up: each server's pool, plans and prepared statements, the JIT of every process.
     progress("warm-up...");
     for (const operation of ["writes", "reads"] as const) {
-      for (const server of ["graphql", "raw"] as const) await phase(operation, server, 1, `warm-up ${operation} ${server}`);
+      for (const server of SERVERS) await phase(operation, server, 1, `warm-up ${operation} ${server}`);
     }
     for (let round = 1; round <= ROUNDS; round++) {
-      const order: Server[] = round % 2 === 1 ? ["graphql", "raw"] : ["raw", "graphql"];
+      const first = (round - 1) % SERVERS.length;
+      const order = [...SERVERS.slice(first), ...SERVERS.slice(0, first)];
       const figures: Record<string, number> = { round };
       for (const operation of ["writes", "reads"] as const) {
         for (const server of order) {
           const result = await phase(operation, server, SECONDS, `round ${round}, ${operation} ${server}`);
-          const total = totals[`${operation}:${server}`];
+          const total = totals[`${operation}:${server}`]!;
           total.requests += result.requests;
           total.seconds += result.seconds;
           total.latencies.push(...result.latencies);
@@ -262,6 +270,7 @@ main(async () => {
     await cleanUp(
       () => servers.graphql?.stop() ?? Promise.resolve(),
       () => servers.raw?.stop() ?? Promise.resolve(),
+      () => servers.compare?.stop() ?? Promise.resolve(),
       async () => agent.destroy(),
       () => admin.end(),
       () => database.stop(),
@@ -269,7 +278,7 @@ main(async () => {
   }
 
   const summary = (key: `${Operation}:${Server}`) => {
-    const total = totals[key];
+    const total = totals[key]!;
     return {
       requests: total.requests,
       seconds: total.seconds,
@@ -278,28 +287,31 @@ main(async () => {
       serverCpuMsPerRequest: total.serverCpuMs === null ? null : total.serverCpuMs / total.requests,
     };
   };
+  const resultsOf = (server: Server) => ({ writes: summary(`writes:${server}`), reads: summary(`reads:${server}`) });
+  const [graphql, raw, compare] = [resultsOf("graphql"), resultsOf("raw"), COMPARE_ROOT ? resultsOf("compare") : undefined];
   const results = {
-    writes: { graphql: summary("writes:graphql"), raw: summary("writes:raw") },
-    reads: { graphql: summary("reads:graphql"), raw: summary("reads:raw") },
+    writes: { graphql: graphql.writes, raw: raw.writes, ...(compare ? { compare: compare.writes } : {}) },
+    reads: { graphql: graphql.reads, raw: raw.reads, ...(compare ? { compare: compare.reads } : {}) },
   };
-  const ratios = {
-    writes: results.writes.graphql.perSecond / results.writes.raw.perSecond,
-    reads: results.reads.graphql.perSecond / results.reads.raw.perSecond,
-  };
+  const ratioOf = (server: typeof graphql, operation: Operation) => server[operation].perSecond / raw[operation].perSecond;
   const latency = (t: Timing) => `${t.p50.toFixed(1)} / ${t.p99.toFixed(1)}`;
   const cpu = (x: number | null) => (x === null ? "–" : x.toFixed(2));
-  const row = (label: string, operation: Operation, goal: string) => {
-    const { graphql, raw } = results[operation];
-    return `| ${label} | ${fmt(graphql.perSecond)} | ${fmt(raw.perSecond)} | **${ratios[operation].toFixed(2)}** | ${goal} | ${latency(graphql.latencyMs)} | ${latency(raw.latencyMs)} | ${cpu(graphql.serverCpuMsPerRequest)} / ${cpu(raw.serverCpuMsPerRequest)} |`;
+  const row = (label: string, server: typeof graphql, operation: Operation, goal: string) => {
+    const [ours, theirs] = [server[operation], raw[operation]];
+    return `| ${label} | ${fmt(ours.perSecond)} | ${fmt(theirs.perSecond)} | **${ratioOf(server, operation).toFixed(2)}** | ${goal} | ${latency(ours.latencyMs)} | ${latency(theirs.latencyMs)} | ${cpu(ours.serverCpuMsPerRequest)} / ${cpu(theirs.serverCpuMsPerRequest)} |`;
   };
   const table = [
     `| operation (${CLIENTS} clients, keep-alive HTTP) | GraphQL req/s | raw req/s | GraphQL / raw | goal | GraphQL p50 / p99 ms | raw p50 / p99 ms | server CPU ms per request, GraphQL / raw |`,
     "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-    row("writes: recordActionFor (service role)", "writes", ">= 0.85"),
-    row("reads: leaderboard first 10 (users)", "reads", ">= 0.90"),
+    row("writes: recordActionFor (service role)", graphql, "writes", ">= 0.85"),
+    row("reads: leaderboard first 10 (users)", graphql, "reads", ">= 0.90"),
+    ...(compare
+      ? [row(`writes, ${COMPARE_ROOT}'s server`, compare, "writes", ">= 0.85"), row(`reads, ${COMPARE_ROOT}'s server`, compare, "reads", ">= 0.90")]
+      : []),
   ].join("\n");
+  const perSecondOf = (figures: Record<string, number>, operation: Operation) => SERVERS.map((server) => fmt(figures[`${operation}:${server}`])).join(" / ");
   const rounds = perRound
-    .map((figures) => `round ${figures.round}: writes ${fmt(figures["writes:graphql"])} / ${fmt(figures["writes:raw"])}, reads ${fmt(figures["reads:graphql"])} / ${fmt(figures["reads:raw"])} requests/s (GraphQL / raw)`)
+    .map((figures) => `round ${figures.round}: writes ${perSecondOf(figures, "writes")}, reads ${perSecondOf(figures, "reads")} requests/s (${SERVERS.join(" / ")})`)
     .join("\n");
   process.stdout.write(`${table}\n\n${rounds}\n\nGRAPHILE_ENV=${GRAPHILE_ENV}, ${fmt(SCORED_USERS)} scored users; ${machine()}\n`);
   await writeResult("overhead", {
@@ -311,7 +323,8 @@ main(async () => {
     graphileEnv: GRAPHILE_ENV,
     ...results,
     perRound,
-    ratios: { writesGraphqlOverRaw: ratios.writes, readsGraphqlOverRaw: ratios.reads },
+    ratios: { writesGraphqlOverRaw: ratioOf(graphql, "writes"), readsGraphqlOverRaw: ratioOf(graphql, "reads") },
+    ...(compare ? { compareRoot: COMPARE_ROOT, compareRatios: { writesGraphqlOverRaw: ratioOf(compare, "writes"), readsGraphqlOverRaw: ratioOf(compare, "reads") } } : {}),
     goals: { writesGraphqlOverRaw: 0.85, readsGraphqlOverRaw: 0.9 },
   });
 });

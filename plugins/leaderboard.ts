@@ -42,14 +42,15 @@ const toRank = (row: RankRow | undefined) =>
 const toTallyEntry = ({ points, ...entry }: ReturnType<typeof toEntry>) => ({ ...entry, tally: points });
 const toTallyRank = (rank: ReturnType<typeof toRank>) => rank && { rank: rank.rank, tally: rank.points, totalUsers: rank.totalUsers, percentile: rank.percentile };
 
-async function entries(client: PgClient, sql: string, values: unknown[]) {
-  const { rows } = await client.query<EntryRow>({ text: sql, values });
+// Each statement is named: @dataplan/pg prepares it once per connection (its LRU of prepared statements).
+async function entries(client: PgClient, name: string, sql: string, values: unknown[]) {
+  const { rows } = await client.query<EntryRow>({ name, text: sql, values });
   return rows.map(toEntry);
 }
 
 /** The signed-in user's rank on the points board (action null) or on the action's tally board. */
 async function myRank(client: PgClient, period: string, action: string | null = null) {
-  const { rows } = await client.query<RankRow>({ text: "select * from status_public.my_rank($1, $2)", values: [period, action] });
+  const { rows } = await client.query<RankRow>({ name: "achievements_my_rank", text: "select * from status_public.my_rank($1, $2)", values: [period, action] });
   return toRank(rows[0]);
 }
 
@@ -147,7 +148,7 @@ export const LeaderboardPlugin = extendSchema((build) => {
         leaderboard(_: unknown, fieldArgs: FieldArgs) {
           return loadManyWithPgClient(executor, argsOf(fieldArgs, ["period", "first", "offset"]), (client, lookups) =>
             lookups.map(({ period, first, offset }) =>
-              entries(client, "select * from status_public.leaderboard($1, $2, $3)", [period, first, offset]),
+              entries(client, "achievements_leaderboard", "select * from status_public.leaderboard($1, $2, $3)", [period, first, offset]),
             ),
           );
         },
@@ -158,13 +159,13 @@ export const LeaderboardPlugin = extendSchema((build) => {
         },
         leaderboardAroundMe(_: unknown, fieldArgs: FieldArgs) {
           return loadManyWithPgClient(executor, argsOf(fieldArgs, ["period", "radius"]), (client, lookups) =>
-            lookups.map(({ period, radius }) => entries(client, "select * from status_public.leaderboard_around_me($1, $2)", [period, radius])),
+            lookups.map(({ period, radius }) => entries(client, "achievements_leaderboard_around_me", "select * from status_public.leaderboard_around_me($1, $2)", [period, radius])),
           );
         },
         actionLeaderboard(_: unknown, fieldArgs: FieldArgs) {
           return loadManyWithPgClient(executor, argsOf(fieldArgs, ["action", "period", "first", "offset"]), (client, lookups) =>
             lookups.map(async ({ action, period, first, offset }) =>
-              (await entries(client, "select * from status_public.leaderboard($1, $2, $3, $4)", [period, first, offset, action])).map(toTallyEntry),
+              (await entries(client, "achievements_action_leaderboard", "select * from status_public.leaderboard($1, $2, $3, $4)", [period, first, offset, action])).map(toTallyEntry),
             ),
           );
         },
@@ -176,7 +177,7 @@ export const LeaderboardPlugin = extendSchema((build) => {
         actionLeaderboardAroundMe(_: unknown, fieldArgs: FieldArgs) {
           return loadManyWithPgClient(executor, argsOf(fieldArgs, ["action", "period", "radius"]), (client, lookups) =>
             lookups.map(async ({ action, period, radius }) =>
-              (await entries(client, "select * from status_public.leaderboard_around_me($1, $2, $3)", [period, radius, action])).map(toTallyEntry),
+              (await entries(client, "achievements_action_leaderboard_around_me", "select * from status_public.leaderboard_around_me($1, $2, $3)", [period, radius, action])).map(toTallyEntry),
             ),
           );
         },

@@ -1,6 +1,7 @@
 // JWT authentication: a verified token becomes a session, and the session becomes the Postgres settings
 // (role and jwt.claims.*) of every transaction the request runs. HTTP requests carry the token in the
 // Authorization header, websockets in connectionParams.authorization; both go through `authenticate`.
+import { createSecretKey } from "node:crypto";
 import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
 import { SafeError } from "postgraphile/grafast";
 import { type Roles, type RoleClaim, type UserIdSource, userIdPgSettings } from "./roles";
@@ -33,9 +34,18 @@ export class AuthenticationError extends Error {
 
 export type Authenticate = (authorization: string | undefined) => Promise<Session>;
 
+/** How many verified tokens `authenticate` remembers (the oldest is forgotten first); ~0.5 kB each. */
+export const VERIFIED_TOKENS_KEPT = 10_000;
+
 export function makeAuthenticate({ jwtSecret, jwtAudience, roles }: AuthOptions): Authenticate {
-  const key = new TextEncoder().encode(jwtSecret);
+  // A KeyObject made once: given the secret's bytes, jose would make one on every verification.
+  const key = createSecretKey(Buffer.from(jwtSecret, "utf8"));
   const roleOfClaim: Record<RoleClaim, string> = { user: roles.user, service: roles.service, admin: roles.admin };
+  // Tokens already verified, by their exact text, until they expire: a client sends the same token with
+  // every request, and verifying it (an HMAC, base64 and JSON) is a good part of a short request's CPU. What
+  // verification decides cannot change for the same text but with time: `exp` is checked on every use
+  // (as jose does: expired from the second `exp` on), and a token used before its `nbf` is refused, so not kept.
+  const verified = new Map<string, { session: Session; expiresAtMs: number }>();
 
   return async function authenticate(authorization) {
     if (authorization === undefined || authorization === "") {
@@ -45,9 +55,13 @@ export function makeAuthenticate({ jwtSecret, jwtAudience, roles }: AuthOptions)
     if (!match) {
       throw new AuthenticationError("The authorization must be `Bearer <token>`");
     }
+    const token = match[1];
+    const known = verified.get(token);
+    if (known && Date.now() < known.expiresAtMs) return known.session;
+    if (known) verified.delete(token); // expired: jose says so below
     let payload;
     try {
-      ({ payload } = await jwtVerify(match[1], key, {
+      ({ payload } = await jwtVerify(token, key, {
         algorithms: ["HS256"],
         audience: jwtAudience,
         requiredClaims: ["exp", "sub"],
@@ -62,7 +76,10 @@ export function makeAuthenticate({ jwtSecret, jwtAudience, roles }: AuthOptions)
     if (typeof claim !== "string" || !(ROLE_CLAIMS as readonly string[]).includes(claim)) {
       throw new AuthenticationError(`The token's \`role\` claim must be one of ${ROLE_CLAIMS.join(", ")}`);
     }
-    return { role: roleOfClaim[claim as RoleClaim], userId: payload.sub.toLowerCase() };
+    const session: Session = Object.freeze({ role: roleOfClaim[claim as RoleClaim], userId: payload.sub.toLowerCase() });
+    if (verified.size >= VERIFIED_TOKENS_KEPT) verified.delete(verified.keys().next().value!);
+    verified.set(token, { session, expiresAtMs: (payload.exp as number) * 1000 });
+    return session;
   };
 }
 

@@ -7,6 +7,7 @@
 //   `id` columns named `id` (no Relay global ids), strict functions, coded errors and websockets.
 import { makePgService } from "postgraphile/adaptors/pg";
 import { withScalableSubscriber } from "./pg-subscriber";
+import { PreparedSettingsClient } from "./prepared-settings";
 import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
 import { AchievementsSchemaNamesPlugin } from "../plugins/achievements-schema-names";
 import { CatalogAsCodePlugin } from "../plugins/catalog-as-code";
@@ -95,7 +96,13 @@ export function makePreset(options: {
   listenConnectionString?: string;
 }): GraphileConfig.Preset {
   const { authenticate, limits = DEFAULT_REQUEST_LIMITS } = options;
-  const pgService = makePgService({ connectionString: options.connectionString, schemas: standaloneSchemas(options.appSchemas), pubsub: true });
+  const pgService = makePgService({
+    connectionString: options.connectionString,
+    // Each connection prepares the settings statement of every transaction (src/prepared-settings.ts).
+    poolConfig: { Client: PreparedSettingsClient },
+    schemas: standaloneSchemas(options.appSchemas),
+    pubsub: true,
+  });
   return {
     extends: [PostGraphileAmberPreset, makeAchievementsPreset()],
     plugins: [makeJwtAuthPlugin(authenticate), makeRequestLimitsPlugin(limits), KeepIdColumnNamesPlugin, GraphQLErrorCodesPlugin],

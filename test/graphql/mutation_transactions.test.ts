@@ -26,9 +26,17 @@ interface Statement {
   text: string;
 }
 
+/** A statement a client parsed (extended protocol): named (prepared, kept by the connection) or unnamed (""). */
+interface Parse {
+  connection: number;
+  name: string;
+  text: string;
+}
+
 /** A TCP proxy in front of PostgreSQL that records the statements its clients execute, in order. */
 class StatementRecorder {
   readonly statements: Statement[] = [];
+  readonly parses: Parse[] = [];
   private connections = 0;
   private readonly server = net.createServer((client) => this.relay(client));
   private readonly sockets = new Set<net.Socket>();
@@ -99,7 +107,9 @@ class StatementRecorder {
         if (type === "Q") this.statements.push({ connection, text: cString(body, 0)[0] });
         if (type === "P") {
           const [name, next] = cString(body, 0);
-          parsed.set(name, cString(body, next)[0]);
+          const [text] = cString(body, next);
+          parsed.set(name, text);
+          this.parses.push({ connection, name, text });
         }
         if (type === "B") {
           const [, next] = cString(body, 0); // the portal
@@ -149,17 +159,13 @@ const BACKGROUND = new Set([
 ]);
 const withoutBackground = (statements: readonly Statement[]) => statements.filter((statement) => !BACKGROUND.has(statement.text));
 
-/** begin, set_config of the request's settings, `select ... from <function>(...)`, commit. */
-function expectOneTransactionCalling(statements: readonly Statement[], fn: string): void {
+/** @dataplan/pg's statement that sets a transaction's settings. */
+const SET_CONFIG = "select set_config(el->>0, el->>1, true) from json_array_elements($1::json) el";
+
+/** begin, set_config of the request's settings, `select ... from <function>(...)` (PostGraphile's SQL, or `call`), commit. */
+function expectOneTransactionCalling(statements: readonly Statement[], fn: string, call = new RegExp(`^select .* from "status_public"\\."${fn}"\\(`)): void {
   const oneLine = (statement: string) => statement.replace(/\s+/g, " ").trim();
-  expect(transactionsOf(withoutBackground(statements)).map((transaction) => transaction.map(oneLine))).toEqual([
-    [
-      "begin",
-      "select set_config(el->>0, el->>1, true) from json_array_elements($1::json) el",
-      expect.stringMatching(new RegExp(`^select .* from "status_public"\\."${fn}"\\(`)),
-      "commit",
-    ],
-  ]);
+  expect(transactionsOf(withoutBackground(statements)).map((transaction) => transaction.map(oneLine))).toEqual([["begin", SET_CONFIG, expect.stringMatching(call), "commit"]]);
 }
 
 const users = new TrackedUsers();
@@ -265,6 +271,24 @@ describe("one mutation, one transaction", () => {
     } finally {
       await Promise.all((resolvedPreset.pgServices ?? []).map((service) => service.release?.()));
     }
+  });
+
+  it("prepares the settings statement and the leaderboard's once per connection, then only binds them", async () => {
+    const token = await tokenFor(users.make());
+    const leaderboard = `{ leaderboard(first: 3) { rank userId points } }`;
+    const from = recorder.parses.length;
+    for (let request = 0; request < 4; request++) {
+      const statements = await recorder.during(() => graphql(server.url, token, leaderboard));
+      expectOneTransactionCalling(statements, "leaderboard", /^select \* from status_public\.leaderboard\(\$1, \$2, \$3\)$/);
+    }
+    const parsesOf = (text: string) => recorder.parses.filter((parse) => parse.text === text);
+    // The beforeAll's request prepared the settings statement on its connection: none of these parsed it again.
+    expect(parsesOf(SET_CONFIG).slice(0, 1)).toEqual([{ connection: expect.any(Number), name: expect.stringMatching(/.+/), text: SET_CONFIG }]);
+    expect(recorder.parses.slice(from).filter((parse) => parse.text === SET_CONFIG)).toEqual([]);
+    // The first of these requests prepared the leaderboard's statement, the next three only bound it.
+    expect(parsesOf("select * from status_public.leaderboard($1, $2, $3)")).toEqual([
+      { connection: expect.any(Number), name: expect.stringMatching(/.+/), text: "select * from status_public.leaderboard($1, $2, $3)" },
+    ]);
   });
 
   it("leaves a query's composite arrays, nested ones too, in its one select", async () => {
