@@ -73,6 +73,7 @@ COMMENT ON TYPE status_public.leaderboard_period IS 'A leaderboard''s period: al
 --
 
 CREATE TYPE status_private.board_award AS (
+	action text,
 	period status_public.leaderboard_period,
 	period_start date,
 	user_id uuid,
@@ -86,6 +87,7 @@ CREATE TYPE status_private.board_award AS (
 --
 
 CREATE TYPE status_private.histogram_change AS (
+	action text,
 	period status_public.leaderboard_period,
 	period_start date,
 	points integer,
@@ -98,6 +100,7 @@ CREATE TYPE status_private.histogram_change AS (
 --
 
 CREATE TYPE status_private.histogram_move AS (
+	action text,
 	period status_public.leaderboard_period,
 	period_start date,
 	from_points integer,
@@ -602,6 +605,25 @@ What is left: target - current (the criteria''s `remaining` added up).';
 
 COMMENT ON COLUMN status_public.almost_there.criteria IS '@notNull
 @notNullItems';
+
+
+--
+-- Name: backfill_state; Type: TYPE; Schema: status_public; Owner: -
+--
+
+CREATE TYPE status_public.backfill_state AS ENUM (
+    'pending',
+    'awarding',
+    'retiering',
+    'finished'
+);
+
+
+--
+-- Name: TYPE backfill_state; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON TYPE status_public.backfill_state IS 'pending: no batch ran yet; awarding: batches of users are being awarded; retiering: users are done, tiers are being brought to their points; finished.';
 
 
 --
@@ -1277,6 +1299,69 @@ $$;
 
 
 --
+-- Name: add_to_boards(status_private.board_award[]); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.add_to_boards(awards status_private.board_award[]) RETURNS void
+    LANGUAGE plpgsql
+    SET plan_cache_mode TO 'force_generic_plan'
+    AS $$
+declare
+  -- Points only added (the usual case): one upsert.
+  only_gains boolean := (select bool_and(award.points > 0) from unnest(awards) as award);
+  moves status_private.histogram_move[];
+begin
+  -- After a take-back, the existing rows are moved (or leave) first.
+  if not only_gains then
+    with moved as (
+      update status_public.leaderboard_scores as score
+        set points = score.points + award.points, reached_at = award.reached_at
+        from unnest(awards) as award
+        where score.action = award.action and score.period = award.period and score.period_start = award.period_start and score.user_id = award.user_id
+          and award.points <> 0 and score.points + award.points > 0
+        returning score.action, score.period, score.period_start, score.points - award.points as from_points, score.points as to_points, score.visible
+    ), left_board as (
+      delete from status_public.leaderboard_scores as score
+        using unnest(awards) as award
+        where score.action = award.action and score.period = award.period and score.period_start = award.period_start and score.user_id = award.user_id
+          and score.points + award.points <= 0
+        returning score.action, score.period, score.period_start, score.points as from_points, null::integer as to_points, score.visible
+    )
+    select array_agg(row(changed.action, changed.period, changed.period_start, changed.from_points, changed.to_points)::status_private.histogram_move)
+      into moves
+      from (select * from moved union all select * from left_board) as changed
+      where changed.visible;
+  end if;
+  -- Gains: every board in one upsert. After a take-back: the boards the user is new to (or that a concurrent
+  -- first award created meanwhile: added to, as an existing row).
+  with joined as (
+    insert into status_public.leaderboard_scores as score (action, period, period_start, user_id, points, reached_at, visible)
+    select award.action, award.period, award.period_start, award.user_id, award.points, award.reached_at,
+           not coalesce((select profile.leaderboard_opt_out from status_public.user_profiles as profile where profile.user_id = award.user_id), false)
+    from unnest(awards) as award
+    where award.points > 0
+      and (only_gains or not exists (
+        select from status_public.leaderboard_scores as existing
+        where existing.action = award.action and existing.period = award.period and existing.period_start = award.period_start and existing.user_id = award.user_id))
+    on conflict (action, period, period_start, user_id) do update
+      set points = score.points + excluded.points, reached_at = excluded.reached_at
+    returning score.action, score.period, score.period_start, score.user_id, score.points, score.visible, (score.xmax = 0) as inserted
+  )
+  select coalesce(moves, '{}') || coalesce(array_agg(row(joined.action, joined.period, joined.period_start,
+                                                         case when not joined.inserted then joined.points - award.points end,
+                                                         joined.points)::status_private.histogram_move), '{}')
+    into moves
+    from joined
+    join unnest(awards) as award using (action, period, period_start, user_id)
+    where joined.visible;
+  if cardinality(moves) > 0 then
+    perform status_private.append_histogram_moves(moves);
+  end if;
+end;
+$$;
+
+
+--
 -- Name: allowance_of_shard(integer, integer, integer); Type: FUNCTION; Schema: status_private; Owner: -
 --
 
@@ -1296,18 +1381,35 @@ CREATE FUNCTION status_private.append_histogram_moves(moves status_private.histo
     SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 begin
-  insert into status_private.leaderboard_count_deltas (period, period_start, points, users)
-  select changes.period, changes.period_start, changes.points, sum(changes.users)::integer
+  insert into status_private.leaderboard_count_deltas (action, period, period_start, points, users)
+  select changes.action, changes.period, changes.period_start, changes.points, sum(changes.users)::integer
   from (
-    select move.period, move.period_start, move.from_points as points, -1 as users
+    select move.action, move.period, move.period_start, move.from_points as points, -1 as users
       from unnest(moves) as move where move.from_points is not null
     union all
-    select move.period, move.period_start, move.to_points, 1
+    select move.action, move.period, move.period_start, move.to_points, 1
       from unnest(moves) as move where move.to_points is not null
   ) as changes
-  group by 1, 2, 3
+  group by 1, 2, 3, 4
   having sum(changes.users) <> 0;
 end;
+$$;
+
+
+--
+-- Name: backfill_awards(text[], uuid[]); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.backfill_awards(achievement_ids text[], user_ids uuid[]) RETURNS TABLE(user_id uuid, achievement_id text, points integer, "position" integer, step_id uuid, occurred_at timestamp with time zone)
+    LANGUAGE sql STABLE
+    AS $$
+  select candidate.user_id, achievement.id, achievement.points, achievement.position, met.step_id, met.occurred_at
+  from unnest(backfill_awards.user_ids) as candidate (user_id)
+  cross join status_public.achievements as achievement
+  cross join lateral status_private.achievement_met_at(achievement, candidate.user_id) as met
+  where achievement.id = any (backfill_awards.achievement_ids) and achievement.retired_at is null
+    and not exists (select from status_public.achievement_unlocks as unlock
+                    where unlock.user_id = candidate.user_id and unlock.achievement_id = achievement.id);
 $$;
 
 
@@ -1315,17 +1417,18 @@ $$;
 -- Name: backfill_batch(bigint, integer); Type: FUNCTION; Schema: status_private; Owner: -
 --
 
-CREATE FUNCTION status_private.backfill_batch(run_id bigint, batch_size integer DEFAULT 500) RETURNS boolean
+CREATE FUNCTION status_private.backfill_batch(run_id bigint, batch_size integer DEFAULT NULL::integer) RETURNS boolean
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
     AS $$
 declare
   run status_private.backfill_runs;
-  actions text[];
-  any_action boolean;
+  size integer;
   batch uuid[];
   awarded_unlocks bigint;
   awarded_points bigint;
+  awarded_levels bigint;
+  tiers record;
   quiet text := current_setting('achievements.quiet_notifications', true);
 begin
   select * into run from status_private.backfill_runs where id = run_id for update;
@@ -1335,30 +1438,25 @@ begin
   if run.finished_at is not null then
     return false;
   end if;
-  select array_agg(distinct criterion.action) filter (where criterion.action is not null),
-         coalesce(bool_or(criterion.action is null), false)
-    into actions, any_action
-    from status_public.achievement_criteria as criterion where criterion.achievement_id = any (run.achievement_ids);
-  select array_agg(candidate.user_id order by candidate.user_id) into batch
-    from (select distinct tally.user_id from status_public.user_achievements as tally
-          where (run.after_user_id is null or tally.user_id > run.after_user_id)
-            and (any_action or tally.name = any (actions))
-          order by tally.user_id limit batch_size) as candidate;
+  size := coalesce(batch_size, run.batch_size);
 
+  if run.users_done_at is not null then
+    select * into tiers from status_private.retier_batch(run.retier_after_user_id, size);
+    update status_private.backfill_runs
+      set retier_after_user_id = tiers.last_user_id, retiered = backfill_runs.retiered + tiers.changed,
+          finished_at = case when tiers.last_user_id is null then now() end
+      where id = run_id;
+    return tiers.last_user_id is not null;
+  end if;
+
+  batch := array(select status_private.backfill_candidates(run.achievement_ids, run.level_names, run.after_user_id, size));
   if not run.notify then
     perform set_config('achievements.quiet_notifications', 'on', true);
   end if;
-  with earned as (
-    select candidate.user_id, achievement.id as achievement_id, achievement.points, achievement.position, met.step_id, met.occurred_at
-    from unnest(batch) as candidate (user_id)
-    cross join status_public.achievements as achievement
-    cross join lateral status_private.achievement_met_at(achievement, candidate.user_id) as met
-    where achievement.id = any (run.achievement_ids)
-      and not exists (select from status_public.achievement_unlocks as unlock
-                      where unlock.user_id = candidate.user_id and unlock.achievement_id = achievement.id)
-  ), unlocked as (
+  with unlocked as (
     insert into status_public.achievement_unlocks (user_id, achievement_id, points, step_id, unlocked_at)
-    select earned.user_id, earned.achievement_id, earned.points, earned.step_id, earned.occurred_at from earned
+    select earned.user_id, earned.achievement_id, earned.points, earned.step_id, earned.occurred_at
+    from status_private.backfill_awards(run.achievement_ids, batch) as earned
     order by earned.user_id, earned.occurred_at, earned.position, earned.achievement_id
     on conflict (user_id, achievement_id) do nothing
     returning id, user_id, points, unlocked_at
@@ -1367,17 +1465,65 @@ begin
     select unlocked.user_id, unlocked.points, unlocked.id, unlocked.unlocked_at from unlocked where unlocked.points > 0
   )
   select count(*), coalesce(sum(unlocked.points), 0) into awarded_unlocks, awarded_points from unlocked;
+  with achieved as (
+    insert into status_public.user_levels (user_id, level, step_id, achieved_at)
+    select earned.user_id, earned.level, earned.step_id, earned.occurred_at
+    from status_private.backfill_level_awards(run.level_names, batch) as earned
+    order by earned.user_id, earned.occurred_at, earned.level
+    on conflict (user_id, level) do nothing
+    returning 1
+  )
+  select count(*) into awarded_levels from achieved;
   perform set_config('achievements.quiet_notifications', coalesce(quiet, ''), true);
 
   update status_private.backfill_runs
     set after_user_id = coalesce(batch[cardinality(batch)], after_user_id),
-        users_checked = users_checked + coalesce(cardinality(batch), 0),
+        users_checked = users_checked + cardinality(batch),
         unlocks = unlocks + awarded_unlocks,
-        points = points + awarded_points,
-        finished_at = case when coalesce(cardinality(batch), 0) < batch_size then now() end
+        points = backfill_runs.points + awarded_points,
+        levels_achieved = levels_achieved + awarded_levels,
+        users_done_at = case when cardinality(batch) < size then now() end
     where id = run_id;
-  return coalesce(cardinality(batch), 0) = batch_size;
+  return true;
 end;
+$$;
+
+
+--
+-- Name: backfill_candidates(text[], text[], uuid, integer); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.backfill_candidates(achievement_ids text[], level_names text[], after_user_id uuid, max_users integer) RETURNS SETOF uuid
+    LANGUAGE sql STABLE
+    AS $$
+  with actions as (
+    select criterion.action from status_public.achievement_criteria as criterion
+    where criterion.achievement_id = any (backfill_candidates.achievement_ids)
+    union
+    select requirement.name from status_public.level_requirements as requirement
+    where requirement.level = any (backfill_candidates.level_names)
+  )
+  select distinct tally.user_id from status_public.user_achievements as tally
+  where (backfill_candidates.after_user_id is null or tally.user_id > backfill_candidates.after_user_id)
+    and (exists (select from actions where actions.action is null) or tally.name in (select actions.action from actions))
+  order by tally.user_id
+  limit backfill_candidates.max_users;
+$$;
+
+
+--
+-- Name: backfill_level_awards(text[], uuid[]); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.backfill_level_awards(level_names text[], user_ids uuid[]) RETURNS TABLE(user_id uuid, level text, step_id uuid, occurred_at timestamp with time zone)
+    LANGUAGE sql STABLE
+    AS $$
+  select candidate.user_id, level.name, met.step_id, met.occurred_at
+  from unnest(backfill_level_awards.user_ids) as candidate (user_id)
+  cross join status_public.levels as level
+  cross join lateral status_private.level_met_at(level.name, candidate.user_id) as met
+  where level.name = any (backfill_level_awards.level_names)
+    and not exists (select from status_public.user_levels as achieved where achieved.user_id = candidate.user_id and achieved.level = level.name);
 $$;
 
 
@@ -1393,16 +1539,39 @@ $$;
 
 
 --
--- Name: board_users(status_public.leaderboard_period, date); Type: FUNCTION; Schema: status_private; Owner: -
+-- Name: board_action_of(text); Type: FUNCTION; Schema: status_private; Owner: -
 --
 
-CREATE FUNCTION status_private.board_users(board status_public.leaderboard_period, board_start date) RETURNS integer
+CREATE FUNCTION status_private.board_action_of(action text) RETURNS text
+    LANGUAGE plpgsql STABLE
+    AS $$
+begin
+  if action is null then
+    return '';
+  end if;
+  if not exists (select from status_public.actions where actions.name = board_action_of.action) then
+    raise exception 'Unknown action "%"', action using errcode = 'AC404';
+  end if;
+  if not exists (select from status_public.actions where actions.name = board_action_of.action and actions.ranked) then
+    raise exception 'Action "%" has no leaderboard', action
+      using errcode = 'AC404', hint = 'An admin turns on the action''s `ranked` (updateActionByName, or the catalog file).';
+  end if;
+  return action;
+end;
+$$;
+
+
+--
+-- Name: board_users(status_public.leaderboard_period, date, text); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.board_users(board status_public.leaderboard_period, board_start date, board_action text DEFAULT ''::text) RETURNS integer
     LANGUAGE plpgsql STABLE
     SET plan_cache_mode TO 'force_generic_plan'
     SET enable_bitmapscan TO 'off'
     AS $$
 begin
-  return (select above.users from status_private.users_above(board, board_start, 0) as above);
+  return (select above.users from status_private.users_above(board_action, board, board_start, 0) as above);
 end;
 $$;
 
@@ -1562,13 +1731,7 @@ COMMENT ON TABLE status_public.achievement_criteria IS 'What unlocks an achievem
 CREATE FUNCTION status_private.count_criterion_met_at(criterion status_public.achievement_criteria, user_id uuid) RETURNS TABLE(step_id uuid, occurred_at timestamp with time zone)
     LANGUAGE sql STABLE
     AS $$
-  select running.id, running.occurred_at
-  from (select step.id, step.occurred_at, sum(step.count) over (order by step.occurred_at, step.id) as tally
-        from status_public.user_steps as step
-        where step.user_id = count_criterion_met_at.user_id and step.name = criterion.action) as running
-  where running.tally >= criterion.threshold
-  order by running.occurred_at, running.id
-  limit 1;
+  select * from status_private.step_count_reached_at(count_criterion_met_at.user_id, criterion.action, criterion.threshold);
 $$;
 
 
@@ -1712,9 +1875,12 @@ CREATE FUNCTION status_private.extend_streaks(steps status_private.pipeline_step
     SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 begin
-  -- Only when someone holds a freeze or has spent one (a frozen day also keeps their other streaks).
-  if exists (select from status_public.user_streak_freezes as held where held.freezes > 0)
-     or exists (select from status_public.user_frozen_days) then
+  -- Only when one of the steps' users holds a freeze or has spent one (a frozen day also keeps their other
+  -- streaks). Looked up by those users, never across all of them (docs/scaling.md: a read of the whole table
+  -- here was a query on every shard for every event).
+  if exists (select from unnest(steps) as step join status_public.user_streak_freezes as held on held.user_id = step.user_id
+             where held.freezes > 0)
+     or exists (select from unnest(steps) as step join status_public.user_frozen_days as frozen on frozen.user_id = step.user_id) then
     with gaps as (
       -- The step's streaks that it would break: its action's and any activity's.
       select step.user_id, step.local_time::date as day, streak.action, streak.last_day
@@ -1780,23 +1946,29 @@ begin
   if key_width = 1 then
     update status_private.leaderboard_point_counts as counts set users = counts.users + change.users
       from status_private.histogram_changes_by_key(changes, 1) as change
-      where change.users < 0 and counts.period = change.period and counts.period_start = change.period_start and counts.points = change.key;
-    insert into status_private.leaderboard_point_counts as counts (period, period_start, points, users)
-      select change.period, change.period_start, change.key, change.users from status_private.histogram_changes_by_key(changes, 1) as change
+      where change.users < 0 and counts.action = change.action and counts.period = change.period
+        and counts.period_start = change.period_start and counts.points = change.key;
+    insert into status_private.leaderboard_point_counts as counts (action, period, period_start, points, users)
+      select change.action, change.period, change.period_start, change.key, change.users
+      from status_private.histogram_changes_by_key(changes, 1) as change
       where change.users > 0
-      on conflict (period, period_start, points) do update set users = counts.users + excluded.users;
+      on conflict (action, period, period_start, points) do update set users = counts.users + excluded.users;
     delete from status_private.leaderboard_point_counts as counts using status_private.histogram_changes_by_key(changes, 1) as change
-      where counts.users = 0 and counts.period = change.period and counts.period_start = change.period_start and counts.points = change.key;
+      where counts.users = 0 and counts.action = change.action and counts.period = change.period
+        and counts.period_start = change.period_start and counts.points = change.key;
   else
     update status_private.leaderboard_bucket_counts as counts set users = counts.users + change.users
       from status_private.histogram_changes_by_key(changes, key_width) as change
-      where change.users < 0 and counts.period = change.period and counts.period_start = change.period_start and counts.bucket = change.key;
-    insert into status_private.leaderboard_bucket_counts as counts (period, period_start, bucket, users)
-      select change.period, change.period_start, change.key, change.users from status_private.histogram_changes_by_key(changes, key_width) as change
+      where change.users < 0 and counts.action = change.action and counts.period = change.period
+        and counts.period_start = change.period_start and counts.bucket = change.key;
+    insert into status_private.leaderboard_bucket_counts as counts (action, period, period_start, bucket, users)
+      select change.action, change.period, change.period_start, change.key, change.users
+      from status_private.histogram_changes_by_key(changes, key_width) as change
       where change.users > 0
-      on conflict (period, period_start, bucket) do update set users = counts.users + excluded.users;
+      on conflict (action, period, period_start, bucket) do update set users = counts.users + excluded.users;
     delete from status_private.leaderboard_bucket_counts as counts using status_private.histogram_changes_by_key(changes, key_width) as change
-      where counts.users = 0 and counts.period = change.period and counts.period_start = change.period_start and counts.bucket = change.key;
+      where counts.users = 0 and counts.action = change.action and counts.period = change.period
+        and counts.period_start = change.period_start and counts.bucket = change.key;
   end if;
 end;
 $$;
@@ -1817,11 +1989,11 @@ begin
     return 0;
   end if;
   with taken as (
-    delete from status_private.leaderboard_count_deltas returning period, period_start, points, users
+    delete from status_private.leaderboard_count_deltas returning action, period, period_start, points, users
   )
-  select array_agg(row(period, period_start, points, users)::status_private.histogram_change order by period, period_start, points)
+  select array_agg(row(action, period, period_start, points, users)::status_private.histogram_change order by action, period, period_start, points)
     into changes
-    from (select period, period_start, points, sum(users)::integer as users from taken group by 1, 2, 3 having sum(users) <> 0) as summed;
+    from (select action, period, period_start, points, sum(users)::integer as users from taken group by 1, 2, 3, 4 having sum(users) <> 0) as summed;
   if changes is null then
     return 0;
   end if;
@@ -1843,22 +2015,22 @@ COMMENT ON FUNCTION status_private.fold_leaderboard_deltas() IS 'Folds the appen
 -- Name: histogram_changes_by_key(status_private.histogram_change[], integer); Type: FUNCTION; Schema: status_private; Owner: -
 --
 
-CREATE FUNCTION status_private.histogram_changes_by_key(changes status_private.histogram_change[], key_width integer) RETURNS TABLE(period status_public.leaderboard_period, period_start date, key integer, users integer)
+CREATE FUNCTION status_private.histogram_changes_by_key(changes status_private.histogram_change[], key_width integer) RETURNS TABLE(action text, period status_public.leaderboard_period, period_start date, key integer, users integer)
     LANGUAGE sql IMMUTABLE
     AS $$
-  select change.period, change.period_start, change.points / key_width, sum(change.users)::integer
+  select change.action, change.period, change.period_start, change.points / key_width, sum(change.users)::integer
   from unnest(changes) as change
-  group by 1, 2, 3
+  group by 1, 2, 3, 4
   having sum(change.users) <> 0
-  order by 1, 2, 3;
+  order by 1, 2, 3, 4;
 $$;
 
 
 --
--- Name: leaderboard_entries(status_public.leaderboard_period, date, uuid[], integer[], integer); Type: FUNCTION; Schema: status_private; Owner: -
+-- Name: leaderboard_entries(text, status_public.leaderboard_period, date, uuid[], integer[], integer); Type: FUNCTION; Schema: status_private; Owner: -
 --
 
-CREATE FUNCTION status_private.leaderboard_entries(board status_public.leaderboard_period, board_start date, page_users uuid[], page_points integer[], page_offset integer) RETURNS SETOF status_public.leaderboard_entry
+CREATE FUNCTION status_private.leaderboard_entries(board_action text, board status_public.leaderboard_period, board_start date, page_users uuid[], page_points integer[], page_offset integer) RETURNS SETOF status_public.leaderboard_entry
     LANGUAGE sql STABLE
     AS $$
   with first_score as materialized (
@@ -1866,10 +2038,10 @@ CREATE FUNCTION status_private.leaderboard_entries(board status_public.leaderboa
            -- Around a user the page's offset is unknown: the users above its first score, plus those with that
            -- score, less the page's own.
            coalesce(page_offset,
-                    above.users + (select at_first.users from status_private.users_at(board, board_start, page_points[1]) as at_first)
+                    above.users + (select at_first.users from status_private.users_at(board_action, board, board_start, page_points[1]) as at_first)
                                 - cardinality(array_positions(page_points, page_points[1]))) as users_before_page
     from (select case when page_offset = 0 then 0 -- no one is before the first page
-                      else (select above.users from status_private.users_above(board, board_start, page_points[1]) as above)
+                      else (select above.users from status_private.users_above(board_action, board, board_start, page_points[1]) as above)
                  end as users
           offset 0) as above -- a fence: looked up once, though referred to twice
   ), ranked as (
@@ -1887,6 +2059,26 @@ CREATE FUNCTION status_private.leaderboard_entries(board status_public.leaderboa
   left join status_public.user_scores as overall on overall.user_id = ranked.user_id
   left join status_public.tiers as tier on tier.name = overall.tier
   order by ranked.place;
+$$;
+
+
+--
+-- Name: level_met_at(text, uuid); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.level_met_at(level_name text, user_id uuid) RETURNS TABLE(step_id uuid, occurred_at timestamp with time zone)
+    LANGUAGE sql STABLE
+    AS $$
+  with met as (
+    select reached.step_id, reached.occurred_at
+    from status_public.level_requirements as requirement
+    left join lateral status_private.step_count_reached_at(level_met_at.user_id, requirement.name, requirement.required_count) as reached on true
+    where requirement.level = level_met_at.level_name
+  )
+  select met.step_id, met.occurred_at from met
+  where not exists (select from met as unmet where unmet.step_id is null)
+  order by met.occurred_at desc, met.step_id desc
+  limit 1;
 $$;
 
 
@@ -2017,16 +2209,48 @@ COMMENT ON FUNCTION status_private.publish_outbox_events(max_events integer) IS 
 
 
 --
--- Name: rank_of(status_public.leaderboard_period, date, integer); Type: FUNCTION; Schema: status_private; Owner: -
+-- Name: rank_of(status_public.leaderboard_period, date, integer, text); Type: FUNCTION; Schema: status_private; Owner: -
 --
 
-CREATE FUNCTION status_private.rank_of(board status_public.leaderboard_period, board_start date, points integer) RETURNS integer
+CREATE FUNCTION status_private.rank_of(board status_public.leaderboard_period, board_start date, points integer, board_action text DEFAULT ''::text) RETURNS integer
     LANGUAGE plpgsql STABLE
     SET plan_cache_mode TO 'force_generic_plan'
     SET enable_bitmapscan TO 'off'
     AS $$
 begin
-  return 1 + (select above.users from status_private.users_above(board, board_start, rank_of.points) as above);
+  return 1 + (select above.users from status_private.users_above(board_action, board, board_start, rank_of.points) as above);
+end;
+$$;
+
+
+--
+-- Name: FUNCTION rank_of(board status_public.leaderboard_period, board_start date, points integer, board_action text); Type: COMMENT; Schema: status_private; Owner: -
+--
+
+COMMENT ON FUNCTION status_private.rank_of(board status_public.leaderboard_period, board_start date, points integer, board_action text) IS 'The rank `points` would have on the board (the points boards unless `board_action` names a ranked action), for ad-hoc use.';
+
+
+--
+-- Name: rank_tallies(status_private.pipeline_step[]); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.rank_tallies(steps status_private.pipeline_step[]) RETURNS void
+    LANGUAGE plpgsql
+    SET plan_cache_mode TO 'force_generic_plan'
+    AS $$
+declare
+  awards status_private.board_award[];
+begin
+  select array_agg(row(step.name, board.period, status_private.period_start(board.period, step.occurred_at), step.user_id,
+                       step.count, step.occurred_at)::status_private.board_award
+                   order by step.name, board.period, status_private.period_start(board.period, step.occurred_at), step.user_id)
+    into awards
+    from unnest(steps) as step
+    join status_public.actions as ranked on ranked.name = step.name and ranked.ranked
+    cross join unnest(enum_range(null::status_public.leaderboard_period)) as board (period);
+  if awards is not null then
+    perform status_private.add_to_boards(awards);
+  end if;
 end;
 $$;
 
@@ -2098,7 +2322,7 @@ begin
 
   select * into result from status_private.step_results(array[step]);
   if idempotency_key is not null then
-    insert into status_private.recorded_action_results (step_id, result) values (step.id, to_jsonb(result));
+    insert into status_private.recorded_action_results (step_id, user_id, result) values (step.id, step.user_id, to_jsonb(result));
   end if;
   return result;
 end;
@@ -2195,7 +2419,8 @@ CREATE TABLE status_public.user_steps (
 -- Name: TABLE user_steps; Type: COMMENT; Schema: status_public; Owner: -
 --
 
-COMMENT ON TABLE status_public.user_steps IS 'Append-only log of every step a user performed. Written by the service role and by the tg_achievement* triggers.';
+COMMENT ON TABLE status_public.user_steps IS '@unique id
+Append-only log of every step a user performed. Written by the service role and by the tg_achievement* triggers.';
 
 
 --
@@ -2250,7 +2475,7 @@ begin
   select populated.* into result
     from status_private.recorded_action_results as recorded,
          jsonb_populate_record(null::status_public.record_action_result, recorded.result) as populated
-    where recorded.step_id = previous.id;
+    where recorded.step_id = previous.id and recorded.user_id = previous.user_id;
   if not found then
     raise exception 'The idempotency key "%" was already used for a step recorded another way', previous.idempotency_key
       using errcode = 'AC409', hint = 'Use a new key for a new action.';
@@ -2337,7 +2562,7 @@ $$;
 -- Name: run_backfill(bigint, integer); Type: PROCEDURE; Schema: status_private; Owner: -
 --
 
-CREATE PROCEDURE status_private.run_backfill(IN run_id bigint, IN batch_size integer DEFAULT 500)
+CREATE PROCEDURE status_private.run_backfill(IN run_id bigint, IN batch_size integer DEFAULT NULL::integer)
     LANGUAGE plpgsql
     AS $$
 begin
@@ -2345,7 +2570,6 @@ begin
     commit;
   end loop;
   commit;
-  call status_private.retier_users(batch_size);
 end;
 $$;
 
@@ -2359,6 +2583,7 @@ CREATE FUNCTION status_private.run_stages(steps status_private.pipeline_step[]) 
     AS $$
 begin
   perform status_private.count_steps(steps);
+  perform status_private.rank_tallies(steps);
   perform status_private.extend_streaks(steps);
   perform status_private.unlock_achievements(steps);
   perform status_private.achieve_levels(steps);
@@ -2379,11 +2604,16 @@ begin
   if user_id is null then
     return; -- record_action refuses it
   end if;
-  if idempotency_key is not null and exists (
-    select from status_public.user_steps
-    where user_steps.user_id = spend_record_action_allowance.user_id and user_steps.idempotency_key = spend_record_action_allowance.idempotency_key
-  ) then
-    return;
+  if idempotency_key is not null then
+    -- Taken before the call locks any row of its own, and held until its commit or rollback.
+    perform pg_advisory_xact_lock(hashtext('status_private.spend_record_action_allowance'),
+                                  hashtext(spend_record_action_allowance.user_id::text || '/' || spend_record_action_allowance.idempotency_key));
+    if exists (
+      select from status_public.user_steps
+      where user_steps.user_id = spend_record_action_allowance.user_id and user_steps.idempotency_key = spend_record_action_allowance.idempotency_key
+    ) then
+      return;
+    end if;
   end if;
   if service_client is not null then
     perform status_private.take_record_action_allowance('service', service_client,
@@ -2421,15 +2651,17 @@ $$;
 
 
 --
--- Name: start_backfill(text[], boolean); Type: FUNCTION; Schema: status_private; Owner: -
+-- Name: start_backfill(text[], boolean, text[], integer); Type: FUNCTION; Schema: status_private; Owner: -
 --
 
-CREATE FUNCTION status_private.start_backfill(achievement_ids text[] DEFAULT NULL::text[], notify boolean DEFAULT false) RETURNS bigint
+CREATE FUNCTION status_private.start_backfill(achievement_ids text[] DEFAULT NULL::text[], notify boolean DEFAULT false, level_names text[] DEFAULT NULL::text[], batch_size integer DEFAULT 500) RETURNS bigint
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
     AS $$
 declare
   unknown text;
+  covered text[] := coalesce(achievement_ids, array(select id from status_public.achievements order by id));
+  covered_levels text[] := coalesce(level_names, array(select name from status_public.levels order by name));
   run_id bigint;
 begin
   select wanted into unknown from unnest(achievement_ids) as wanted
@@ -2437,11 +2669,38 @@ begin
   if unknown is not null then
     raise exception 'No achievement "%"', unknown using errcode = 'AC404';
   end if;
-  insert into status_private.backfill_runs (achievement_ids, notify)
-    values (coalesce(achievement_ids, array(select id from status_public.achievements order by id)), coalesce(notify, false))
+  select wanted into unknown from unnest(level_names) as wanted
+    where not exists (select from status_public.levels where levels.name = wanted) limit 1;
+  if unknown is not null then
+    raise exception 'No level "%"', unknown using errcode = 'AC404';
+  end if;
+  if batch_size is null or batch_size not between 1 and 10000 then
+    raise exception 'A batch is 1 to 10000 users, not %', coalesce(batch_size::text, 'null') using errcode = 'AC400';
+  end if;
+  insert into status_private.backfill_runs (achievement_ids, level_names, notify, batch_size, users_total)
+    values (covered, covered_levels, coalesce(notify, false), batch_size,
+            (select count(*) from status_private.backfill_candidates(covered, covered_levels, null, null)))
     returning id into run_id;
+  perform pg_notify('achievements:backfill', run_id::text);
   return run_id;
 end;
+$$;
+
+
+--
+-- Name: step_count_reached_at(uuid, text, integer); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.step_count_reached_at(user_id uuid, action text, threshold integer) RETURNS TABLE(step_id uuid, occurred_at timestamp with time zone)
+    LANGUAGE sql STABLE
+    AS $$
+  select running.id, running.occurred_at
+  from (select step.id, step.occurred_at, sum(step.count) over (order by step.occurred_at, step.id) as tally
+        from status_public.user_steps as step
+        where step.user_id = step_count_reached_at.user_id and step.name = step_count_reached_at.action) as running
+  where running.tally >= step_count_reached_at.threshold
+  order by running.occurred_at, running.id
+  limit 1;
 $$;
 
 
@@ -2503,14 +2762,19 @@ CREATE FUNCTION status_private.streak_criterion_met_at(criterion status_public.a
     from status_public.user_steps as step
     where step.user_id = streak_criterion_met_at.user_id and step.count > 0
       and (criterion.action is null or step.name = criterion.action)
+  ), days as (
+    select distinct step_days.day, true as active from step_days
+    union all
+    select frozen.day, false from status_public.user_frozen_days as frozen
+    where frozen.user_id = streak_criterion_met_at.user_id
+      and not exists (select from step_days where step_days.day = frozen.day)
   ), runs as (
-    -- Consecutive days share day - (its rank): one value per run.
-    select days.day, days.day - (row_number() over (order by days.day))::integer as run
-    from (select distinct step_days.day from step_days) as days
+    -- Consecutive days (active or frozen) share day - (its rank): one value per run.
+    select days.day, days.active, days.day - (row_number() over (order by days.day))::integer as run from days
+  ), lengths as (
+    select runs.day, runs.active, count(*) filter (where runs.active) over (partition by runs.run order by runs.day) as length from runs
   ), reached as (
-    select min(runs.day) + (criterion.threshold - 1) as day
-    from runs group by runs.run having count(*) >= criterion.threshold
-    order by 1 limit 1
+    select min(lengths.day) as day from lengths where lengths.active and lengths.length >= criterion.threshold
   )
   select step_days.id, step_days.occurred_at from step_days join reached using (day)
   order by step_days.occurred_at, step_days.id
@@ -2994,6 +3258,70 @@ $$;
 
 
 --
+-- Name: tg_actions__tally_boards(); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.tg_actions__tally_boards() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+declare
+  moves status_private.histogram_move[];
+begin
+  if TG_OP in ('UPDATE', 'DELETE') and OLD.ranked
+     and (TG_OP = 'DELETE' or not NEW.ranked or NEW.name <> OLD.name) then
+    with left_board as (
+      delete from status_public.leaderboard_scores as score where score.action = OLD.name
+      returning score.action, score.period, score.period_start, score.points, score.visible
+    )
+    select array_agg(row(left_board.action, left_board.period, left_board.period_start, left_board.points, null)::status_private.histogram_move)
+      into moves
+      from left_board where left_board.visible;
+    perform status_private.append_histogram_moves(coalesce(moves, '{}'));
+  end if;
+  if TG_OP in ('INSERT', 'UPDATE') and NEW.ranked
+     and (TG_OP = 'INSERT' or not OLD.ranked or NEW.name <> OLD.name) then
+    lock table status_public.user_steps in share mode;
+    with board as (
+      select board.period, status_private.period_start(board.period, now()) as period_start
+      from unnest(enum_range(null::status_public.leaderboard_period)) as board (period)
+    ), history as (
+      select board.period, board.period_start, tally.user_id, tally.count as points,
+             (select max(step.occurred_at) from status_public.user_steps as step
+              where step.user_id = tally.user_id and step.name = tally.name) as reached_at
+      from board join status_public.user_achievements as tally on tally.name = NEW.name and tally.count > 0
+      where board.period = 'ALL_TIME'
+      union all
+      select prefix.period, prefix.period_start, prefix.user_id,
+             -- The live path's score after each step is max(0, before + amount): after the last, the sum of the
+             -- amounts less the lowest running sum below zero (the take-backs that found nothing to take).
+             (sum(prefix.count) - least(0, min(prefix.running)))::integer, max(prefix.occurred_at)
+      from (select board.period, board.period_start, step.user_id, step.count, step.occurred_at,
+                   sum(step.count) over (partition by board.period, step.user_id order by step.occurred_at, step.id) as running
+            from board join status_public.user_steps as step
+              on step.name = NEW.name and status_private.period_start(board.period, step.occurred_at) = board.period_start
+            where board.period <> 'ALL_TIME') as prefix
+      group by 1, 2, 3
+      having sum(prefix.count) - least(0, min(prefix.running)) > 0
+    ), filled as (
+      insert into status_public.leaderboard_scores as score (action, period, period_start, user_id, points, reached_at, visible)
+      select NEW.name, history.period, history.period_start, history.user_id, history.points, coalesce(history.reached_at, now()),
+             not coalesce((select profile.leaderboard_opt_out from status_public.user_profiles as profile where profile.user_id = history.user_id), false)
+      from history
+      order by history.user_id, history.period
+      returning score.action, score.period, score.period_start, score.points, score.visible
+    )
+    select array_agg(row(filled.action, filled.period, filled.period_start, null, filled.points)::status_private.histogram_move)
+      into moves
+      from filled where filled.visible;
+    perform status_private.append_histogram_moves(coalesce(moves, '{}'));
+  end if;
+  return null;
+end;
+$$;
+
+
+--
 -- Name: tg_points_ledger__scores(); Type: FUNCTION; Schema: status_private; Owner: -
 --
 
@@ -3010,9 +3338,8 @@ declare
   only_gains boolean;
   tiers_before status_private.user_tier[];
   tiers_changed status_private.user_tier[];
-  moves status_private.histogram_move[];
 begin
-  select array_agg(row(null, null, per_user.user_id, per_user.points, per_user.reached_at)::status_private.board_award
+  select array_agg(row(null, null, null, per_user.user_id, per_user.points, per_user.reached_at)::status_private.board_award
                    order by per_user.user_id),
          bool_and(per_user.points > 0)
     into user_awards, only_gains
@@ -3022,7 +3349,7 @@ begin
   if user_awards is null then
     return null;
   end if;
-  select array_agg(row(per_board.period, per_board.period_start, per_board.user_id, per_board.points, per_board.reached_at)::status_private.board_award
+  select array_agg(row('', per_board.period, per_board.period_start, per_board.user_id, per_board.points, per_board.reached_at)::status_private.board_award
                    order by per_board.period, per_board.period_start, per_board.user_id)
     into awards
     from (select board.period, status_private.period_start(board.period, awarded.created_at) as period_start, awarded.user_id,
@@ -3086,53 +3413,8 @@ begin
       from unnest(tiers_changed) as changed;
   end if;
 
-  -- The boards: each period's score. A board holds positive scores only: one that falls to zero or below
-  -- leaves it. After a take-back, the existing rows are moved (or leave) first.
-  if not only_gains then
-    with moved as (
-      update status_public.leaderboard_scores as score
-        set points = score.points + award.points, reached_at = award.reached_at
-        from unnest(awards) as award
-        where score.period = award.period and score.period_start = award.period_start and score.user_id = award.user_id
-          and award.points <> 0 and score.points + award.points > 0
-        returning score.period, score.period_start, score.points - award.points as from_points, score.points as to_points, score.visible
-    ), left_board as (
-      delete from status_public.leaderboard_scores as score
-        using unnest(awards) as award
-        where score.period = award.period and score.period_start = award.period_start and score.user_id = award.user_id
-          and score.points + award.points <= 0
-        returning score.period, score.period_start, score.points as from_points, null::integer as to_points, score.visible
-    )
-    select array_agg(row(changed.period, changed.period_start, changed.from_points, changed.to_points)::status_private.histogram_move)
-      into moves
-      from (select * from moved union all select * from left_board) as changed
-      where changed.visible;
-  end if;
-  -- Gains: every board in one upsert. After a take-back: the boards the user is new to (or that a concurrent
-  -- first award created meanwhile: added to, as an existing row).
-  with joined as (
-    insert into status_public.leaderboard_scores as score (period, period_start, user_id, points, reached_at, visible)
-    select award.period, award.period_start, award.user_id, award.points, award.reached_at,
-           not coalesce((select profile.leaderboard_opt_out from status_public.user_profiles as profile where profile.user_id = award.user_id), false)
-    from unnest(awards) as award
-    where award.points > 0
-      and (only_gains or not exists (
-        select from status_public.leaderboard_scores as existing
-        where existing.period = award.period and existing.period_start = award.period_start and existing.user_id = award.user_id))
-    on conflict (period, period_start, user_id) do update
-      set points = score.points + excluded.points, reached_at = excluded.reached_at
-    returning score.period, score.period_start, score.user_id, score.points, score.visible, (score.xmax = 0) as inserted
-  )
-  select coalesce(moves, '{}') || coalesce(array_agg(row(joined.period, joined.period_start,
-                                                         case when not joined.inserted then joined.points - award.points end,
-                                                         joined.points)::status_private.histogram_move), '{}')
-    into moves
-    from joined
-    join unnest(awards) as award using (period, period_start, user_id)
-    where joined.visible;
-  if cardinality(moves) > 0 then
-    perform status_private.append_histogram_moves(moves);
-  end if;
+  -- The boards: each period's score.
+  perform status_private.add_to_boards(awards);
   return null;
 end;
 $$;
@@ -3195,7 +3477,7 @@ begin
     where user_id = NEW.user_id and visible = NEW.leaderboard_opt_out
     returning *
   )
-  select array_agg(row(changed.period, changed.period_start,
+  select array_agg(row(changed.action, changed.period, changed.period_start,
                        case when changed.visible then null else changed.points end,
                        case when changed.visible then changed.points end)::status_private.histogram_move)
     into moves
@@ -3562,75 +3844,125 @@ COMMENT ON FUNCTION status_private.user_incompleted_step(step text, user_id uuid
 
 
 --
--- Name: users_above(status_public.leaderboard_period, date, integer); Type: FUNCTION; Schema: status_private; Owner: -
+-- Name: users_above(text, status_public.leaderboard_period, date, integer); Type: FUNCTION; Schema: status_private; Owner: -
 --
 
-CREATE FUNCTION status_private.users_above(board status_public.leaderboard_period, board_start date, points integer) RETURNS TABLE(users integer)
+CREATE FUNCTION status_private.users_above(board_action text, board status_public.leaderboard_period, board_start date, points integer) RETURNS TABLE(users integer)
     LANGUAGE sql STABLE
     AS $$
   select (coalesce((select sum(buckets.users) from status_private.leaderboard_bucket_counts as buckets
-                    where buckets.period = board and buckets.period_start = board_start and buckets.bucket > users_above.points / 100), 0)
+                    where buckets.action = board_action and buckets.period = board and buckets.period_start = board_start
+                      and buckets.bucket > users_above.points / 100), 0)
         + coalesce((select sum(counts.users) from status_private.leaderboard_point_counts as counts
-                    where counts.period = board and counts.period_start = board_start
+                    where counts.action = board_action and counts.period = board and counts.period_start = board_start
                       and counts.points > users_above.points and counts.points < (users_above.points / 100 + 1) * 100), 0)
         + coalesce((select sum(deltas.users) from status_private.leaderboard_count_deltas as deltas
-                    where deltas.period = board and deltas.period_start = board_start and deltas.points > users_above.points), 0))::integer
+                    where deltas.action = board_action and deltas.period = board and deltas.period_start = board_start
+                      and deltas.points > users_above.points), 0))::integer
   offset 0; -- a fence: computed once, however often the calling statement refers to it
 $$;
 
 
 --
--- Name: FUNCTION users_above(board status_public.leaderboard_period, board_start date, points integer); Type: COMMENT; Schema: status_private; Owner: -
+-- Name: FUNCTION users_above(board_action text, board status_public.leaderboard_period, board_start date, points integer); Type: COMMENT; Schema: status_private; Owner: -
 --
 
-COMMENT ON FUNCTION status_private.users_above(board status_public.leaderboard_period, board_start date, points integer) IS 'How many visible users have more than `points` on the board (folded histogram plus pending deltas): a rank is 1 + this. Inlined into the reads that call it.';
+COMMENT ON FUNCTION status_private.users_above(board_action text, board status_public.leaderboard_period, board_start date, points integer) IS 'How many visible users have more than `points` on the board (folded histogram plus pending deltas): a rank is 1 + this. Inlined into the reads that call it.';
 
 
 --
--- Name: users_at(status_public.leaderboard_period, date, integer); Type: FUNCTION; Schema: status_private; Owner: -
+-- Name: users_at(text, status_public.leaderboard_period, date, integer); Type: FUNCTION; Schema: status_private; Owner: -
 --
 
-CREATE FUNCTION status_private.users_at(board status_public.leaderboard_period, board_start date, points integer) RETURNS TABLE(users integer)
+CREATE FUNCTION status_private.users_at(board_action text, board status_public.leaderboard_period, board_start date, points integer) RETURNS TABLE(users integer)
     LANGUAGE sql STABLE
     AS $$
   select (coalesce((select counts.users from status_private.leaderboard_point_counts as counts
-                    where counts.period = board and counts.period_start = board_start and counts.points = users_at.points), 0)
+                    where counts.action = board_action and counts.period = board and counts.period_start = board_start
+                      and counts.points = users_at.points), 0)
         + coalesce((select sum(deltas.users) from status_private.leaderboard_count_deltas as deltas
-                    where deltas.period = board and deltas.period_start = board_start and deltas.points = users_at.points), 0))::integer
+                    where deltas.action = board_action and deltas.period = board and deltas.period_start = board_start
+                      and deltas.points = users_at.points), 0))::integer
   offset 0; -- a fence: computed once, however often the calling statement refers to it
 $$;
 
 
 --
--- Name: FUNCTION users_at(board status_public.leaderboard_period, board_start date, points integer); Type: COMMENT; Schema: status_private; Owner: -
+-- Name: FUNCTION users_at(board_action text, board status_public.leaderboard_period, board_start date, points integer); Type: COMMENT; Schema: status_private; Owner: -
 --
 
-COMMENT ON FUNCTION status_private.users_at(board status_public.leaderboard_period, board_start date, points integer) IS 'How many visible users have exactly `points` on the board (folded histogram plus pending deltas). Inlined into the reads that call it.';
+COMMENT ON FUNCTION status_private.users_at(board_action text, board status_public.leaderboard_period, board_start date, points integer) IS 'How many visible users have exactly `points` on the board (folded histogram plus pending deltas). Inlined into the reads that call it.';
 
 
 --
--- Name: users_up_to(status_public.leaderboard_period, date, integer); Type: FUNCTION; Schema: status_private; Owner: -
+-- Name: users_up_to(text, status_public.leaderboard_period, date, integer); Type: FUNCTION; Schema: status_private; Owner: -
 --
 
-CREATE FUNCTION status_private.users_up_to(board status_public.leaderboard_period, board_start date, points integer) RETURNS TABLE(users integer)
+CREATE FUNCTION status_private.users_up_to(board_action text, board status_public.leaderboard_period, board_start date, points integer) RETURNS TABLE(users integer)
     LANGUAGE sql STABLE
     AS $$
   select (coalesce((select sum(buckets.users) from status_private.leaderboard_bucket_counts as buckets
-                    where buckets.period = board and buckets.period_start = board_start and buckets.bucket < users_up_to.points / 100), 0)
+                    where buckets.action = board_action and buckets.period = board and buckets.period_start = board_start
+                      and buckets.bucket < users_up_to.points / 100), 0)
         + coalesce((select sum(counts.users) from status_private.leaderboard_point_counts as counts
-                    where counts.period = board and counts.period_start = board_start
-                      and counts.points >= users_up_to.points / 100 * 100 and counts.points <= users_up_to.points), 0)
+                    where counts.action = board_action and counts.period = board and counts.period_start = board_start
+                      and counts.points <= users_up_to.points and counts.points >= users_up_to.points / 100 * 100), 0)
         + coalesce((select sum(deltas.users) from status_private.leaderboard_count_deltas as deltas
-                    where deltas.period = board and deltas.period_start = board_start and deltas.points <= users_up_to.points), 0))::integer
+                    where deltas.action = board_action and deltas.period = board and deltas.period_start = board_start
+                      and deltas.points <= users_up_to.points), 0))::integer
   offset 0; -- a fence: computed once, however often the calling statement refers to it
 $$;
 
 
 --
--- Name: FUNCTION users_up_to(board status_public.leaderboard_period, board_start date, points integer); Type: COMMENT; Schema: status_private; Owner: -
+-- Name: FUNCTION users_up_to(board_action text, board status_public.leaderboard_period, board_start date, points integer); Type: COMMENT; Schema: status_private; Owner: -
 --
 
-COMMENT ON FUNCTION status_private.users_up_to(board status_public.leaderboard_period, board_start date, points integer) IS 'How many visible users have at most `points` on the board (folded histogram plus pending deltas). Inlined into the reads that call it.';
+COMMENT ON FUNCTION status_private.users_up_to(board_action text, board status_public.leaderboard_period, board_start date, points integer) IS 'How many visible users have at most `points` on the board (folded histogram plus pending deltas). Inlined into the reads that call it.';
+
+
+--
+-- Name: work_on_backfill(bigint, double precision); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.work_on_backfill(run_id bigint DEFAULT NULL::bigint, retry_after_seconds double precision DEFAULT 60, OUT claimed_run bigint, OUT more boolean, OUT error_code text, OUT error_message text) RETURNS SETOF record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+begin
+  if run_id is null then
+    select run.id into claimed_run from status_private.backfill_runs as run
+      where run.finished_at is null
+        and (run.failed_at is null or run.failed_at < now() - make_interval(secs => retry_after_seconds))
+      order by run.id limit 1
+      for update skip locked;
+    if claimed_run is null then
+      return;
+    end if;
+  else
+    claimed_run := run_id;
+  end if;
+  begin
+    more := status_private.backfill_batch(claimed_run);
+    update status_private.backfill_runs as run set last_error = null, failed_at = null where run.id = claimed_run and run.last_error is not null;
+  exception when others then
+    get stacked diagnostics error_code = returned_sqlstate, error_message = message_text;
+    if error_code = 'AC404' then
+      raise;
+    end if;
+    update status_private.backfill_runs as run set last_error = error_message, failed_at = now() where run.id = claimed_run;
+    more := true;
+  end;
+  return next;
+end;
+$$;
+
+
+--
+-- Name: FUNCTION work_on_backfill(run_id bigint, retry_after_seconds double precision, OUT claimed_run bigint, OUT more boolean, OUT error_code text, OUT error_message text); Type: COMMENT; Schema: status_private; Owner: -
+--
+
+COMMENT ON FUNCTION status_private.work_on_backfill(run_id bigint, retry_after_seconds double precision, OUT claimed_run bigint, OUT more boolean, OUT error_code text, OUT error_message text) IS 'One batch of a backfill (the given run, or the oldest unfinished one no other worker holds): for the server''s backfill worker and the CLI.';
 
 
 --
@@ -3731,7 +4063,8 @@ CREATE TABLE status_public.achievement_unlocks (
 -- Name: TABLE achievement_unlocks; Type: COMMENT; Schema: status_public; Owner: -
 --
 
-COMMENT ON TABLE status_public.achievement_unlocks IS 'Each achievement a user unlocked: exactly once per user and achievement, with the points it awarded.';
+COMMENT ON TABLE status_public.achievement_unlocks IS '@unique id
+Each achievement a user unlocked: exactly once per user and achievement, with the points it awarded.';
 
 
 --
@@ -3846,6 +4179,39 @@ COMMENT ON FUNCTION status_public.active_points_multiplier() IS 'The points mult
 
 
 --
+-- Name: catalog_level_impact(text[]); Type: FUNCTION; Schema: status_public; Owner: -
+--
+
+CREATE FUNCTION status_public.catalog_level_impact(level_names text[]) RETURNS TABLE(level text, holders integer, qualifying integer)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+  with awards as (
+    select earned.level, count(*)::integer as qualifying
+    from status_private.backfill_level_awards(
+      catalog_level_impact.level_names,
+      array(select status_private.backfill_candidates('{}', catalog_level_impact.level_names, null, null))) as earned
+    group by earned.level
+  )
+  select level.name,
+         (select count(*)::integer from status_public.user_levels as achieved where achieved.level = level.name),
+         coalesce(awards.qualifying, 0)
+  from status_public.levels as level
+  left join awards on awards.level = level.name
+  where level.name = any (catalog_level_impact.level_names)
+  order by level.name;
+$$;
+
+
+--
+-- Name: FUNCTION catalog_level_impact(level_names text[]); Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON FUNCTION status_public.catalog_level_impact(level_names text[]) IS '@behavior -*
+For catalog plans (admins): per level, how many users achieved it and how many a backfill would award it to (users whose past steps meet its requirements).';
+
+
+--
 -- Name: catalog_tier_impact(); Type: FUNCTION; Schema: status_public; Owner: -
 --
 
@@ -3877,26 +4243,19 @@ CREATE FUNCTION status_public.catalog_unlock_impact(achievement_ids text[]) RETU
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
     AS $$
+  with awards as (
+    select earned.achievement_id, count(*)::integer as qualifying
+    from status_private.backfill_awards(
+      catalog_unlock_impact.achievement_ids,
+      array(select status_private.backfill_candidates(catalog_unlock_impact.achievement_ids, '{}', null, null))) as earned
+    group by earned.achievement_id
+  )
   select achievement.id,
          (select count(*)::integer from status_public.achievement_unlocks as unlock where unlock.achievement_id = achievement.id),
-         case when achievement.retired_at is null
-                   and (achievement.available_from is null or achievement.available_from <= now())
-                   and (achievement.available_until is null or now() < achievement.available_until)
-           then (select count(*)::integer
-                 from status_public.user_scores as score
-                 cross join lateral (select now() at time zone status_private.time_zone_of(score.user_id) as local_now) as moment
-                 where not exists (select from status_public.achievement_unlocks as unlock
-                                   where unlock.user_id = score.user_id and unlock.achievement_id = achievement.id)
-                   -- Every criterion holds (none: never, as in the unlock stage).
-                   and (select bool_and(exists (
-                          select from status_private.criterion_progress(criterion, score.user_id, null, moment.local_now) as progress
-                          where progress.current >= progress.target))
-                        from status_public.achievement_criteria as criterion
-                        where criterion.achievement_id = achievement.id))
-           else 0
-         end
+         coalesce(awards.qualifying, 0)
   from status_public.achievements as achievement
-  where achievement.id = any(achievement_ids)
+  left join awards on awards.achievement_id = achievement.id
+  where achievement.id = any (catalog_unlock_impact.achievement_ids)
   order by achievement.id;
 $$;
 
@@ -3906,7 +4265,7 @@ $$;
 --
 
 COMMENT ON FUNCTION status_public.catalog_unlock_impact(achievement_ids text[]) IS '@behavior -*
-For catalog plans (admins): per achievement, how many users hold it and how many active users who do not would meet all its criteria now, while it is available.';
+For catalog plans (admins): per achievement, how many users hold it and how many a backfill would award it to (the backfill''s own function: users whose past steps met it, in its availability window).';
 
 
 --
@@ -4001,10 +4360,10 @@ COMMENT ON FUNCTION status_public.hidden_locked_count() IS 'How many hidden achi
 
 
 --
--- Name: leaderboard(status_public.leaderboard_period, integer, integer); Type: FUNCTION; Schema: status_public; Owner: -
+-- Name: leaderboard(status_public.leaderboard_period, integer, integer, text); Type: FUNCTION; Schema: status_public; Owner: -
 --
 
-CREATE FUNCTION status_public.leaderboard(period status_public.leaderboard_period DEFAULT 'ALL_TIME'::status_public.leaderboard_period, first integer DEFAULT 10, "offset" integer DEFAULT 0) RETURNS SETOF status_public.leaderboard_entry
+CREATE FUNCTION status_public.leaderboard(period status_public.leaderboard_period DEFAULT 'ALL_TIME'::status_public.leaderboard_period, first integer DEFAULT 10, "offset" integer DEFAULT 0, action text DEFAULT NULL::text) RETURNS SETOF status_public.leaderboard_entry
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
     SET plan_cache_mode TO 'force_generic_plan'
@@ -4012,36 +4371,38 @@ CREATE FUNCTION status_public.leaderboard(period status_public.leaderboard_perio
     AS $$
 declare
   board_start date := status_private.period_start(period, now());
+  board_action text;
   page_users uuid[];
   page_points integer[];
 begin
   if first is null or first not between 1 and 100 or "offset" is null or "offset" < 0 then
     raise exception 'first must be from 1 to 100 and offset at least 0' using errcode = 'AC400';
   end if;
+  board_action := status_private.board_action_of(action);
   select coalesce(array_agg(page.user_id order by page.points desc, page.reached_at, page.user_id), '{}'),
          coalesce(array_agg(page.points order by page.points desc, page.reached_at, page.user_id), '{}')
     into page_users, page_points
     from (select score.user_id, score.points, score.reached_at from status_public.leaderboard_scores as score
-          where score.period = leaderboard.period and score.period_start = board_start and score.visible
+          where score.action = board_action and score.period = leaderboard.period and score.period_start = board_start and score.visible
           order by score.points desc, score.reached_at, score.user_id
           limit first offset "offset") as page;
-  return query select * from status_private.leaderboard_entries(period, board_start, page_users, page_points, "offset");
+  return query select * from status_private.leaderboard_entries(board_action, period, board_start, page_users, page_points, "offset");
 end;
 $$;
 
 
 --
--- Name: FUNCTION leaderboard(period status_public.leaderboard_period, first integer, "offset" integer); Type: COMMENT; Schema: status_public; Owner: -
+-- Name: FUNCTION leaderboard(period status_public.leaderboard_period, first integer, "offset" integer, action text); Type: COMMENT; Schema: status_public; Owner: -
 --
 
-COMMENT ON FUNCTION status_public.leaderboard(period status_public.leaderboard_period, first integer, "offset" integer) IS '@behavior -*';
+COMMENT ON FUNCTION status_public.leaderboard(period status_public.leaderboard_period, first integer, "offset" integer, action text) IS '@behavior -*';
 
 
 --
--- Name: leaderboard_around_me(status_public.leaderboard_period, integer); Type: FUNCTION; Schema: status_public; Owner: -
+-- Name: leaderboard_around_me(status_public.leaderboard_period, integer, text); Type: FUNCTION; Schema: status_public; Owner: -
 --
 
-CREATE FUNCTION status_public.leaderboard_around_me(period status_public.leaderboard_period DEFAULT 'ALL_TIME'::status_public.leaderboard_period, radius integer DEFAULT 5) RETURNS SETOF status_public.leaderboard_entry
+CREATE FUNCTION status_public.leaderboard_around_me(period status_public.leaderboard_period DEFAULT 'ALL_TIME'::status_public.leaderboard_period, radius integer DEFAULT 5, action text DEFAULT NULL::text) RETURNS SETOF status_public.leaderboard_entry
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
     SET plan_cache_mode TO 'force_generic_plan'
@@ -4050,6 +4411,7 @@ CREATE FUNCTION status_public.leaderboard_around_me(period status_public.leaderb
 declare
   me uuid := jwt_public.current_user_id();
   board_start date := status_private.period_start(period, now());
+  board_action text;
   mine status_public.leaderboard_scores;
   page_users uuid[];
   page_points integer[];
@@ -4060,8 +4422,9 @@ begin
   if radius is null or radius not between 1 and 50 then
     raise exception 'radius must be from 1 to 50' using errcode = 'AC400';
   end if;
+  board_action := status_private.board_action_of(action);
   select * into mine from status_public.leaderboard_scores as score
-    where score.period = leaderboard_around_me.period and score.period_start = board_start and score.user_id = me;
+    where score.action = board_action and score.period = leaderboard_around_me.period and score.period_start = board_start and score.user_id = me;
   -- The visible users nearest the user's place in board order (the lowest scores for a user not on the
   -- board: they are "around" a user with no points), and the user when visible, in board order.
   select coalesce(array_agg(near.user_id order by near.points desc, near.reached_at, near.user_id), '{}'),
@@ -4070,13 +4433,13 @@ begin
     from (
       (select above.user_id, above.points, above.reached_at from (
          (select score.user_id, score.points, score.reached_at from status_public.leaderboard_scores as score
-          where score.period = leaderboard_around_me.period and score.period_start = board_start and score.visible
+          where score.action = board_action and score.period = leaderboard_around_me.period and score.period_start = board_start and score.visible
             and score.points = mine.points and (score.reached_at, score.user_id) < (mine.reached_at, me)
           order by score.reached_at desc, score.user_id desc
           limit radius)
          union all
          (select score.user_id, score.points, score.reached_at from status_public.leaderboard_scores as score
-          where score.period = leaderboard_around_me.period and score.period_start = board_start and score.visible
+          where score.action = board_action and score.period = leaderboard_around_me.period and score.period_start = board_start and score.visible
             and score.points > coalesce(mine.points, 0)
           order by score.points, score.reached_at desc, score.user_id desc
           limit radius)
@@ -4086,13 +4449,13 @@ begin
       union all
       (select below.user_id, below.points, below.reached_at from (
          (select score.user_id, score.points, score.reached_at from status_public.leaderboard_scores as score
-          where score.period = leaderboard_around_me.period and score.period_start = board_start and score.visible
+          where score.action = board_action and score.period = leaderboard_around_me.period and score.period_start = board_start and score.visible
             and score.points = mine.points and (score.reached_at, score.user_id) > (mine.reached_at, me)
           order by score.reached_at, score.user_id
           limit radius)
          union all
          (select score.user_id, score.points, score.reached_at from status_public.leaderboard_scores as score
-          where score.period = leaderboard_around_me.period and score.period_start = board_start and score.visible
+          where score.action = board_action and score.period = leaderboard_around_me.period and score.period_start = board_start and score.visible
             and score.points < mine.points
           order by score.points desc, score.reached_at, score.user_id
           limit radius)
@@ -4106,24 +4469,24 @@ begin
     -- Opted out: the window of visible users, and the user's own row with the rank they would have, in board order.
     return query
       select entry.*
-      from (select * from status_private.leaderboard_entries(period, board_start, page_users, page_points, null)
+      from (select * from status_private.leaderboard_entries(board_action, period, board_start, page_users, page_points, null)
             union all
-            select * from status_private.leaderboard_entries(period, board_start, array[me], array[mine.points], null)) as entry
+            select * from status_private.leaderboard_entries(board_action, period, board_start, array[me], array[mine.points], null)) as entry
       join status_public.leaderboard_scores as score
-        on score.period = leaderboard_around_me.period and score.period_start = board_start and score.user_id = entry.user_id
+        on score.action = board_action and score.period = leaderboard_around_me.period and score.period_start = board_start and score.user_id = entry.user_id
       order by entry.points desc, score.reached_at, entry.user_id;
     return;
   end if;
-  return query select * from status_private.leaderboard_entries(period, board_start, page_users, page_points, null);
+  return query select * from status_private.leaderboard_entries(board_action, period, board_start, page_users, page_points, null);
 end;
 $$;
 
 
 --
--- Name: FUNCTION leaderboard_around_me(period status_public.leaderboard_period, radius integer); Type: COMMENT; Schema: status_public; Owner: -
+-- Name: FUNCTION leaderboard_around_me(period status_public.leaderboard_period, radius integer, action text); Type: COMMENT; Schema: status_public; Owner: -
 --
 
-COMMENT ON FUNCTION status_public.leaderboard_around_me(period status_public.leaderboard_period, radius integer) IS '@behavior -*';
+COMMENT ON FUNCTION status_public.leaderboard_around_me(period status_public.leaderboard_period, radius integer, action text) IS '@behavior -*';
 
 
 --
@@ -4269,10 +4632,10 @@ COMMENT ON FUNCTION status_public.my_dashboard() IS 'The signed-in user''s dashb
 
 
 --
--- Name: my_rank(status_public.leaderboard_period); Type: FUNCTION; Schema: status_public; Owner: -
+-- Name: my_rank(status_public.leaderboard_period, text); Type: FUNCTION; Schema: status_public; Owner: -
 --
 
-CREATE FUNCTION status_public.my_rank(period status_public.leaderboard_period DEFAULT 'ALL_TIME'::status_public.leaderboard_period) RETURNS status_public.leaderboard_rank
+CREATE FUNCTION status_public.my_rank(period status_public.leaderboard_period DEFAULT 'ALL_TIME'::status_public.leaderboard_period, action text DEFAULT NULL::text) RETURNS status_public.leaderboard_rank
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
     SET plan_cache_mode TO 'force_generic_plan'
@@ -4281,11 +4644,13 @@ CREATE FUNCTION status_public.my_rank(period status_public.leaderboard_period DE
 declare
   me uuid := jwt_public.current_user_id();
   board_start date := status_private.period_start(period, now());
+  board_action text;
   result status_public.leaderboard_rank;
 begin
   if me is null then
     raise exception 'Sign in to see your rank' using errcode = 'AC401';
   end if;
+  board_action := status_private.board_action_of(action);
   -- One statement: the user's score row, the users above it and those up to it (the board's size).
   select mine.points, 1 + above.users,
          -- The visible users, plus the viewer when not among them (no points yet, or opted out).
@@ -4293,9 +4658,9 @@ begin
     into result.points, result.rank, result.total_users
     from (select coalesce(max(score.points), 0) as points, coalesce(bool_or(score.visible), false) as visible
           from status_public.leaderboard_scores as score
-          where score.period = my_rank.period and score.period_start = board_start and score.user_id = me) as mine
-    cross join lateral status_private.users_above(period, board_start, mine.points) as above
-    cross join lateral status_private.users_up_to(period, board_start, mine.points) as up_to;
+          where score.action = board_action and score.period = my_rank.period and score.period_start = board_start and score.user_id = me) as mine
+    cross join lateral status_private.users_above(board_action, period, board_start, mine.points) as above
+    cross join lateral status_private.users_up_to(board_action, period, board_start, mine.points) as up_to;
   result.percentile := round((100.0 * (result.total_users - result.rank) / result.total_users)::numeric, 1)::double precision;
   return result;
 end;
@@ -4303,10 +4668,10 @@ $$;
 
 
 --
--- Name: FUNCTION my_rank(period status_public.leaderboard_period); Type: COMMENT; Schema: status_public; Owner: -
+-- Name: FUNCTION my_rank(period status_public.leaderboard_period, action text); Type: COMMENT; Schema: status_public; Owner: -
 --
 
-COMMENT ON FUNCTION status_public.my_rank(period status_public.leaderboard_period) IS '@behavior -*';
+COMMENT ON FUNCTION status_public.my_rank(period status_public.leaderboard_period, action text) IS '@behavior -*';
 
 
 --
@@ -4463,7 +4828,7 @@ begin
                  catalog_action.name is not null as known, catalog_action.client_reportable, catalog_action.max_amount,
                  earlier.id as previous_id, earlier.name as previous_action, earlier.count as previous_amount,
                  earlier.id is not null and not exists (select from status_private.recorded_action_results as recorded
-                                                       where recorded.step_id = earlier.id) as previous_unrecorded,
+                                                       where recorded.step_id = earlier.id and recorded.user_id = earlier.user_id) as previous_unrecorded,
                  row_number() over (partition by event.user_id, listed.idempotency_key order by listed.position) as key_use
           from unnest(events) with ordinality as listed (user_id, action, amount, idempotency_key, occurred_at, position)
           cross join lateral (select coalesce(listed.user_id, case when not for_anyone then signed_in end) as user_id,
@@ -4515,7 +4880,7 @@ begin
     raise exception 'Event %: the idempotency key "%" is used twice in the batch', problem.position, problem.idempotency_key
       using errcode = 'AC409', hint = 'Use a new key for a new action.';
   elsif problem.problem = 'key taken' then
-    select * into previous from status_public.user_steps where user_steps.id = problem.previous_id;
+    select * into previous from status_public.user_steps where user_steps.id = problem.previous_id and user_steps.user_id = problem.user_id;
     perform status_private.recorded_result(previous, problem.action, problem.amount); -- raises its AC409
   end if;
 
@@ -4579,10 +4944,10 @@ begin
     end if;
     -- step_results answers in the order of `fresh`.
     round_answers := array(select result from status_private.step_results(fresh) as result);
-    insert into status_private.recorded_action_results (step_id, result)
-      select result.step_id, to_jsonb(result)
+    insert into status_private.recorded_action_results (step_id, user_id, result)
+      select result.step_id, step.user_id, to_jsonb(result)
       from unnest(round_answers) as result
-      join unnest(fresh) as step on step.id = result.step_id
+      join unnest(fresh) as step on step.id = result.step_id and step.user_id = result.user_id
       where step.idempotency_key is not null;
     answers := answers || round_answers;
     answer_positions := answer_positions || fresh_positions;
@@ -4813,6 +5178,208 @@ Creates or updates the signed-in user''s profile; arguments left out keep their 
 
 
 --
+-- Name: backfill_runs; Type: TABLE; Schema: status_private; Owner: -
+--
+
+CREATE TABLE status_private.backfill_runs (
+    id bigint NOT NULL,
+    achievement_ids text[] NOT NULL,
+    notify boolean NOT NULL,
+    after_user_id uuid,
+    users_checked bigint DEFAULT 0 NOT NULL,
+    unlocks bigint DEFAULT 0 NOT NULL,
+    points bigint DEFAULT 0 NOT NULL,
+    started_at timestamp with time zone DEFAULT now() NOT NULL,
+    finished_at timestamp with time zone,
+    level_names text[] DEFAULT '{}'::text[] NOT NULL,
+    batch_size integer DEFAULT 500 NOT NULL,
+    users_total bigint,
+    levels_achieved bigint DEFAULT 0 NOT NULL,
+    users_done_at timestamp with time zone,
+    retier_after_user_id uuid,
+    retiered bigint DEFAULT 0 NOT NULL,
+    last_error text,
+    failed_at timestamp with time zone,
+    CONSTRAINT backfill_runs_batch_size_check CHECK (((batch_size >= 1) AND (batch_size <= 10000)))
+);
+
+
+--
+-- Name: TABLE backfill_runs; Type: COMMENT; Schema: status_private; Owner: -
+--
+
+COMMENT ON TABLE status_private.backfill_runs IS 'Backfills (start_backfill): the achievements and levels covered, whether users are notified, the batch size, how far the users phase got (after_user_id) and the re-tiering after it, the counts so far, the last failure.';
+
+
+--
+-- Name: backfill_runs; Type: VIEW; Schema: status_public; Owner: -
+--
+
+CREATE VIEW status_public.backfill_runs WITH (security_barrier='true') AS
+ SELECT run.id,
+    run.achievement_ids,
+    run.level_names AS levels,
+    run.notify,
+    run.batch_size,
+    (
+        CASE
+            WHEN (run.finished_at IS NOT NULL) THEN 'finished'::text
+            WHEN (run.users_done_at IS NOT NULL) THEN 'retiering'::text
+            WHEN ((run.users_checked = 0) AND (run.after_user_id IS NULL)) THEN 'pending'::text
+            ELSE 'awarding'::text
+        END)::status_public.backfill_state AS state,
+    (run.users_total)::integer AS users_total,
+    (run.users_checked)::integer AS users_checked,
+    (run.unlocks)::integer AS unlocks,
+    (run.points)::integer AS points,
+    (run.levels_achieved)::integer AS levels_achieved,
+    (run.retiered)::integer AS retiered,
+    run.started_at,
+    run.finished_at,
+    run.last_error,
+    run.failed_at
+   FROM status_private.backfill_runs run;
+
+
+--
+-- Name: VIEW backfill_runs; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON VIEW status_public.backfill_runs IS '@primaryKey id
+@behavior -insert -update -delete
+Backfills (admins): what each covers, its state and progress (usersChecked of usersTotal), what it awarded, its last failure. Started by startBackfill or applyCatalog(backfill: true); run by the server''s backfill worker or npm run backfill -- --resume.';
+
+
+--
+-- Name: COLUMN backfill_runs.achievement_ids; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.backfill_runs.achievement_ids IS '@notNull
+@notNullItems
+The achievements it awards.';
+
+
+--
+-- Name: COLUMN backfill_runs.levels; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.backfill_runs.levels IS '@notNull
+@notNullItems
+The levels it awards.';
+
+
+--
+-- Name: COLUMN backfill_runs.notify; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.backfill_runs.notify IS '@notNull
+Whether users get live notifications of what it awards (false: quietly, the summary only).';
+
+
+--
+-- Name: COLUMN backfill_runs.batch_size; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.backfill_runs.batch_size IS '@notNull
+Users per transaction.';
+
+
+--
+-- Name: COLUMN backfill_runs.state; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.backfill_runs.state IS '@notNull';
+
+
+--
+-- Name: COLUMN backfill_runs.users_total; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.backfill_runs.users_total IS 'The users it looks at (those with a tally of an action its achievements or levels name), counted when it started.';
+
+
+--
+-- Name: COLUMN backfill_runs.users_checked; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.backfill_runs.users_checked IS '@notNull
+Users done so far.';
+
+
+--
+-- Name: COLUMN backfill_runs.unlocks; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.backfill_runs.unlocks IS '@notNull
+Unlocks awarded so far.';
+
+
+--
+-- Name: COLUMN backfill_runs.points; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.backfill_runs.points IS '@notNull
+Points awarded so far.';
+
+
+--
+-- Name: COLUMN backfill_runs.levels_achieved; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.backfill_runs.levels_achieved IS '@notNull
+Levels awarded so far.';
+
+
+--
+-- Name: COLUMN backfill_runs.retiered; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.backfill_runs.retiered IS '@notNull
+Users moved to the tier of their points (after tier boundaries moved).';
+
+
+--
+-- Name: COLUMN backfill_runs.started_at; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.backfill_runs.started_at IS '@notNull';
+
+
+--
+-- Name: COLUMN backfill_runs.last_error; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.backfill_runs.last_error IS 'The last batch''s failure (retried by the worker a minute later), null once a batch succeeds.';
+
+
+--
+-- Name: start_backfill(text[], text[], boolean, integer); Type: FUNCTION; Schema: status_public; Owner: -
+--
+
+CREATE FUNCTION status_public.start_backfill(achievement_ids text[] DEFAULT NULL::text[], levels text[] DEFAULT NULL::text[], notify boolean DEFAULT false, batch_size integer DEFAULT 500) RETURNS status_public.backfill_runs
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+declare
+  run_id bigint := status_private.start_backfill(start_backfill.achievement_ids, start_backfill.notify,
+                                                 start_backfill.levels, start_backfill.batch_size);
+  started status_public.backfill_runs;
+begin
+  select run.* into started from status_public.backfill_runs as run where run.id = run_id;
+  return started;
+end;
+$$;
+
+
+--
+-- Name: FUNCTION start_backfill(achievement_ids text[], levels text[], notify boolean, batch_size integer); Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON FUNCTION status_public.start_backfill(achievement_ids text[], levels text[], notify boolean, batch_size integer) IS '@notNull
+Admins: awards the achievements (default: all) and levels (default: all; [] for none) to the users whose past steps meet them, as if earned at the step that made them true (points dated then, tiers after), quietly unless `notify`. Runs in the background, `batchSize` users per transaction: read its progress with `backfillRunById` or `allBackfillRuns`. Running it twice awards nothing twice.';
+
+
+--
 -- Name: level_requirements_creation_order; Type: SEQUENCE; Schema: status_public; Owner: -
 --
 
@@ -5027,30 +5594,6 @@ The event''s data (what the body''s `data` holds).';
 
 
 --
--- Name: backfill_runs; Type: TABLE; Schema: status_private; Owner: -
---
-
-CREATE TABLE status_private.backfill_runs (
-    id bigint NOT NULL,
-    achievement_ids text[] NOT NULL,
-    notify boolean NOT NULL,
-    after_user_id uuid,
-    users_checked bigint DEFAULT 0 NOT NULL,
-    unlocks bigint DEFAULT 0 NOT NULL,
-    points bigint DEFAULT 0 NOT NULL,
-    started_at timestamp with time zone DEFAULT now() NOT NULL,
-    finished_at timestamp with time zone
-);
-
-
---
--- Name: TABLE backfill_runs; Type: COMMENT; Schema: status_private; Owner: -
---
-
-COMMENT ON TABLE status_private.backfill_runs IS 'Backfills (status_private.start_backfill): the achievements covered, whether users are notified, the last user done (resume point) and the counts so far.';
-
-
---
 -- Name: backfill_runs_id_seq; Type: SEQUENCE; Schema: status_private; Owner: -
 --
 
@@ -5073,6 +5616,7 @@ CREATE TABLE status_private.leaderboard_bucket_counts (
     period_start date NOT NULL,
     bucket integer NOT NULL,
     users integer NOT NULL,
+    action text DEFAULT ''::text NOT NULL,
     CONSTRAINT leaderboard_bucket_counts_users_check CHECK ((users >= 0))
 );
 
@@ -5081,7 +5625,7 @@ CREATE TABLE status_private.leaderboard_bucket_counts (
 -- Name: TABLE leaderboard_bucket_counts; Type: COMMENT; Schema: status_private; Owner: -
 --
 
-COMMENT ON TABLE status_private.leaderboard_bucket_counts IS 'How many visible users have points in [100 x bucket, 100 x bucket + 100) in the period.';
+COMMENT ON TABLE status_private.leaderboard_bucket_counts IS 'How many visible users have points in [100 x bucket, 100 x bucket + 100) on the board (action, period, start).';
 
 
 --
@@ -5093,6 +5637,7 @@ CREATE TABLE status_private.leaderboard_count_deltas (
     period_start date NOT NULL,
     points integer NOT NULL,
     users integer NOT NULL,
+    action text DEFAULT ''::text NOT NULL,
     CONSTRAINT leaderboard_count_deltas_users_check CHECK ((users <> 0))
 )
 WITH (autovacuum_vacuum_scale_factor='0', autovacuum_vacuum_threshold='1000', autovacuum_vacuum_insert_scale_factor='0', autovacuum_vacuum_insert_threshold='1000');
@@ -5114,6 +5659,7 @@ CREATE TABLE status_private.leaderboard_point_counts (
     period_start date NOT NULL,
     points integer NOT NULL,
     users integer NOT NULL,
+    action text DEFAULT ''::text NOT NULL,
     CONSTRAINT leaderboard_point_counts_users_check CHECK ((users >= 0))
 );
 
@@ -5122,7 +5668,7 @@ CREATE TABLE status_private.leaderboard_point_counts (
 -- Name: TABLE leaderboard_point_counts; Type: COMMENT; Schema: status_private; Owner: -
 --
 
-COMMENT ON TABLE status_private.leaderboard_point_counts IS 'How many visible users have exactly `points` in the period: the histogram behind exact ranks.';
+COMMENT ON TABLE status_private.leaderboard_point_counts IS 'How many visible users have exactly `points` on the board (action, period, start): the histogram behind exact ranks.';
 
 
 --
@@ -5201,7 +5747,8 @@ COMMENT ON TABLE status_private.record_action_allowances IS 'The recordAction ra
 
 CREATE TABLE status_private.recorded_action_results (
     step_id uuid NOT NULL,
-    result jsonb NOT NULL
+    result jsonb NOT NULL,
+    user_id uuid NOT NULL
 );
 
 
@@ -5250,6 +5797,7 @@ CREATE TABLE status_public.actions (
     client_reportable boolean DEFAULT false NOT NULL,
     max_amount integer DEFAULT 100 NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    ranked boolean DEFAULT false NOT NULL,
     CONSTRAINT actions_description_check CHECK ((length(description) <= 1000)),
     CONSTRAINT actions_max_amount_check CHECK (((max_amount >= 1) AND (max_amount <= 1000000))),
     CONSTRAINT actions_name_check CHECK ((name ~ '^[a-z][a-z0-9_]{0,99}$'::text))
@@ -5278,6 +5826,13 @@ COMMENT ON COLUMN status_public.actions.max_amount IS 'The largest `amount` one 
 
 
 --
+-- Name: COLUMN actions.ranked; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.actions.ranked IS 'Whether the action has leaderboards ranked by its tally in each period (`actionLeaderboard`). Turning it on fills the current boards from the step history; turning it off removes them.';
+
+
+--
 -- Name: leaderboard_scores; Type: TABLE; Schema: status_public; Owner: -
 --
 
@@ -5288,6 +5843,7 @@ CREATE TABLE status_public.leaderboard_scores (
     points integer NOT NULL,
     reached_at timestamp with time zone NOT NULL,
     visible boolean NOT NULL,
+    action text DEFAULT ''::text NOT NULL,
     CONSTRAINT leaderboard_scores_points_check CHECK ((points > 0))
 );
 
@@ -5298,6 +5854,13 @@ CREATE TABLE status_public.leaderboard_scores (
 
 COMMENT ON TABLE status_public.leaderboard_scores IS '@behavior -*
 Each user''s points per leaderboard period; read through the leaderboard queries.';
+
+
+--
+-- Name: COLUMN leaderboard_scores.action; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.leaderboard_scores.action IS 'The action whose tally this board ranks (`points` is then the tally in the period); '''' for the points boards.';
 
 
 --
@@ -5343,7 +5906,8 @@ CREATE TABLE status_public.points_ledger (
 -- Name: TABLE points_ledger; Type: COMMENT; Schema: status_public; Owner: -
 --
 
-COMMENT ON TABLE status_public.points_ledger IS 'Append-only record of every point awarded.';
+COMMENT ON TABLE status_public.points_ledger IS '@unique id
+Append-only record of every point awarded.';
 
 
 --
@@ -5385,7 +5949,8 @@ CREATE TABLE status_public.user_achievements (
 -- Name: TABLE user_achievements; Type: COMMENT; Schema: status_public; Owner: -
 --
 
-COMMENT ON TABLE status_public.user_achievements IS 'The tallies: each user''s total amount per action (the reference API''s table name). No row: 0. Kept by the event path; read-only for every API role.';
+COMMENT ON TABLE status_public.user_achievements IS '@unique id
+The tallies: each user''s total amount per action (the reference API''s table name). No row: 0. Kept by the event path; read-only for every API role.';
 
 
 --
@@ -5515,7 +6080,8 @@ CREATE TABLE status_public.user_streaks (
 -- Name: TABLE user_streaks; Type: COMMENT; Schema: status_public; Owner: -
 --
 
-COMMENT ON TABLE status_public.user_streaks IS 'Consecutive calendar days (in the user''s time zone) with at least one step, per action and for any activity (`action` NULL). A streak whose last day is before yesterday is broken: read it with `currentStreak`.';
+COMMENT ON TABLE status_public.user_streaks IS '@unique id
+Consecutive calendar days (in the user''s time zone) with at least one step, per action and for any activity (`action` NULL). A streak whose last day is before yesterday is broken: read it with `currentStreak`.';
 
 
 --
@@ -5586,7 +6152,7 @@ ALTER TABLE ONLY status_private.backfill_runs
 --
 
 ALTER TABLE ONLY status_private.leaderboard_bucket_counts
-    ADD CONSTRAINT leaderboard_bucket_counts_pkey PRIMARY KEY (period, period_start, bucket);
+    ADD CONSTRAINT leaderboard_bucket_counts_pkey PRIMARY KEY (action, period, period_start, bucket);
 
 
 --
@@ -5594,7 +6160,7 @@ ALTER TABLE ONLY status_private.leaderboard_bucket_counts
 --
 
 ALTER TABLE ONLY status_private.leaderboard_point_counts
-    ADD CONSTRAINT leaderboard_point_counts_pkey PRIMARY KEY (period, period_start, points);
+    ADD CONSTRAINT leaderboard_point_counts_pkey PRIMARY KEY (action, period, period_start, points);
 
 
 --
@@ -5618,7 +6184,7 @@ ALTER TABLE ONLY status_private.record_action_allowances
 --
 
 ALTER TABLE ONLY status_private.recorded_action_results
-    ADD CONSTRAINT recorded_action_results_pkey PRIMARY KEY (step_id);
+    ADD CONSTRAINT recorded_action_results_pkey PRIMARY KEY (step_id, user_id);
 
 
 --
@@ -5658,7 +6224,14 @@ ALTER TABLE ONLY status_public.achievement_rule_versions
 --
 
 ALTER TABLE ONLY status_public.achievement_unlocks
-    ADD CONSTRAINT achievement_unlocks_pkey PRIMARY KEY (id);
+    ADD CONSTRAINT achievement_unlocks_pkey PRIMARY KEY (id, user_id);
+
+
+--
+-- Name: CONSTRAINT achievement_unlocks_pkey ON achievement_unlocks; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON CONSTRAINT achievement_unlocks_pkey ON status_public.achievement_unlocks IS '@behavior -single -update -delete';
 
 
 --
@@ -5690,7 +6263,7 @@ ALTER TABLE ONLY status_public.actions
 --
 
 ALTER TABLE ONLY status_public.leaderboard_scores
-    ADD CONSTRAINT leaderboard_scores_pkey PRIMARY KEY (period, period_start, user_id);
+    ADD CONSTRAINT leaderboard_scores_pkey PRIMARY KEY (action, period, period_start, user_id);
 
 
 --
@@ -5722,7 +6295,14 @@ ALTER TABLE ONLY status_public.levels
 --
 
 ALTER TABLE ONLY status_public.points_ledger
-    ADD CONSTRAINT points_ledger_pkey PRIMARY KEY (id);
+    ADD CONSTRAINT points_ledger_pkey PRIMARY KEY (id, user_id);
+
+
+--
+-- Name: CONSTRAINT points_ledger_pkey ON points_ledger; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON CONSTRAINT points_ledger_pkey ON status_public.points_ledger IS '@behavior -single -update -delete';
 
 
 --
@@ -5754,7 +6334,14 @@ ALTER TABLE ONLY status_public.tiers
 --
 
 ALTER TABLE ONLY status_public.user_achievements
-    ADD CONSTRAINT user_achievements_pkey PRIMARY KEY (id);
+    ADD CONSTRAINT user_achievements_pkey PRIMARY KEY (id, user_id);
+
+
+--
+-- Name: CONSTRAINT user_achievements_pkey ON user_achievements; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON CONSTRAINT user_achievements_pkey ON status_public.user_achievements IS '@behavior -single -update -delete';
 
 
 --
@@ -5802,7 +6389,14 @@ ALTER TABLE ONLY status_public.user_scores
 --
 
 ALTER TABLE ONLY status_public.user_steps
-    ADD CONSTRAINT user_steps_pkey PRIMARY KEY (id);
+    ADD CONSTRAINT user_steps_pkey PRIMARY KEY (id, user_id);
+
+
+--
+-- Name: CONSTRAINT user_steps_pkey ON user_steps; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON CONSTRAINT user_steps_pkey ON status_public.user_steps IS '@behavior -single -update -delete';
 
 
 --
@@ -5826,7 +6420,14 @@ ALTER TABLE ONLY status_public.user_streak_freezes
 --
 
 ALTER TABLE ONLY status_public.user_streaks
-    ADD CONSTRAINT user_streaks_pkey PRIMARY KEY (id);
+    ADD CONSTRAINT user_streaks_pkey PRIMARY KEY (id, user_id);
+
+
+--
+-- Name: CONSTRAINT user_streaks_pkey ON user_streaks; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON CONSTRAINT user_streaks_pkey ON status_public.user_streaks IS '@behavior -single -update -delete';
 
 
 --
@@ -5862,10 +6463,17 @@ ALTER TABLE ONLY status_public.webhook_endpoints
 
 
 --
+-- Name: backfill_runs_unfinished_idx; Type: INDEX; Schema: status_private; Owner: -
+--
+
+CREATE INDEX backfill_runs_unfinished_idx ON status_private.backfill_runs USING btree (id) WHERE (finished_at IS NULL);
+
+
+--
 -- Name: leaderboard_count_deltas_period_points_idx; Type: INDEX; Schema: status_private; Owner: -
 --
 
-CREATE INDEX leaderboard_count_deltas_period_points_idx ON status_private.leaderboard_count_deltas USING btree (period, period_start, points) INCLUDE (users);
+CREATE INDEX leaderboard_count_deltas_period_points_idx ON status_private.leaderboard_count_deltas USING btree (action, period, period_start, points) INCLUDE (users);
 
 
 --
@@ -5907,7 +6515,7 @@ CREATE INDEX achievement_unlocks_achievement_id_idx ON status_public.achievement
 -- Name: achievement_unlocks_step_id_idx; Type: INDEX; Schema: status_public; Owner: -
 --
 
-CREATE INDEX achievement_unlocks_step_id_idx ON status_public.achievement_unlocks USING btree (step_id);
+CREATE INDEX achievement_unlocks_step_id_idx ON status_public.achievement_unlocks USING btree (step_id, user_id);
 
 
 --
@@ -5921,7 +6529,7 @@ CREATE UNIQUE INDEX achievement_unlocks_user_id_cursor_idx ON status_public.achi
 -- Name: leaderboard_scores_listing_idx; Type: INDEX; Schema: status_public; Owner: -
 --
 
-CREATE INDEX leaderboard_scores_listing_idx ON status_public.leaderboard_scores USING btree (period, period_start, points DESC, reached_at, user_id) WHERE visible;
+CREATE INDEX leaderboard_scores_listing_idx ON status_public.leaderboard_scores USING btree (action, period, period_start, points DESC, reached_at, user_id) WHERE visible;
 
 
 --
@@ -5942,7 +6550,7 @@ CREATE INDEX level_requirements_level_priority_idx ON status_public.level_requir
 -- Name: points_ledger_unlock_id_idx; Type: INDEX; Schema: status_public; Owner: -
 --
 
-CREATE INDEX points_ledger_unlock_id_idx ON status_public.points_ledger USING btree (unlock_id);
+CREATE INDEX points_ledger_unlock_id_idx ON status_public.points_ledger USING btree (unlock_id, user_id);
 
 
 --
@@ -5963,7 +6571,7 @@ CREATE INDEX points_multipliers_ends_at_idx ON status_public.points_multipliers 
 -- Name: user_levels_step_id_idx; Type: INDEX; Schema: status_public; Owner: -
 --
 
-CREATE INDEX user_levels_step_id_idx ON status_public.user_levels USING btree (step_id);
+CREATE INDEX user_levels_step_id_idx ON status_public.user_levels USING btree (step_id, user_id);
 
 
 --
@@ -6048,6 +6656,13 @@ CREATE TRIGGER _100_scores AFTER INSERT ON status_public.points_ledger REFERENCI
 --
 
 CREATE TRIGGER _200_leaderboard_visibility AFTER INSERT OR UPDATE OF leaderboard_opt_out ON status_public.user_profiles FOR EACH ROW EXECUTE FUNCTION status_private.tg_user_profiles__leaderboard_visibility();
+
+
+--
+-- Name: actions _200_tally_boards; Type: TRIGGER; Schema: status_public; Owner: -
+--
+
+CREATE TRIGGER _200_tally_boards AFTER INSERT OR DELETE OR UPDATE OF ranked, name ON status_public.actions FOR EACH ROW EXECUTE FUNCTION status_private.tg_actions__tally_boards();
 
 
 --
@@ -6139,7 +6754,7 @@ CREATE TRIGGER _900_rule_versions_update_old AFTER UPDATE ON status_public.achie
 --
 
 ALTER TABLE ONLY status_private.recorded_action_results
-    ADD CONSTRAINT recorded_action_results_step_id_fkey FOREIGN KEY (step_id) REFERENCES status_public.user_steps(id) ON DELETE CASCADE;
+    ADD CONSTRAINT recorded_action_results_step_id_fkey FOREIGN KEY (step_id, user_id) REFERENCES status_public.user_steps(id, user_id) ON DELETE CASCADE;
 
 
 --
@@ -6210,14 +6825,16 @@ COMMENT ON CONSTRAINT achievement_unlocks_achievement_id_fkey ON status_public.a
 --
 
 ALTER TABLE ONLY status_public.achievement_unlocks
-    ADD CONSTRAINT achievement_unlocks_step_id_fkey FOREIGN KEY (step_id) REFERENCES status_public.user_steps(id) ON DELETE CASCADE;
+    ADD CONSTRAINT achievement_unlocks_step_id_fkey FOREIGN KEY (step_id, user_id) REFERENCES status_public.user_steps(id, user_id) ON DELETE CASCADE;
 
 
 --
 -- Name: CONSTRAINT achievement_unlocks_step_id_fkey ON achievement_unlocks; Type: COMMENT; Schema: status_public; Owner: -
 --
 
-COMMENT ON CONSTRAINT achievement_unlocks_step_id_fkey ON status_public.achievement_unlocks IS '@notNull';
+COMMENT ON CONSTRAINT achievement_unlocks_step_id_fkey ON status_public.achievement_unlocks IS '@notNull
+@fieldName userStepByStepId
+@foreignFieldName achievementUnlocksByStepId';
 
 
 --
@@ -6240,7 +6857,15 @@ COMMENT ON CONSTRAINT level_requirements_level_fkey ON status_public.level_requi
 --
 
 ALTER TABLE ONLY status_public.points_ledger
-    ADD CONSTRAINT points_ledger_unlock_id_fkey FOREIGN KEY (unlock_id) REFERENCES status_public.achievement_unlocks(id) ON DELETE CASCADE;
+    ADD CONSTRAINT points_ledger_unlock_id_fkey FOREIGN KEY (unlock_id, user_id) REFERENCES status_public.achievement_unlocks(id, user_id) ON DELETE CASCADE;
+
+
+--
+-- Name: CONSTRAINT points_ledger_unlock_id_fkey ON points_ledger; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON CONSTRAINT points_ledger_unlock_id_fkey ON status_public.points_ledger IS '@fieldName achievementUnlockByUnlockId
+@foreignFieldName pointsLedgersByUnlockId';
 
 
 --
@@ -6263,7 +6888,15 @@ COMMENT ON CONSTRAINT user_levels_level_fkey ON status_public.user_levels IS '@n
 --
 
 ALTER TABLE ONLY status_public.user_levels
-    ADD CONSTRAINT user_levels_step_id_fkey FOREIGN KEY (step_id) REFERENCES status_public.user_steps(id) ON DELETE SET NULL;
+    ADD CONSTRAINT user_levels_step_id_fkey FOREIGN KEY (step_id, user_id) REFERENCES status_public.user_steps(id, user_id) ON DELETE SET NULL (step_id);
+
+
+--
+-- Name: CONSTRAINT user_levels_step_id_fkey ON user_levels; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON CONSTRAINT user_levels_step_id_fkey ON status_public.user_levels IS '@fieldName userStepByStepId
+@foreignFieldName userLevelsByStepId';
 
 
 --
@@ -6936,6 +7569,13 @@ REVOKE ALL ON FUNCTION status_private.achievement_met_at(achievement status_publ
 
 
 --
+-- Name: FUNCTION add_to_boards(awards status_private.board_award[]); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.add_to_boards(awards status_private.board_award[]) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION allowance_of_shard(max_calls integer, shards integer, shard integer); Type: ACL; Schema: status_private; Owner: -
 --
 
@@ -6950,10 +7590,31 @@ REVOKE ALL ON FUNCTION status_private.append_histogram_moves(moves status_privat
 
 
 --
+-- Name: FUNCTION backfill_awards(achievement_ids text[], user_ids uuid[]); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.backfill_awards(achievement_ids text[], user_ids uuid[]) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION backfill_batch(run_id bigint, batch_size integer); Type: ACL; Schema: status_private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION status_private.backfill_batch(run_id bigint, batch_size integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION backfill_candidates(achievement_ids text[], level_names text[], after_user_id uuid, max_users integer); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.backfill_candidates(achievement_ids text[], level_names text[], after_user_id uuid, max_users integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION backfill_level_awards(level_names text[], user_ids uuid[]); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.backfill_level_awards(level_names text[], user_ids uuid[]) FROM PUBLIC;
 
 
 --
@@ -6964,10 +7625,17 @@ REVOKE ALL ON FUNCTION status_private.batch_step_id(number bigint) FROM PUBLIC;
 
 
 --
--- Name: FUNCTION board_users(board status_public.leaderboard_period, board_start date); Type: ACL; Schema: status_private; Owner: -
+-- Name: FUNCTION board_action_of(action text); Type: ACL; Schema: status_private; Owner: -
 --
 
-REVOKE ALL ON FUNCTION status_private.board_users(board status_public.leaderboard_period, board_start date) FROM PUBLIC;
+REVOKE ALL ON FUNCTION status_private.board_action_of(action text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION board_users(board status_public.leaderboard_period, board_start date, board_action text); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.board_users(board status_public.leaderboard_period, board_start date, board_action text) FROM PUBLIC;
 
 
 --
@@ -7123,10 +7791,17 @@ REVOKE ALL ON FUNCTION status_private.histogram_changes_by_key(changes status_pr
 
 
 --
--- Name: FUNCTION leaderboard_entries(board status_public.leaderboard_period, board_start date, page_users uuid[], page_points integer[], page_offset integer); Type: ACL; Schema: status_private; Owner: -
+-- Name: FUNCTION leaderboard_entries(board_action text, board status_public.leaderboard_period, board_start date, page_users uuid[], page_points integer[], page_offset integer); Type: ACL; Schema: status_private; Owner: -
 --
 
-REVOKE ALL ON FUNCTION status_private.leaderboard_entries(board status_public.leaderboard_period, board_start date, page_users uuid[], page_points integer[], page_offset integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION status_private.leaderboard_entries(board_action text, board status_public.leaderboard_period, board_start date, page_users uuid[], page_points integer[], page_offset integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION level_met_at(level_name text, user_id uuid); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.level_met_at(level_name text, user_id uuid) FROM PUBLIC;
 
 
 --
@@ -7167,10 +7842,17 @@ GRANT ALL ON FUNCTION status_private.publish_outbox_events(max_events integer) T
 
 
 --
--- Name: FUNCTION rank_of(board status_public.leaderboard_period, board_start date, points integer); Type: ACL; Schema: status_private; Owner: -
+-- Name: FUNCTION rank_of(board status_public.leaderboard_period, board_start date, points integer, board_action text); Type: ACL; Schema: status_private; Owner: -
 --
 
-REVOKE ALL ON FUNCTION status_private.rank_of(board status_public.leaderboard_period, board_start date, points integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION status_private.rank_of(board status_public.leaderboard_period, board_start date, points integer, board_action text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION rank_tallies(steps status_private.pipeline_step[]); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.rank_tallies(steps status_private.pipeline_step[]) FROM PUBLIC;
 
 
 --
@@ -7310,10 +7992,17 @@ REVOKE ALL ON FUNCTION status_private.spend_record_actions_allowance(user_ids uu
 
 
 --
--- Name: FUNCTION start_backfill(achievement_ids text[], notify boolean); Type: ACL; Schema: status_private; Owner: -
+-- Name: FUNCTION start_backfill(achievement_ids text[], notify boolean, level_names text[], batch_size integer); Type: ACL; Schema: status_private; Owner: -
 --
 
-REVOKE ALL ON FUNCTION status_private.start_backfill(achievement_ids text[], notify boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION status_private.start_backfill(achievement_ids text[], notify boolean, level_names text[], batch_size integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION step_count_reached_at(user_id uuid, action text, threshold integer); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.step_count_reached_at(user_id uuid, action text, threshold integer) FROM PUBLIC;
 
 
 --
@@ -7450,6 +8139,13 @@ REVOKE ALL ON FUNCTION status_private.tg_achievements__rule_versions() FROM PUBL
 
 
 --
+-- Name: FUNCTION tg_actions__tally_boards(); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.tg_actions__tally_boards() FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION tg_points_ledger__scores(); Type: ACL; Schema: status_private; Owner: -
 --
 
@@ -7579,24 +8275,32 @@ GRANT ALL ON FUNCTION status_private.user_incompleted_step(step text, user_id uu
 
 
 --
--- Name: FUNCTION users_above(board status_public.leaderboard_period, board_start date, points integer); Type: ACL; Schema: status_private; Owner: -
+-- Name: FUNCTION users_above(board_action text, board status_public.leaderboard_period, board_start date, points integer); Type: ACL; Schema: status_private; Owner: -
 --
 
-REVOKE ALL ON FUNCTION status_private.users_above(board status_public.leaderboard_period, board_start date, points integer) FROM PUBLIC;
-
-
---
--- Name: FUNCTION users_at(board status_public.leaderboard_period, board_start date, points integer); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.users_at(board status_public.leaderboard_period, board_start date, points integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION status_private.users_above(board_action text, board status_public.leaderboard_period, board_start date, points integer) FROM PUBLIC;
 
 
 --
--- Name: FUNCTION users_up_to(board status_public.leaderboard_period, board_start date, points integer); Type: ACL; Schema: status_private; Owner: -
+-- Name: FUNCTION users_at(board_action text, board status_public.leaderboard_period, board_start date, points integer); Type: ACL; Schema: status_private; Owner: -
 --
 
-REVOKE ALL ON FUNCTION status_private.users_up_to(board status_public.leaderboard_period, board_start date, points integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION status_private.users_at(board_action text, board status_public.leaderboard_period, board_start date, points integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION users_up_to(board_action text, board status_public.leaderboard_period, board_start date, points integer); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.users_up_to(board_action text, board status_public.leaderboard_period, board_start date, points integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION work_on_backfill(run_id bigint, retry_after_seconds double precision, OUT claimed_run bigint, OUT more boolean, OUT error_code text, OUT error_message text); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.work_on_backfill(run_id bigint, retry_after_seconds double precision, OUT claimed_run bigint, OUT more boolean, OUT error_code text, OUT error_message text) FROM PUBLIC;
+GRANT ALL ON FUNCTION status_private.work_on_backfill(run_id bigint, retry_after_seconds double precision, OUT claimed_run bigint, OUT more boolean, OUT error_code text, OUT error_message text) TO achievements_authenticator;
 
 
 --
@@ -7700,6 +8404,14 @@ GRANT ALL ON FUNCTION status_public.active_points_multiplier() TO achievements_a
 
 
 --
+-- Name: FUNCTION catalog_level_impact(level_names text[]); Type: ACL; Schema: status_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_public.catalog_level_impact(level_names text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION status_public.catalog_level_impact(level_names text[]) TO achievements_admin;
+
+
+--
 -- Name: FUNCTION catalog_tier_impact(); Type: ACL; Schema: status_public; Owner: -
 --
 
@@ -7744,25 +8456,25 @@ GRANT ALL ON FUNCTION status_public.hidden_locked_count() TO achievements_admin;
 
 
 --
--- Name: FUNCTION leaderboard(period status_public.leaderboard_period, first integer, "offset" integer); Type: ACL; Schema: status_public; Owner: -
+-- Name: FUNCTION leaderboard(period status_public.leaderboard_period, first integer, "offset" integer, action text); Type: ACL; Schema: status_public; Owner: -
 --
 
-REVOKE ALL ON FUNCTION status_public.leaderboard(period status_public.leaderboard_period, first integer, "offset" integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION status_public.leaderboard(period status_public.leaderboard_period, first integer, "offset" integer) TO achievements_anonymous;
-GRANT ALL ON FUNCTION status_public.leaderboard(period status_public.leaderboard_period, first integer, "offset" integer) TO achievements_user;
-GRANT ALL ON FUNCTION status_public.leaderboard(period status_public.leaderboard_period, first integer, "offset" integer) TO achievements_service;
-GRANT ALL ON FUNCTION status_public.leaderboard(period status_public.leaderboard_period, first integer, "offset" integer) TO achievements_admin;
+REVOKE ALL ON FUNCTION status_public.leaderboard(period status_public.leaderboard_period, first integer, "offset" integer, action text) FROM PUBLIC;
+GRANT ALL ON FUNCTION status_public.leaderboard(period status_public.leaderboard_period, first integer, "offset" integer, action text) TO achievements_anonymous;
+GRANT ALL ON FUNCTION status_public.leaderboard(period status_public.leaderboard_period, first integer, "offset" integer, action text) TO achievements_user;
+GRANT ALL ON FUNCTION status_public.leaderboard(period status_public.leaderboard_period, first integer, "offset" integer, action text) TO achievements_service;
+GRANT ALL ON FUNCTION status_public.leaderboard(period status_public.leaderboard_period, first integer, "offset" integer, action text) TO achievements_admin;
 
 
 --
--- Name: FUNCTION leaderboard_around_me(period status_public.leaderboard_period, radius integer); Type: ACL; Schema: status_public; Owner: -
+-- Name: FUNCTION leaderboard_around_me(period status_public.leaderboard_period, radius integer, action text); Type: ACL; Schema: status_public; Owner: -
 --
 
-REVOKE ALL ON FUNCTION status_public.leaderboard_around_me(period status_public.leaderboard_period, radius integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION status_public.leaderboard_around_me(period status_public.leaderboard_period, radius integer) TO achievements_anonymous;
-GRANT ALL ON FUNCTION status_public.leaderboard_around_me(period status_public.leaderboard_period, radius integer) TO achievements_user;
-GRANT ALL ON FUNCTION status_public.leaderboard_around_me(period status_public.leaderboard_period, radius integer) TO achievements_service;
-GRANT ALL ON FUNCTION status_public.leaderboard_around_me(period status_public.leaderboard_period, radius integer) TO achievements_admin;
+REVOKE ALL ON FUNCTION status_public.leaderboard_around_me(period status_public.leaderboard_period, radius integer, action text) FROM PUBLIC;
+GRANT ALL ON FUNCTION status_public.leaderboard_around_me(period status_public.leaderboard_period, radius integer, action text) TO achievements_anonymous;
+GRANT ALL ON FUNCTION status_public.leaderboard_around_me(period status_public.leaderboard_period, radius integer, action text) TO achievements_user;
+GRANT ALL ON FUNCTION status_public.leaderboard_around_me(period status_public.leaderboard_period, radius integer, action text) TO achievements_service;
+GRANT ALL ON FUNCTION status_public.leaderboard_around_me(period status_public.leaderboard_period, radius integer, action text) TO achievements_admin;
 
 
 --
@@ -7799,14 +8511,14 @@ GRANT ALL ON FUNCTION status_public.my_dashboard() TO achievements_admin;
 
 
 --
--- Name: FUNCTION my_rank(period status_public.leaderboard_period); Type: ACL; Schema: status_public; Owner: -
+-- Name: FUNCTION my_rank(period status_public.leaderboard_period, action text); Type: ACL; Schema: status_public; Owner: -
 --
 
-REVOKE ALL ON FUNCTION status_public.my_rank(period status_public.leaderboard_period) FROM PUBLIC;
-GRANT ALL ON FUNCTION status_public.my_rank(period status_public.leaderboard_period) TO achievements_anonymous;
-GRANT ALL ON FUNCTION status_public.my_rank(period status_public.leaderboard_period) TO achievements_user;
-GRANT ALL ON FUNCTION status_public.my_rank(period status_public.leaderboard_period) TO achievements_service;
-GRANT ALL ON FUNCTION status_public.my_rank(period status_public.leaderboard_period) TO achievements_admin;
+REVOKE ALL ON FUNCTION status_public.my_rank(period status_public.leaderboard_period, action text) FROM PUBLIC;
+GRANT ALL ON FUNCTION status_public.my_rank(period status_public.leaderboard_period, action text) TO achievements_anonymous;
+GRANT ALL ON FUNCTION status_public.my_rank(period status_public.leaderboard_period, action text) TO achievements_user;
+GRANT ALL ON FUNCTION status_public.my_rank(period status_public.leaderboard_period, action text) TO achievements_service;
+GRANT ALL ON FUNCTION status_public.my_rank(period status_public.leaderboard_period, action text) TO achievements_admin;
 
 
 --
@@ -7922,6 +8634,21 @@ GRANT INSERT(leaderboard_opt_out),UPDATE(leaderboard_opt_out) ON TABLE status_pu
 REVOKE ALL ON FUNCTION status_public.set_my_profile(display_name text, time_zone text, leaderboard_opt_out boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION status_public.set_my_profile(display_name text, time_zone text, leaderboard_opt_out boolean) TO achievements_user;
 GRANT ALL ON FUNCTION status_public.set_my_profile(display_name text, time_zone text, leaderboard_opt_out boolean) TO achievements_anonymous;
+
+
+--
+-- Name: TABLE backfill_runs; Type: ACL; Schema: status_public; Owner: -
+--
+
+GRANT SELECT ON TABLE status_public.backfill_runs TO achievements_admin;
+
+
+--
+-- Name: FUNCTION start_backfill(achievement_ids text[], levels text[], notify boolean, batch_size integer); Type: ACL; Schema: status_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_public.start_backfill(achievement_ids text[], levels text[], notify boolean, batch_size integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION status_public.start_backfill(achievement_ids text[], levels text[], notify boolean, batch_size integer) TO achievements_admin;
 
 
 --
@@ -8054,6 +8781,13 @@ GRANT INSERT(client_reportable),UPDATE(client_reportable) ON TABLE status_public
 --
 
 GRANT INSERT(max_amount),UPDATE(max_amount) ON TABLE status_public.actions TO achievements_admin;
+
+
+--
+-- Name: COLUMN actions.ranked; Type: ACL; Schema: status_public; Owner: -
+--
+
+GRANT INSERT(ranked),UPDATE(ranked) ON TABLE status_public.actions TO achievements_admin;
 
 
 --

@@ -1,6 +1,6 @@
 // Runs the backfills that admins start (`startBackfill`, `applyCatalog(input: { backfill: true })`) in the server,
 // so that no GraphQL request runs for hours. Each round calls status_private.work_on_backfill (migration
-// current/3-backfill-admin.sql) until it finds nothing to do: one batch of the oldest unfinished run that no other
+// 000012, 3-backfill-admin.sql) until it finds nothing to do: one batch of the oldest unfinished run that no other
 // worker holds (`for update skip locked`), in a transaction of its own, so that several servers or WORKERS share
 // the runs and never run one batch twice, and a worker killed mid-batch leaves the batch to the next claim. A
 // failing batch is recorded on the run (`lastError`) and retried a minute later. Woken by NOTIFY when a run

@@ -1,4 +1,4 @@
-// Backfill (migration 000009, 9-backfill.sql, and current/3-backfill-admin.sql): awards achievements and levels to
+// Backfill (migration 000009, 9-backfill.sql, and 000012, 3-backfill-admin.sql): awards achievements and levels to
 // the users whose past steps meet their rules now (after a new achievement or a changed rule), as if earned at the
 // step that made them true; then every user's tier is brought to the tier of their points (after tier boundaries
 // moved). One transaction per batch of users, so live traffic waits for one batch at most; an interrupted run

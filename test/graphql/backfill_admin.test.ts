@@ -1,4 +1,4 @@
-// Backfills for admins over GraphQL (issue 11, migrations/current/3-backfill-admin.sql): startBackfill, the runs
+// Backfills for admins over GraphQL (issue 11, migration 000012, 3-backfill-admin.sql): startBackfill, the runs
 // (allBackfillRuns, backfillRunById), applyCatalog's backfill option, the coded errors, and every other role
 // refused, in rolled-back transactions. Running the batches (the server's worker) is test/e2e/backfill_worker.test.ts.
 import { exportedCatalog } from "../helpers/catalog";
