@@ -2012,6 +2012,22 @@ COMMENT ON FUNCTION status_private.fold_leaderboard_deltas() IS 'Folds the appen
 
 
 --
+-- Name: give_back_user_allowances(uuid[]); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.give_back_user_allowances(user_ids uuid[]) RETURNS void
+    LANGUAGE sql
+    AS $$
+  update status_private.record_action_allowances as allowance
+    set tokens = least(allowance.tokens + given.amount,
+                       status_private.record_action_rate_setting('record_action_rate_limit', 60))
+    from (select listed.user_id, count(*)::integer as amount from unnest(user_ids) as listed (user_id) group by listed.user_id) as given
+    where allowance.subject_kind = 'user' and allowance.user_id = given.user_id and allowance.shard = 0
+      and status_private.record_action_rate_setting('record_action_rate_limit', 60) > 0;
+$$;
+
+
+--
 -- Name: histogram_changes_by_key(status_private.histogram_change[], integer); Type: FUNCTION; Schema: status_private; Owner: -
 --
 
@@ -4931,6 +4947,10 @@ begin
       from (select listed.*, listed.id in (select inserted.id from inserted) as fresh
             from unnest(round_steps) with ordinality as listed (id, user_id, name, count, idempotency_key, created_at, occurred_at, n)) as listed;
     if cardinality(taken_numbers) > 0 then
+      -- They record nothing: their users' allowance back (it was spent above, before the insert waited for them).
+      perform status_private.give_back_user_allowances(
+        array(select step.user_id from unnest(round_steps) with ordinality as step (id, user_id, name, count, idempotency_key, created_at, occurred_at, n)
+              where step.n = any (taken_numbers)));
       select answers || array_agg(status_private.recorded_result(taken.earlier, step.name, step.count) order by step.n),
              answer_positions || array_agg(round_positions[step.n] order by step.n)
         into answers, answer_positions
@@ -7781,6 +7801,13 @@ REVOKE ALL ON FUNCTION status_private.fold_into_histogram(changes status_private
 
 REVOKE ALL ON FUNCTION status_private.fold_leaderboard_deltas() FROM PUBLIC;
 GRANT ALL ON FUNCTION status_private.fold_leaderboard_deltas() TO achievements_authenticator;
+
+
+--
+-- Name: FUNCTION give_back_user_allowances(user_ids uuid[]); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.give_back_user_allowances(user_ids uuid[]) FROM PUBLIC;
 
 
 --

@@ -160,6 +160,8 @@ const FUNCTIONS: Record<string, string> = {
   "status_private.spend_record_actions_allowance(uuid[],uuid)": "-",
   "status_private.take_service_allowance(uuid,integer,integer,integer)": "-",
   "status_private.take_user_allowances(uuid[],integer[],integer,integer)": "-",
+  // A batch event whose key a concurrent call took gives its user's allowance back (migration 000013).
+  "status_private.give_back_user_allowances(uuid[])": "-",
   "status_private.streak_as_of(integer,date,date)": "-",
   "status_private.take_record_action_allowance(text,uuid,integer,integer)": "-",
   "status_private.tg__notify_user()": "-",

@@ -220,6 +220,48 @@ describe("the rate limit under concurrency (committed, shared by every connectio
     }
   });
 
+  it("gives a batch event's allowance back when a concurrent call took its key first", async () => {
+    const pool = rootPool(3);
+    const me = newUserId();
+    const [first, retry] = [await pool.connect(), await pool.connect()];
+    const asMe = `select set_config('role', $1, true), set_config('jwt.claims.user_id', $2, true),
+                         set_config('achievements.record_action_rate_limit', '3', true),
+                         set_config('achievements.record_action_rate_window_seconds', '86400', true)`;
+    const recordIn = async (connection: pg.PoolClient, keys: string[]) => {
+      await connection.query("begin");
+      await connection.query(asMe, [roles.user, me]);
+      const events = keys.map((key) => `row(null, 'tasks_completed', 1, '${key}', null)`).join(", ");
+      return (await connection.query<{ step_id: string }>(`select step_id::text from status_public.record_actions(array[${events}]::status_public.action_event[])`)).rows;
+    };
+    try {
+      const firstAnswer = await recordIn(first, ["retried"]); // its step inserted, not committed
+      const retryPid = (await retry.query<{ pid: number }>("select pg_backend_pid() as pid")).rows[0].pid;
+      const retried = recordIn(retry, ["retried"]); // spends, then its insert waits for the first call
+      for (let polls = 0; ; polls++) {
+        const { rows } = await pool.query("select 1 from pg_stat_activity where pid = $1 and wait_event_type = 'Lock'", [retryPid]);
+        if (rows.length > 0) break;
+        if (polls > 500) throw new Error("the retry never waited for the first call");
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      await first.query("commit");
+      expect(await retried).toEqual(firstAnswer); // the first call's result
+      await retry.query("commit");
+      // Only the first call spent: two more keys fit in the allowance of 3, a fourth does not.
+      expect(await recordIn(first, ["second", "third"])).toHaveLength(2);
+      await first.query("commit");
+      await expect(recordIn(first, ["fourth"])).rejects.toMatchObject({ code: RATE_LIMITED });
+      await first.query("rollback");
+    } finally {
+      first.release();
+      retry.release();
+      try {
+        await removeUsersAndCheck(pool, [me]);
+      } finally {
+        await pool.end();
+      }
+    }
+  });
+
   it("lets exactly the service client's limit through from 12 connections at once", async () => {
     const pool = rootPool(12);
     const client = newUserId();
