@@ -179,17 +179,23 @@ describe("the recordAction rate limit (in the database)", () => {
 });
 
 describe("the rate limit under concurrency (committed, shared by every connection)", () => {
-  it("spends once for a key retried while the first call is still in its transaction (on another connection)", async () => {
+  /**
+   * A key retried on another connection while the first call is still in its transaction: the retry waits for
+   * it and answers its result, and only one of the two spends the allowance (of 2: one more key fits, then none).
+   */
+  async function retriedWhileInFlight(record: (connection: pg.PoolClient, key: string) => Promise<unknown>): Promise<void> {
     const pool = rootPool(3);
     const me = newUserId();
     const [first, retry] = [await pool.connect(), await pool.connect()];
-    const asMe = `select set_config('role', $1, true), set_config('jwt.claims.user_id', $2, true),
-                         set_config('achievements.record_action_rate_limit', '2', true),
-                         set_config('achievements.record_action_rate_window_seconds', '86400', true)`;
     const recordIn = async (connection: pg.PoolClient, key: string) => {
       await connection.query("begin");
-      await connection.query(asMe, [roles.user, me]);
-      return (await connection.query<{ step_id: string }>("select step_id::text from status_public.record_action('tasks_completed', 1, $1)", [key])).rows[0];
+      await connection.query(
+        `select set_config('role', $1, true), set_config('jwt.claims.user_id', $2, true),
+                set_config('achievements.record_action_rate_limit', '2', true),
+                set_config('achievements.record_action_rate_window_seconds', '86400', true)`,
+        [roles.user, me],
+      );
+      return record(connection, key);
     };
     try {
       const firstAnswer = await recordIn(first, "retried"); // its step inserted, not committed
@@ -202,9 +208,8 @@ describe("the rate limit under concurrency (committed, shared by every connectio
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
       await first.query("commit");
-      expect(await retried).toEqual(firstAnswer); // the stored result
+      expect(await retried).toEqual(firstAnswer); // the first call's result
       await retry.query("commit");
-      // One of the two calls spent: a second key still fits in the allowance of 2, a third does not.
       expect(await recordIn(first, "second")).toBeDefined();
       await first.query("commit");
       await expect(recordIn(first, "third")).rejects.toMatchObject({ code: RATE_LIMITED });
@@ -218,49 +223,22 @@ describe("the rate limit under concurrency (committed, shared by every connectio
         await pool.end();
       }
     }
-  });
+  }
 
-  it("gives a batch event's allowance back when a concurrent call took its key first", async () => {
-    const pool = rootPool(3);
-    const me = newUserId();
-    const [first, retry] = [await pool.connect(), await pool.connect()];
-    const asMe = `select set_config('role', $1, true), set_config('jwt.claims.user_id', $2, true),
-                         set_config('achievements.record_action_rate_limit', '3', true),
-                         set_config('achievements.record_action_rate_window_seconds', '86400', true)`;
-    const recordIn = async (connection: pg.PoolClient, keys: string[]) => {
-      await connection.query("begin");
-      await connection.query(asMe, [roles.user, me]);
-      const events = keys.map((key) => `row(null, 'tasks_completed', 1, '${key}', null)`).join(", ");
-      return (await connection.query<{ step_id: string }>(`select step_id::text from status_public.record_actions(array[${events}]::status_public.action_event[])`)).rows;
-    };
-    try {
-      const firstAnswer = await recordIn(first, ["retried"]); // its step inserted, not committed
-      const retryPid = (await retry.query<{ pid: number }>("select pg_backend_pid() as pid")).rows[0].pid;
-      const retried = recordIn(retry, ["retried"]); // spends, then its insert waits for the first call
-      for (let polls = 0; ; polls++) {
-        const { rows } = await pool.query("select 1 from pg_stat_activity where pid = $1 and wait_event_type = 'Lock'", [retryPid]);
-        if (rows.length > 0) break;
-        if (polls > 500) throw new Error("the retry never waited for the first call");
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-      await first.query("commit");
-      expect(await retried).toEqual(firstAnswer); // the first call's result
-      await retry.query("commit");
-      // Only the first call spent: two more keys fit in the allowance of 3, a fourth does not.
-      expect(await recordIn(first, ["second", "third"])).toHaveLength(2);
-      await first.query("commit");
-      await expect(recordIn(first, ["fourth"])).rejects.toMatchObject({ code: RATE_LIMITED });
-      await first.query("rollback");
-    } finally {
-      first.release();
-      retry.release();
-      try {
-        await removeUsersAndCheck(pool, [me]);
-      } finally {
-        await pool.end();
-      }
-    }
-  });
+  it("spends once for a key retried while the first call is still in its transaction (on another connection)", () =>
+    // record_action waits for the key before it spends.
+    retriedWhileInFlight(async (connection, key) =>
+      (await connection.query<{ step_id: string }>("select step_id::text from status_public.record_action('tasks_completed', 1, $1)", [key])).rows[0],
+    ));
+
+  it("gives a batch event's allowance back when a concurrent call took its key first", () =>
+    // record_actions spends, then its insert waits for the first call and finds the key taken.
+    retriedWhileInFlight(async (connection, key) =>
+      (await connection.query<{ step_id: string }>(
+        "select step_id::text from status_public.record_actions(array[row(null, 'tasks_completed', 1, $1, null)]::status_public.action_event[])",
+        [key],
+      )).rows,
+    ));
 
   it("lets exactly the service client's limit through from 12 connections at once", async () => {
     const pool = rootPool(12);
