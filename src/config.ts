@@ -85,7 +85,7 @@ export interface Config {
   /** After a replica failed, how long its reads go to the primary before it is tried again (READ_REPLICA_RETRY_MS). */
   readReplicaRetryMs: number;
   /**
-   * Where subscriptions and the webhook dispatcher LISTEN: straight to PostgreSQL when the server's connection
+   * Where subscriptions, the webhook dispatcher and the backfill worker LISTEN: straight to PostgreSQL when the server's connection
    * goes through PgBouncer in transaction mode (a LISTEN lasts as long as its session). Unset: the server's connection.
    */
   listenDatabaseUrl: string | undefined;

@@ -31,7 +31,7 @@ export async function startServer(options: {
   /** The authenticator's connection string (it may go through PgBouncer in transaction mode). */
   connectionString: string;
   /**
-   * Where subscriptions and the webhook dispatcher LISTEN (LISTEN_DATABASE_URL): straight to PostgreSQL when
+   * Where subscriptions, the webhook dispatcher and the backfill worker LISTEN (LISTEN_DATABASE_URL): straight to PostgreSQL when
    * `connectionString` goes through a pooler in transaction mode. Default: `connectionString`.
    */
   listenConnectionString?: string;
