@@ -447,7 +447,7 @@ async function makeWorldReadable(folder: string): Promise<void> {
 }
 
 /** PostgreSQL refuses to run as root: as root, run it as the `postgres` OS user (created if missing). */
-async function postgresOsUser(): Promise<OsUser | undefined> {
+export async function postgresOsUser(): Promise<OsUser | undefined> {
   if (process.getuid?.() !== 0) {
     return undefined;
   }

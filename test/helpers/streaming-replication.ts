@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
+import { postgresOsUser } from "../../src/embedded-postgres";
 import { freePort } from "./ports";
 
 const execFileAsync = promisify(execFile);
@@ -33,12 +34,6 @@ export interface StreamingReplication {
   startReplica(): Promise<Cluster>;
   /** Stops both clusters (if running) and removes their folder. */
   destroy(): Promise<void>;
-}
-
-async function postgresOsUser(): Promise<{ uid: number; gid: number } | undefined> {
-  if (process.getuid?.() !== 0) return undefined;
-  const [{ stdout: uid }, { stdout: gid }] = await Promise.all([execFileAsync("id", ["-u", "postgres"]), execFileAsync("id", ["-g", "postgres"])]);
-  return { uid: Number(uid.trim()), gid: Number(gid.trim()) };
 }
 
 /** Starts the primary (initdb: `createDatabase` is created in it); `startReplica()` then copies it. */
