@@ -82,7 +82,7 @@ function isDatabaseError(error: unknown): error is DatabaseError {
  * 57P01-57P03 (shutdown, crash, starting up), pg's "Connection terminated", and grafast's end of a
  * subscription whose LISTEN connection dropped.
  */
-function isDatabaseUnavailable(error: unknown): boolean {
+export function isDatabaseUnavailable(error: unknown): boolean {
   // Not `instanceof Error`: Node's socket errors come from another realm under jest.
   if (typeof error !== "object" || error === null) return false;
   const { code, message } = error as { code?: unknown; message?: unknown };

@@ -22,6 +22,7 @@ import {
 import pg from "pg";
 import type { WithPgClient } from "postgraphile/@dataplan/pg";
 import { makePgAdaptorWithPgClient } from "postgraphile/adaptors/pg";
+import { isDatabaseUnavailable } from "./errors";
 import { serializeError } from "./logger";
 
 declare global {
@@ -158,14 +159,15 @@ function describeServer(connectionString: string): string {
 }
 
 /**
- * What the replica failed at, as opposed to what the query did: a connection that could not be made, or
- * was lost (SQLSTATE class 08, a shutdown 57P01-57P03, a socket error).
+ * What the replica failed at, as opposed to what the query did: what makes a request DATABASE_UNAVAILABLE
+ * (src/errors.ts: SQLSTATE class 08, a shutdown 57P01-57P03, a lost connection), any other socket error, and
+ * the pool's connect timeout.
  */
 function isConnectionProblem(error: unknown): boolean {
+  if (isDatabaseUnavailable(error)) return true;
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-  if (typeof code === "string" && /^(08|57P0[123])/.test(code)) return true;
-  if (typeof code === "string" && /^E[A-Z]+$/.test(code)) return true; // ECONNRESET, EPIPE, ETIMEDOUT...
-  return typeof message === "string" && /^Connection terminated|timeout expired/i.test(message);
+  if (typeof code === "string" && /^E[A-Z]+$/.test(code)) return true; // EHOSTUNREACH, ENOTFOUND...
+  return typeof message === "string" && /timeout expired/i.test(message);
 }
 
 /** A query cancelled because the replica replayed a change that conflicted with it: the primary answers it. */
