@@ -6,9 +6,13 @@
 //                user, in user order): the least any batch path must do for the same rows
 //   batch        status_public.record_actions(events status_public.action_event[]) as the service role, the
 //                same batches (events in the order drawn, not sorted)
+//   import       status_public.import_actions(events status_public.action_event[]) as the service role, the same
+//                batches: the bulk path for historical events (a summary, no per-event results; runs only when the
+//                database has it: BENCH_INCLUDE_CURRENT=1 while it is in migrations/current)
 // and, labelled apart (the goals are the rows above), an import where each client has users of its own (each
 // client draws from its own `users` fresh users, so concurrent batches never share a user's rows):
-//   batchFloorOwn, batchOwn   the batched floor and record_actions again, each client with its own users
+//   batchFloorOwn, batchOwn, importOwn   the batched floor, record_actions and import_actions again, each client
+//                                        with its own users
 // All phases at `clients` clients, fresh users each, alternating for `rounds` rounds after a warm-up; the
 // tallies (and the engine's unlocks) are checked after each phase. Writes bench/results/batches.json.
 // Usage: npm run bench:batches [-- --clients=8 --seconds=5 --users=1000 --rounds=2 --batch=100]
@@ -33,6 +37,20 @@ export const BATCH_SQL = `
     select row(event.user_id, 'tasks_completed', 1, null, null)::status_public.action_event
     from unnest($1::uuid[]) with ordinality as event(user_id, position) order by event.position))`;
 
+/** The engine's bulk import path, the same events (the hook for status_public.import_actions): events imported. */
+export const IMPORT_SQL = `
+  select (status_public.import_actions(array(
+    select row(event.user_id, 'tasks_completed', 1, null, null)::status_public.action_event
+    from unnest($1::uuid[]) with ordinality as event(user_id, position) order by event.position))).imported as results`;
+
+/** Whether the database has status_public.import_actions(status_public.action_event[], boolean) (the import phase runs only then). */
+export async function hasImportActions(admin: pg.Client): Promise<boolean> {
+  const { rows } = await admin.query<{ found: boolean }>(
+    "select to_regprocedure('status_public.import_actions(status_public.action_event[], boolean)') is not null as found",
+  );
+  return rows[0].found;
+}
+
 /** Whether the database has status_public.record_actions(status_public.action_event[]) (the batch phase runs only then). */
 export async function hasRecordActions(admin: pg.Client): Promise<boolean> {
   const { rows } = await admin.query<{ found: boolean }>(`
@@ -55,13 +73,13 @@ export async function runBatches(clients: pg.Client[], users: string[] | string[
     const own = usersOf(index);
     const events = Array.from({ length: batch }, () => own[Math.floor(Math.random() * own.length)]);
     const { rows } = await clients[index].query<{ results?: number }>(sql, [events]);
-    if (checkResults && rows[0]?.results !== batch) throw new Error(`record_actions returned ${rows[0]?.results} results for ${batch} events`);
+    if (checkResults && rows[0]?.results !== batch) throw new Error(`the batch path returned ${rows[0]?.results} results for ${batch} events`);
     for (const user of events) eventsPerUser.set(user, (eventsPerUser.get(user) ?? 0) + 1);
   });
   return { events: result.events * batch, seconds: result.seconds, perSecond: (result.events * batch) / result.seconds, eventsPerUser };
 }
 
-type BatchPhase = "pipeline" | "batchFloor" | "batch" | "batchFloorOwn" | "batchOwn";
+type BatchPhase = "pipeline" | "batchFloor" | "batch" | "import" | "batchFloorOwn" | "batchOwn" | "importOwn";
 
 /** Which tallies a phase writes: the floor's copy, or the engine's. */
 const tallies = (phase: BatchPhase): "engine" | "floor" => (phase === "batchFloor" || phase === "batchFloorOwn" ? "floor" : "engine");
@@ -80,20 +98,27 @@ if (require.main === module) {
     await admin.connect();
     const clients = await openClients(database.databaseUrl, CLIENTS, true);
     const totals: Partial<Record<BatchPhase, Throughput>> = {};
-    const perRound: Record<BatchPhase, number[]> = { pipeline: [], batchFloor: [], batch: [], batchFloorOwn: [], batchOwn: [] };
-    const unlocks: Record<BatchPhase, number> = { pipeline: 0, batchFloor: 0, batch: 0, batchFloorOwn: 0, batchOwn: 0 };
+    const perRound: Record<BatchPhase, number[]> = { pipeline: [], batchFloor: [], batch: [], import: [], batchFloorOwn: [], batchOwn: [], importOwn: [] };
+    const unlocks: Record<BatchPhase, number> = { pipeline: 0, batchFloor: 0, batch: 0, import: 0, batchFloorOwn: 0, batchOwn: 0, importOwn: 0 };
+    let withImport = false;
     try {
       await createFloorTables(admin);
       if (!(await hasRecordActions(admin))) throw new Error("status_public.record_actions(status_public.action_event[]) is not in the database");
+      withImport = await hasImportActions(admin);
+      if (!withImport) progress("status_public.import_actions is not in the database: no import phase");
       const ownUsers = () => Array.from({ length: CLIENTS }, () => newUsers(USERS));
       const phases: Record<BatchPhase, (seconds: number) => Promise<Phase>> = {
         pipeline: (seconds) => runSql(clients, newUsers(USERS), PIPELINE_SQL, seconds),
         batchFloor: (seconds) => runBatches(clients, newUsers(USERS), BATCH_FLOOR_SQL, seconds, BATCH, false),
         batch: (seconds) => runBatches(clients, newUsers(USERS), BATCH_SQL, seconds, BATCH, true),
+        import: (seconds) => runBatches(clients, newUsers(USERS), IMPORT_SQL, seconds, BATCH, true),
         batchFloorOwn: (seconds) => runBatches(clients, ownUsers(), BATCH_FLOOR_SQL, seconds, BATCH, false),
         batchOwn: (seconds) => runBatches(clients, ownUsers(), BATCH_SQL, seconds, BATCH, true),
+        importOwn: (seconds) => runBatches(clients, ownUsers(), IMPORT_SQL, seconds, BATCH, true),
       };
-      const order: BatchPhase[] = ["pipeline", "batchFloor", "batch", "batchFloorOwn", "batchOwn"];
+      const order = (["pipeline", "batchFloor", "batch", "import", "batchFloorOwn", "batchOwn", "importOwn"] as BatchPhase[]).filter(
+        (phase) => withImport || (phase !== "import" && phase !== "importOwn"),
+      );
       // Warm-up: the plans of every statement, on every connection.
       progress("warm-up...");
       for (const phase of order) await verifyPhase(admin, `warm-up ${phase}`, (await phases[phase](1)).eventsPerUser, tallies(phase));
@@ -118,6 +143,7 @@ if (require.main === module) {
     }
 
     const { pipeline, batchFloor, batch, batchFloorOwn, batchOwn } = totals as Record<BatchPhase, Throughput>;
+    const [imported, importedOwn] = [totals.import, totals.importOwn];
     const perEvent = (phase: BatchPhase) => (totals[phase]!.events ? unlocks[phase] / totals[phase]!.events : 0).toFixed(2);
     const ratio = (a: Throughput, b: Throughput) => `${(a.perSecond / b.perSecond).toFixed(2)}x`;
     const row = (label: string, users: string, phase: BatchPhase, floor?: Throughput) => {
@@ -131,18 +157,32 @@ if (require.main === module) {
       row("SQL pipeline: record_action_for, 1 event a call", `${fmt(USERS)} shared`, "pipeline"),
       row(`batched floor: ${BATCH} events a statement`, `${fmt(USERS)} shared`, "batchFloor"),
       row(`batch: record_actions, ${BATCH} events a call`, `${fmt(USERS)} shared`, "batch", batchFloor),
+      ...(imported ? [row(`import: import_actions, ${BATCH} events a call`, `${fmt(USERS)} shared`, "import", batchFloor)] : []),
       row(`import: batched floor, ${BATCH} events a statement`, `${fmt(USERS)} per client`, "batchFloorOwn"),
       row(`import: record_actions, ${BATCH} events a call`, `${fmt(USERS)} per client`, "batchOwn", batchFloorOwn),
+      ...(importedOwn ? [row(`import: import_actions, ${BATCH} events a call`, `${fmt(USERS)} per client`, "importOwn", batchFloorOwn)] : []),
     ].join("\n");
     const goals = [
       "| goal (issue 10) | measured | target |",
       "| --- | ---: | ---: |",
       `| batches of ${BATCH}: record_actions / single-event pipeline, events/s | ${ratio(batch, pipeline)} (${fmt(batch.perSecond)} / ${fmt(pipeline.perSecond)}) | >= 5x |`,
       `| batches of ${BATCH}: record_actions / batched floor, events/s | ${ratio(batch, batchFloor)} (${fmt(batch.perSecond)} / ${fmt(batchFloor.perSecond)}) | >= 0.5x |`,
+      ...(imported
+        ? [
+            `| bulk import, ${BATCH} a call: import_actions / single-event pipeline, events/s | ${ratio(imported, pipeline)} (${fmt(imported.perSecond)} / ${fmt(pipeline.perSecond)}) | >= 5x |`,
+            `| bulk import, ${BATCH} a call: import_actions / batched floor, events/s | ${ratio(imported, batchFloor)} (${fmt(imported.perSecond)} / ${fmt(batchFloor.perSecond)}) | >= 0.5x |`,
+          ]
+        : []),
       `| (import, own users a client) record_actions / single-event pipeline | ${ratio(batchOwn, pipeline)} (${fmt(batchOwn.perSecond)} / ${fmt(pipeline.perSecond)}) | – |`,
       `| (import, own users a client) record_actions / batched floor, own users | ${ratio(batchOwn, batchFloorOwn)} (${fmt(batchOwn.perSecond)} / ${fmt(batchFloorOwn.perSecond)}) | – |`,
+      ...(importedOwn
+        ? [
+            `| (import, own users a client) import_actions / single-event pipeline | ${ratio(importedOwn, pipeline)} (${fmt(importedOwn.perSecond)} / ${fmt(pipeline.perSecond)}) | – |`,
+            `| (import, own users a client) import_actions / batched floor, own users | ${ratio(importedOwn, batchFloorOwn)} (${fmt(importedOwn.perSecond)} / ${fmt(batchFloorOwn.perSecond)}) | – |`,
+          ]
+        : []),
     ].join("\n");
-    const rounds = (Object.keys(perRound) as BatchPhase[]).map((phase) => `${phase} ${perRound[phase].map((x) => fmt(x)).join(" and ")}`).join(", ");
+    const rounds = (Object.keys(perRound) as BatchPhase[]).filter((phase) => perRound[phase].length > 0).map((phase) => `${phase} ${perRound[phase].map((x) => fmt(x)).join(" and ")}`).join(", ");
     process.stdout.write(`${table}\n\n${goals}\n\nPer round (events/s): ${rounds}.\n\n${machine()}\n`);
     await writeResult("batches", {
       clients: CLIENTS,
@@ -158,6 +198,10 @@ if (require.main === module) {
         batchOverBatchFloor: batch.perSecond / batchFloor.perSecond,
         ownUsersBatchOverPipeline: batchOwn.perSecond / pipeline.perSecond,
         ownUsersBatchOverBatchFloor: batchOwn.perSecond / batchFloorOwn.perSecond,
+        ...(imported ? { importOverPipeline: imported.perSecond / pipeline.perSecond, importOverBatchFloor: imported.perSecond / batchFloor.perSecond } : {}),
+        ...(importedOwn
+          ? { ownUsersImportOverPipeline: importedOwn.perSecond / pipeline.perSecond, ownUsersImportOverBatchFloor: importedOwn.perSecond / batchFloorOwn.perSecond }
+          : {}),
       },
       goals: { batchOverPipeline: 5, batchOverBatchFloor: 0.5 },
     });

@@ -36,6 +36,8 @@ const TABLES: Record<string, Record<ApiRole, Grants>> = {
   "status_private.leaderboard_count_deltas": PRIVATE,
   "status_private.leaderboard_point_counts": PRIVATE,
   "status_private.outbox_events": PRIVATE,
+  // Which backend's import may skip the event path (status_public.import_actions writes and deletes it).
+  "status_private.import_tokens": PRIVATE,
   "status_private.record_action_allowances": PRIVATE,
   "status_private.recorded_action_results": PRIVATE,
   "status_private.user_event_cursors": PRIVATE,
@@ -133,6 +135,7 @@ const FUNCTIONS: Record<string, string> = {
   "status_private.count_steps(status_private.pipeline_step[])": "-",
   "status_private.criterion_progress(status_public.achievement_criteria,uuid,text,timestamp without time zone)": "-",
   "status_private.extend_streaks(status_private.pipeline_step[])": "-",
+  "status_private.import_streak_states(status_private.pipeline_step[])": "-",
   // Executable by the authenticator (the server folds every second), by no API role.
   "status_private.fold_leaderboard_deltas()": "-",
   "status_private.fold_into_histogram(status_private.histogram_change[],integer)": "-",
@@ -177,6 +180,8 @@ const FUNCTIONS: Record<string, string> = {
   "status_private.streak_freezes_of(uuid)": "-",
   "status_private.streak_kept_as_of(uuid,integer,date,date)": "-",
   "status_public.grant_streak_freezes(uuid,integer)": "SD",
+  // Historical imports: trusted backends and admins.
+  "status_public.import_actions(status_public.action_event[],boolean)": "SD",
   // Backfill (issue 11): the database owner's (npm run backfill), no API role's; work_on_backfill is the
   // server's worker's (the authenticator's); admins start runs with status_public.start_backfill.
   "status_private.achievement_met_at(status_public.achievements,uuid)": "-",

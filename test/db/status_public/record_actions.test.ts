@@ -3,6 +3,7 @@
 // per-event results in input order; all or nothing; idempotency keys; the rate limit per event, taken for the
 // whole batch at once; and the same end state as recording the same events one by one.
 import { type Actor, anonymous, asAdmin, asService, asUser, newUserId, type TestTransaction, withTransaction } from "../../helpers/db";
+import { makeHistory as makeSharedHistory } from "../../helpers/history";
 
 interface ActionEvent {
   user_id?: string | null;
@@ -415,58 +416,14 @@ describe("record_actions: the rate limit counts every event", () => {
 // ------------------------------------------------------------------------------------------------------
 // Bulk equals replay: a realistic history recorded in batches and, for twin users, event by event.
 
-/** A small deterministic generator (mulberry32): the same history on every run. */
-function generator(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return { next, below: (n: number) => Math.floor(next() * n), pick: <T>(items: readonly T[]) => items[Math.floor(next() * items.length)] };
-}
-
-interface HistoryEvent {
-  user: number;
-  action: string;
-  amount: number;
-  at: string; // ISO instant
-}
-
 const USERS = 30;
 const DAYS = 20;
-const TIME_ZONES = ["UTC", "America/New_York", "Asia/Tokyo", "Europe/Berlin", "Pacific/Auckland"];
 
 /** ~20 days of activity for each user: some daily regulars (streaks), some sporadic ones, at all hours. */
-function makeHistory(seed: number): { events: HistoryEvent[]; timeZones: string[] } {
-  const random = generator(seed);
-  const events: HistoryEvent[] = [];
-  const timeZones = Array.from({ length: USERS }, () => random.pick(TIME_ZONES));
-  const start = Date.UTC(2026, 5, 1);
-  for (let user = 0; user < USERS; user++) {
-    const dailyChance = random.pick([0.95, 0.8, 0.5, 0.25]);
-    for (let day = 0; day < DAYS; day++) {
-      if (random.next() > dailyChance) continue;
-      const count = 1 + random.below(4);
-      let moment = start + day * 86_400_000 + random.below(86_400) * 1000;
-      // Regulars mostly start their day with a login (login streaks); then anything.
-      const logsIn = random.next() < dailyChance;
-      for (let i = 0; i < count; i++) {
-        const action =
-          i === 0 && logsIn ? "logins" : random.pick(["logins", "tasks_completed", "tasks_completed", "lessons_finished", "bb_post", "bb_post", "bb_like"]);
-        const amount = action === "logins" ? 1 : action === "bb_like" ? 1 + random.below(5) : 1 + random.below(action === "bb_post" ? 3 : 10);
-        events.push({ user, action, amount, at: new Date(moment).toISOString() });
-        // Now and then two events at the same instant (applied in the order given).
-        if (random.next() < 0.85) moment += random.below(5 * 3600) * 1000;
-      }
-    }
-  }
-  // Chronological for each user (a stable sort keeps same-instant events in the order generated).
-  events.sort((a, b) => a.at.localeCompare(b.at));
-  return { events, timeZones };
-}
+const makeHistory = (seed: number) =>
+  makeSharedHistory(seed, USERS, DAYS, ["logins", "tasks_completed", "tasks_completed", "lessons_finished", "bb_post", "bb_post", "bb_like"], (action, below) =>
+    action === "bb_like" ? 1 + below(5) : 1 + below(action === "bb_post" ? 3 : 10),
+  );
 
 /** A catalog of its own beside the demo's: counts, streaks (per action and any activity), a window wrapping midnight, levels. */
 async function bulkCatalog(tx: TestTransaction) {
