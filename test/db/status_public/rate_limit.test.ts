@@ -169,6 +169,28 @@ describe("the recordAction rate limit (in the database)", () => {
       expect(rows.every((row) => row.tokens < 1)).toBe(true);
     }));
 
+  it("keeps its buckets out of the WAL (an unlogged table: after a crash every allowance starts full)", () =>
+    withTransaction(async (tx) => {
+      const [client, me] = [newUserId(), newUserId()];
+      // WAL records written while each statement ran (EXPLAIN's per-statement WAL usage, not the server's).
+      const walRecords = async (sql: string, params: unknown[]) => {
+        const [{ "QUERY PLAN": plan }] = await tx.root<{ "QUERY PLAN": Array<{ Plan: { "WAL Records": number } }> }>(
+          `explain (analyze, wal, costs off, timing off, summary off, format json) ${sql}`, params);
+        return plan[0].Plan["WAL Records"];
+      };
+      const spend = "select status_private.spend_record_action_allowance($1, null, $2)";
+      expect(await walRecords(spend, [me, client])).toBe(0); // the client's 16 rows and the user's, created
+      expect(await walRecords(spend, [me, client])).toBe(0); // and spent from
+      const buckets = await tx.root<{ subject_kind: string; rows: number; spent: number }>(
+        `select subject_kind, count(*)::int as rows, round(sum(tokens))::int as spent from status_private.record_action_allowances
+          where (subject_kind, user_id) in (('service', $1::uuid), ('user', $2::uuid)) group by subject_kind order by subject_kind`,
+        [client, me],
+      );
+      expect(buckets).toEqual([{ subject_kind: "service", rows: 16, spent: 5998 }, { subject_kind: "user", rows: 1, spent: 58 }]);
+      // What the method sees on a logged table: the step that spends.
+      expect(await walRecords("select status_public.record_action_for($1, 'lessons_finished')", [me])).toBeGreaterThan(0);
+    }));
+
   it("cannot be changed by an API role: the allowances are private", () =>
     withTransaction(async (tx) => {
       for (const actor of [asUser(newUserId()), asService()]) {
