@@ -142,6 +142,7 @@ describe("the event path reads only its users' rows (a guard on every user table
   let client: pg.Client;
   let tx: TestTransaction;
   let tables: UserTable[];
+  let ownerRole: string;
   const user = randomUUID();
   const second = randomUUID();
   const others = Array.from({ length: 40 }, () => randomUUID());
@@ -159,6 +160,7 @@ describe("the event path reads only its users' rows (a guard on every user table
 
   beforeAll(async () => {
     const owner = await createOwner("owner");
+    ownerRole = owner.role;
     const database = await createDatabase("guard", owner.role);
     // As the owner, not a superuser: every object, and so every SECURITY DEFINER function, is the owner's.
     await installAchievements({ connectionString: urlAs(database, owner), roles: runRoles, includeCurrent: true, demoCatalog: true });
@@ -232,6 +234,15 @@ describe("the event path reads only its users' rows (a guard on every user table
       await tx.as(service, "select status_private.upsert_achievement($1, 'make_post', 2)", [user]);
       await tx.as(service, "select status_private.user_completed_step('complete_profile', $1)", [user]);
       expect(await tx.root("select level from status_public.user_levels where user_id = $1", [user])).toEqual([{ level: "beginner" }]);
+      // An unlock that the unlock stage did not write (a backfill's insert, as the owner): its row triggers take the
+      // cursor and write the provenance (the stage writes both itself).
+      await tx.root(`set local role ${client.escapeIdentifier(ownerRole)}`);
+      try {
+        await tx.root(`insert into status_public.achievement_unlocks (user_id, achievement_id, points, step_id)
+          select user_id, 'night_owl', 0, id from status_public.user_steps where user_id = $1 and name = 'logins' limit 1`, [user]);
+      } finally {
+        await tx.resetActor();
+      }
       // ... and on the tally boards of tasks_completed, in every period.
       expect(await tx.root("select count(*)::int as boards from status_public.leaderboard_scores where user_id = $1 and action = 'tasks_completed'", [user])).toEqual([{ boards: 4 }]);
       await tx.as(asUser(user), "select status_public.set_my_profile(display_name => 'Ada', time_zone => 'Europe/Paris', leaderboard_opt_out => true)");
