@@ -47,6 +47,40 @@ $$;
 --------------------------------------------------------------------------------------------------------------
 -- Stage 4: unlocks. Candidates first (as before); then one statement takes each user's cursors for them, inserts
 -- the unlocks with their provenance, and the ledger rows of their points.
+
+-- The achievements a step of `action` at `occurred_at` may unlock for `user_id`: those with a criterion naming
+-- the action or an any-activity streak, available then, not unlocked yet. Their criteria are the caller's to
+-- check (the unlock stage asks the registry; an import, its as-of state). SQL, stable and not strict, so it is
+-- inlined into the caller's query and each candidate stays an index lookup.
+create or replace function status_private.achievements_to_check(user_id uuid, action text, occurred_at timestamptz)
+  returns setof status_public.achievements
+  language sql stable
+as $$
+  select achievement.*
+  from (
+    -- Two index lookups, not one OR (an OR would scan every criterion in a generic plan).
+    select criterion.achievement_id from status_public.achievement_criteria as criterion
+      where criterion.action = achievements_to_check.action
+    union
+    select criterion.achievement_id from status_public.achievement_criteria as criterion
+      where criterion.action is null and criterion.kind = 'streak'
+  ) as named
+  -- By primary key, one candidate at a time (offset 0 keeps both lookups): a plan cached while the catalog was
+  -- small would otherwise hash the whole catalog on every event once it has grown, and a join could scan every
+  -- unlock of the achievement.
+  cross join lateral (
+    select achievement.* from status_public.achievements as achievement
+    where achievement.id = named.achievement_id
+      and not exists (
+        select from status_public.achievement_unlocks as unlock
+        where unlock.user_id = achievements_to_check.user_id and unlock.achievement_id = achievement.id)
+    offset 0
+  ) as achievement
+  where (achievement.available_from is null or achievement.available_from <= achievements_to_check.occurred_at)
+    and (achievement.available_until is null or achievements_to_check.occurred_at < achievement.available_until);
+$$;
+revoke all on function status_private.achievements_to_check(uuid, text, timestamptz) from public;
+
 create or replace function status_private.unlock_achievements(steps status_private.pipeline_step[]) returns void
   language plpgsql volatile
   set plan_cache_mode = force_generic_plan
@@ -61,27 +95,8 @@ begin
     from (
       select step.user_id, step.id as step_id, achievement.id as achievement_id, achievement.points, achievement.position
       from unnest(steps) as step
-      cross join lateral (
-        -- Two index lookups, not one OR (an OR would scan every criterion in a generic plan).
-        select criterion.achievement_id from status_public.achievement_criteria as criterion where criterion.action = step.name
-        union
-        select criterion.achievement_id from status_public.achievement_criteria as criterion
-          where criterion.action is null and criterion.kind = 'streak'
-      ) as named
-      -- By primary key, one candidate at a time (offset 0 keeps it a lookup): a plan cached while the catalog
-      -- was small would otherwise hash the whole catalog on every event once it has grown. Not unlocked yet:
-      -- checked here, before the criteria.
-      cross join lateral (
-        select achievement.* from status_public.achievements as achievement
-        where achievement.id = named.achievement_id
-          and not exists (
-            select from status_public.achievement_unlocks as unlock
-            where unlock.user_id = step.user_id and unlock.achievement_id = achievement.id)
-        offset 0
-      ) as achievement
+      cross join lateral status_private.achievements_to_check(step.user_id, step.name, step.occurred_at) as achievement
       where step.count > 0
-        and (achievement.available_from is null or achievement.available_from <= step.occurred_at)
-        and (achievement.available_until is null or step.occurred_at < achievement.available_until)
         -- Every criterion holds: per candidate, its criteria by index (a scalar subquery, not a join the plan
         -- could turn into a scan of every criterion).
         and (select coalesce(bool_and(exists (

@@ -266,25 +266,8 @@ begin
       select distinct on (step.user_id, achievement.id) step.user_id, step.id as step_id, step.n, achievement.id as achievement_id,
              achievement.points, achievement.position
       from numbered as step
-      cross join lateral (
-        select criterion.achievement_id from status_public.achievement_criteria as criterion where criterion.action = step.name
-        union
-        select criterion.achievement_id from status_public.achievement_criteria as criterion
-          where criterion.action is null and criterion.kind = 'streak'
-      ) as named
-      -- By primary key, one candidate at a time, not unlocked yet (as unlock_achievements: offset 0 keeps both
-      -- lookups, where a join could scan every unlock of the achievement).
-      cross join lateral (
-        select achievement.* from status_public.achievements as achievement
-        where achievement.id = named.achievement_id
-          and not exists (
-            select from status_public.achievement_unlocks as unlock
-            where unlock.user_id = step.user_id and unlock.achievement_id = achievement.id)
-        offset 0
-      ) as achievement
-      where (achievement.available_from is null or achievement.available_from <= step.occurred_at)
-        and (achievement.available_until is null or step.occurred_at < achievement.available_until)
-        and (select coalesce(bool_and(case criterion.kind
+      cross join lateral status_private.achievements_to_check(step.user_id, step.name, step.occurred_at) as achievement
+      where (select coalesce(bool_and(case criterion.kind
                 when 'count' then
                   coalesce((select tally.count from status_public.user_achievements as tally
                             where tally.user_id = step.user_id and tally.name = criterion.action), 0)
