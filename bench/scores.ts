@@ -35,7 +35,10 @@ export async function awardScoredUsers(client: pg.Client, users: number): Promis
     "status_public.user_profiles",
     "status_private.leaderboard_point_counts",
     "status_private.leaderboard_bucket_counts",
+    // migrations/current/4-reads.sql's rank levels, when the schema has them.
+    "status_private.leaderboard_rank_levels",
   ]) {
-    await client.query(`vacuum analyze ${table}`);
+    const { rows } = await client.query<{ found: boolean }>("select to_regclass($1) is not null as found", [table]);
+    if (rows[0].found) await client.query(`vacuum analyze ${table}`);
   }
 }

@@ -76,10 +76,11 @@ export async function tracesOf(db: Queryable, userIds: readonly string[]): Promi
   return traces;
 }
 
-/** The leaderboard histogram: its two folded levels and the deltas not folded yet. */
+/** The leaderboard histogram: its folded tables (per score, per 100-point bucket, the rank levels) and the deltas not folded yet. */
 export const HISTOGRAM_TABLES = [
   "status_private.leaderboard_point_counts",
   "status_private.leaderboard_bucket_counts",
+  "status_private.leaderboard_rank_levels",
   "status_private.leaderboard_count_deltas",
 ];
 
@@ -106,7 +107,20 @@ export const HISTOGRAM_MISMATCHES_SQL = `
     from bucket_counts as counts
     full join (select action, period, period_start, points / 100 as bucket, count(*)::int as users from status_public.leaderboard_scores where visible group by 1, 2, 3, 4) as scores
       using (action, period, period_start, bucket)
-    where coalesce(counts.users, 0) <> coalesce(scores.users, 0)`;
+    where coalesce(counts.users, 0) <> coalesce(scores.users, 0)
+    union all
+    -- The rank levels are folded with leaderboard_point_counts: each child's users (the difference of two
+    -- suffix sums) equal the folded counts of its scores. Key: the block and the child, (block << 8) | child.
+    select 'rank level ' || level, action, period, period_start::text, (block << 8) | child, levels.users, counts.users
+    from (select action, period, period_start, level, block, place.child,
+                 users_from[place.child + 1] - coalesce(users_from[place.child + 2], 0) as users
+          from status_private.leaderboard_rank_levels cross join generate_series(0, 255) as place (child)) as levels
+    full join (select action, period, period_start, level.level, (points::bigint >> (8 * (level.level + 1)))::int as block,
+                      (points >> (8 * level.level)) & 255 as child, sum(users)::int as users
+               from status_private.leaderboard_point_counts cross join generate_series(0, 3) as level (level)
+               group by 1, 2, 3, 4, 5, 6) as counts
+      using (action, period, period_start, level, block, child)
+    where coalesce(levels.users, 0) <> coalesce(counts.users, 0)`;
 
 /**
  * Where the histogram (each level folded, plus the deltas not folded yet) disagrees with the visible scores,

@@ -35,6 +35,7 @@ const TABLES: Record<string, Record<ApiRole, Grants>> = {
   "status_private.leaderboard_bucket_counts": PRIVATE,
   "status_private.leaderboard_count_deltas": PRIVATE,
   "status_private.leaderboard_point_counts": PRIVATE,
+  "status_private.leaderboard_rank_levels": PRIVATE,
   "status_private.outbox_events": PRIVATE,
   // Which backend's import may skip the event path (status_public.import_actions writes and deletes it).
   "status_private.import_tokens": PRIVATE,
@@ -135,10 +136,14 @@ const FUNCTIONS: Record<string, string> = {
   "status_private.count_steps(status_private.pipeline_step[])": "-",
   "status_private.criterion_progress(status_public.achievement_criteria,uuid,text,timestamp without time zone)": "-",
   "status_private.extend_streaks(status_private.pipeline_step[])": "-",
+  "status_private.achievements_to_check(uuid,text,timestamp with time zone)": "-",
   "status_private.import_streak_states(status_private.pipeline_step[])": "-",
   // Executable by the authenticator (the server folds every second), by no API role.
   "status_private.fold_leaderboard_deltas()": "-",
   "status_private.fold_into_histogram(status_private.histogram_change[],integer)": "-",
+  // The rank levels (4-reads.sql): kept by the fold, rebuilt from the histogram by the migration.
+  "status_private.fold_into_rank_levels(status_private.histogram_change[])": "-",
+  "status_private.rebuild_leaderboard_rank_levels()": "-",
   "status_private.histogram_changes_by_key(status_private.histogram_change[],integer)": "-",
   "status_private.recorded_result(status_public.user_steps,text,integer)": "-",
   "status_private.run_stages(status_private.pipeline_step[])": "-",
@@ -152,6 +157,7 @@ const FUNCTIONS: Record<string, string> = {
   "status_private.rank_of(status_public.leaderboard_period,date,integer,text)": "-",
   // The leaderboard reads' histogram counts (migration 000009, 3-leaderboard-reads.sql), inlined into them.
   "status_private.users_above(text,status_public.leaderboard_period,date,integer)": "-",
+  "status_private.users_around(text,status_public.leaderboard_period,date,integer)": "-",
   "status_private.users_at(text,status_public.leaderboard_period,date,integer)": "-",
   "status_private.users_up_to(text,status_public.leaderboard_period,date,integer)": "-",
   "status_private.record_action(uuid,text,integer,text,timestamp with time zone)": "-",

@@ -1,5 +1,6 @@
 // status_private.fold_leaderboard_deltas(): the event path appends the leaderboard histogram's changes as
-// deltas (status_private.leaderboard_count_deltas), and the fold moves them into the two histogram tables.
+// deltas (status_private.leaderboard_count_deltas), and the fold moves them into the histogram tables (per
+// score, per 100-point bucket, and the rank levels of 4-reads.sql).
 // Folding changes how fast a rank is read, never what it says: after random awards, opt-outs and opt-ins,
 // and points taken back, every rank (status_private.rank_of) is 1 + the visible users with more points, before
 // a fold and after it. A fold drops the rows it brought back to zero; one folder works at a time (a second
@@ -109,7 +110,7 @@ async function ranks(db: pg.Pool | pg.ClientBase = pool): Promise<{ ranks: Rank[
          select score.points + around.by as points
            from status_public.leaderboard_scores as score cross join (values (-1), (0), (1)) as around (by)
            where score.period = boards.period and score.period_start = boards.period_start
-         union select unnest(array[0, 1, 99, 100, 101, 199, 200, 201, 299, 300, 1000, 100000])
+         union select unnest(array[0, 1, 99, 100, 101, 199, 200, 201, 255, 256, 257, 299, 300, 511, 512, 1000, 65535, 65536, 65537, 100000])
        ) as probe
      )
      select probes.period::text, probes.period_start::text, probes.points,
@@ -138,7 +139,8 @@ async function count(sql: string): Promise<number> {
 const deltas = () => count("select count(*)::int as n from status_private.leaderboard_count_deltas");
 const zeroRows = () =>
   count(
-    "select ((select count(*) from status_private.leaderboard_point_counts where users = 0) + (select count(*) from status_private.leaderboard_bucket_counts where users = 0))::int as n",
+    `select ((select count(*) from status_private.leaderboard_point_counts where users = 0) + (select count(*) from status_private.leaderboard_bucket_counts where users = 0)
+             + (select count(*) from status_private.leaderboard_rank_levels where users_from[1] = 0))::int as n`,
   );
 const fold = async (db: pg.Pool | pg.ClientBase = pool) => (await db.query<{ folded: number }>("select status_private.fold_leaderboard_deltas() as folded")).rows[0].folded;
 
@@ -285,6 +287,34 @@ describe("fold_leaderboard_deltas", () => {
     expect((await pool.query(HISTOGRAM_MISMATCHES_SQL)).rows).toEqual([]);
     await fold();
     expect(await ranks()).toEqual(before);
+    expect((await pool.query(HISTOGRAM_MISMATCHES_SQL)).rows).toEqual([]);
+    expect(await zeroRows()).toBe(0);
+  });
+
+  it("counts exactly across every level of the rank levels (256-point blocks up to one block of the board), before and after a fold", async () => {
+    await fold();
+    // Scores on both sides of each level's block edges (2^8, 2^16, 2^24) and near the largest integer.
+    const edges = [255, 256, 511, 65535, 65536, 65791, 16777215, 16777216, 16843009, 2147483000];
+    const users = edges.map(() => newUserId());
+    await award(edges.map((points, i) => ({ user: users[i], points, at: null })));
+    const before = await ranks();
+    expect(wrong(before)).toEqual([]);
+    await fold();
+    expect(await ranks()).toEqual(before);
+    expect((await pool.query(HISTOGRAM_MISMATCHES_SQL)).rows).toEqual([]);
+    // Every level has rows: the highest scores reach levels 2 and 3's later children.
+    expect((await pool.query("select distinct level from status_private.leaderboard_rank_levels where period = 'ALL_TIME' order by 1")).rows).toEqual([
+      { level: 0 },
+      { level: 1 },
+      { level: 2 },
+      { level: 3 },
+    ]);
+    // Moving down across the edges (taken back) and opting out: still exact, and emptied blocks leave.
+    await award(edges.map((points, i) => ({ user: users[i], points: -Math.floor(points / 2), at: null })));
+    await setOptOut(users[users.length - 1], true);
+    expect(wrong(await ranks())).toEqual([]);
+    await fold();
+    expect(wrong(await ranks())).toEqual([]);
     expect((await pool.query(HISTOGRAM_MISMATCHES_SQL)).rows).toEqual([]);
     expect(await zeroRows()).toBe(0);
   });
