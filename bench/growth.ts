@@ -326,9 +326,8 @@ async function deriveTables(client: pg.Client, history: History): Promise<void> 
     `insert into status_private.leaderboard_bucket_counts (period, period_start, bucket, users)
      select period, period_start, points / 100, sum(users) from status_private.leaderboard_point_counts group by period, period_start, points / 100`,
   );
-  // The rank levels (migrations/current/4-reads.sql, when the schema has them), from the point counts.
-  const { rows: levels } = await client.query<{ found: boolean }>("select to_regprocedure('status_private.rebuild_leaderboard_rank_levels()') is not null as found");
-  if (levels[0].found) await timed(client, "leaderboard_rank_levels", "select status_private.rebuild_leaderboard_rank_levels()");
+  // The rank levels (migration 000014, 4-reads.sql), from the point counts.
+  await timed(client, "leaderboard_rank_levels", "select status_private.rebuild_leaderboard_rank_levels()");
   // The rate limit's bucket of each user recorded for (full: the window has long passed).
   await timed(
     client,

@@ -1,6 +1,6 @@
 // Benchmark: one user's exact all-time rank among N scored users, three ways, in the same run:
 //   histogram  status_private.rank_of(): 1 + the users above you in the folded histogram (the 100-point
-//              buckets; with migrations/current/4-reads.sql, the rank levels) + the pending deltas above you
+//              buckets; with migration 000014, 4-reads.sql, the rank levels) + the pending deltas above you
 //              (what myRank and the leaderboards use)
 //   naive      1 + count(*) of the users with more points (index-only scan over everyone above you)
 //   redis      ZREVRANK on a sorted set, in a redis-server that the benchmark starts on a free port of
@@ -53,12 +53,10 @@ async function time(samples: number[], run: () => Promise<unknown>) {
  * and checks that the histogram's two levels match the all-time scores.
  */
 async function populate(client: pg.Client, users: number): Promise<void> {
-  // The rank levels too, when the schema has them (migrations/current/4-reads.sql).
-  const { rows: levels } = await client.query<{ found: boolean }>("select to_regclass('status_private.leaderboard_rank_levels') is not null as found");
   await client.query(
     `truncate status_public.points_ledger, status_public.user_scores, status_public.leaderboard_scores,
-              status_private.leaderboard_point_counts, status_private.leaderboard_bucket_counts, status_private.leaderboard_count_deltas
-              ${levels[0].found ? ", status_private.leaderboard_rank_levels" : ""}`,
+              status_private.leaderboard_point_counts, status_private.leaderboard_bucket_counts, status_private.leaderboard_count_deltas,
+              status_private.leaderboard_rank_levels`,
   );
   // Awarded through the engine, then folded and analyzed, as the read benchmarks do (bench/scores.ts).
   await awardScoredUsers(client, users);

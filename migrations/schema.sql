@@ -860,6 +860,84 @@ Streak freezes held: each day missed in the streaks spends one instead of breaki
 
 
 --
+-- Name: import_actions_result; Type: TYPE; Schema: status_public; Owner: -
+--
+
+CREATE TYPE status_public.import_actions_result AS (
+	events integer,
+	imported integer,
+	skipped integer,
+	users integer,
+	unlocks integer,
+	points integer,
+	levels_achieved integer
+);
+
+
+--
+-- Name: TYPE import_actions_result; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON TYPE status_public.import_actions_result IS 'What an importActions call did, in sum.';
+
+
+--
+-- Name: COLUMN import_actions_result.events; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.import_actions_result.events IS '@notNull
+The events given.';
+
+
+--
+-- Name: COLUMN import_actions_result.imported; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.import_actions_result.imported IS '@notNull
+The events recorded as new steps.';
+
+
+--
+-- Name: COLUMN import_actions_result.skipped; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.import_actions_result.skipped IS '@notNull
+The events skipped because their user already used their idempotency key.';
+
+
+--
+-- Name: COLUMN import_actions_result.users; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.import_actions_result.users IS '@notNull
+The users with imported steps.';
+
+
+--
+-- Name: COLUMN import_actions_result.unlocks; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.import_actions_result.unlocks IS '@notNull
+The achievements the imported steps unlocked.';
+
+
+--
+-- Name: COLUMN import_actions_result.points; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.import_actions_result.points IS '@notNull
+The points those unlocks awarded.';
+
+
+--
+-- Name: COLUMN import_actions_result.levels_achieved; Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON COLUMN status_public.import_actions_result.levels_achieved IS '@notNull
+The levels the imported steps achieved.';
+
+
+--
 -- Name: leaderboard_entry; Type: TYPE; Schema: status_public; Owner: -
 --
 
@@ -1299,6 +1377,38 @@ $$;
 
 
 --
+-- Name: achievements_to_check(uuid, text, timestamp with time zone); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.achievements_to_check(user_id uuid, action text, occurred_at timestamp with time zone) RETURNS SETOF status_public.achievements
+    LANGUAGE sql STABLE
+    AS $$
+  select achievement.*
+  from (
+    -- Two index lookups, not one OR (an OR would scan every criterion in a generic plan).
+    select criterion.achievement_id from status_public.achievement_criteria as criterion
+      where criterion.action = achievements_to_check.action
+    union
+    select criterion.achievement_id from status_public.achievement_criteria as criterion
+      where criterion.action is null and criterion.kind = 'streak'
+  ) as named
+  -- By primary key, one candidate at a time (offset 0 keeps both lookups): a plan cached while the catalog was
+  -- small would otherwise hash the whole catalog on every event once it has grown, and a join could scan every
+  -- unlock of the achievement.
+  cross join lateral (
+    select achievement.* from status_public.achievements as achievement
+    where achievement.id = named.achievement_id
+      and not exists (
+        select from status_public.achievement_unlocks as unlock
+        where unlock.user_id = achievements_to_check.user_id and unlock.achievement_id = achievement.id)
+    offset 0
+  ) as achievement
+  where (achievement.available_from is null or achievement.available_from <= achievements_to_check.occurred_at)
+    and (achievement.available_until is null or achievements_to_check.occurred_at < achievement.available_until);
+$$;
+
+
+--
 -- Name: add_to_boards(status_private.board_award[]); Type: FUNCTION; Schema: status_private; Owner: -
 --
 
@@ -1311,38 +1421,65 @@ declare
   only_gains boolean := (select bool_and(award.points > 0) from unnest(awards) as award);
   moves status_private.histogram_move[];
 begin
-  -- After a take-back, the existing rows are moved (or leave) first.
-  if not only_gains then
-    with moved as (
-      update status_public.leaderboard_scores as score
-        set points = score.points + award.points, reached_at = award.reached_at
-        from unnest(awards) as award
-        where score.action = award.action and score.period = award.period and score.period_start = award.period_start and score.user_id = award.user_id
-          and award.points <> 0 and score.points + award.points > 0
-        returning score.action, score.period, score.period_start, score.points - award.points as from_points, score.points as to_points, score.visible
-    ), left_board as (
-      delete from status_public.leaderboard_scores as score
-        using unnest(awards) as award
-        where score.action = award.action and score.period = award.period and score.period_start = award.period_start and score.user_id = award.user_id
-          and score.points + award.points <= 0
-        returning score.action, score.period, score.period_start, score.points as from_points, null::integer as to_points, score.visible
+  if only_gains then
+    with joined as (
+      insert into status_public.leaderboard_scores as score (action, period, period_start, user_id, points, reached_at, visible)
+      select award.action, award.period, award.period_start, award.user_id, award.points, award.reached_at,
+             not coalesce((select profile.leaderboard_opt_out from status_public.user_profiles as profile where profile.user_id = award.user_id), false)
+      from unnest(awards) as award
+      on conflict (action, period, period_start, user_id) do update
+        set points = score.points + excluded.points, reached_at = excluded.reached_at
+      returning score.action, score.period, score.period_start, score.user_id, score.points, score.visible, (score.xmax = 0) as inserted
+    ), moved as (
+      select joined.action, joined.period, joined.period_start,
+             case when not joined.inserted then joined.points - award.points end as from_points, joined.points as to_points
+      from joined
+      join unnest(awards) as award using (action, period, period_start, user_id)
+      where joined.visible
     )
-    select array_agg(row(changed.action, changed.period, changed.period_start, changed.from_points, changed.to_points)::status_private.histogram_move)
-      into moves
-      from (select * from moved union all select * from left_board) as changed
-      where changed.visible;
+    -- As append_histogram_moves: a user leaves the count of their old points and joins that of the new.
+    insert into status_private.leaderboard_count_deltas (action, period, period_start, points, users)
+    select changes.action, changes.period, changes.period_start, changes.points, sum(changes.users)::integer
+    from (
+      select moved.action, moved.period, moved.period_start, moved.from_points as points, -1 as users
+        from moved where moved.from_points is not null
+      union all
+      select moved.action, moved.period, moved.period_start, moved.to_points, 1 from moved
+    ) as changes
+    group by 1, 2, 3, 4
+    having sum(changes.users) <> 0;
+    return;
   end if;
-  -- Gains: every board in one upsert. After a take-back: the boards the user is new to (or that a concurrent
-  -- first award created meanwhile: added to, as an existing row).
+  -- After a take-back, the existing rows are moved (or leave) first.
+  with moved as (
+    update status_public.leaderboard_scores as score
+      set points = score.points + award.points, reached_at = award.reached_at
+      from unnest(awards) as award
+      where score.action = award.action and score.period = award.period and score.period_start = award.period_start and score.user_id = award.user_id
+        and award.points <> 0 and score.points + award.points > 0
+      returning score.action, score.period, score.period_start, score.points - award.points as from_points, score.points as to_points, score.visible
+  ), left_board as (
+    delete from status_public.leaderboard_scores as score
+      using unnest(awards) as award
+      where score.action = award.action and score.period = award.period and score.period_start = award.period_start and score.user_id = award.user_id
+        and score.points + award.points <= 0
+      returning score.action, score.period, score.period_start, score.points as from_points, null::integer as to_points, score.visible
+  )
+  select array_agg(row(changed.action, changed.period, changed.period_start, changed.from_points, changed.to_points)::status_private.histogram_move)
+    into moves
+    from (select * from moved union all select * from left_board) as changed
+    where changed.visible;
+  -- The boards the user is new to (or that a concurrent first award created meanwhile: added to, as an
+  -- existing row).
   with joined as (
     insert into status_public.leaderboard_scores as score (action, period, period_start, user_id, points, reached_at, visible)
     select award.action, award.period, award.period_start, award.user_id, award.points, award.reached_at,
            not coalesce((select profile.leaderboard_opt_out from status_public.user_profiles as profile where profile.user_id = award.user_id), false)
     from unnest(awards) as award
     where award.points > 0
-      and (only_gains or not exists (
+      and not exists (
         select from status_public.leaderboard_scores as existing
-        where existing.action = award.action and existing.period = award.period and existing.period_start = award.period_start and existing.user_id = award.user_id))
+        where existing.action = award.action and existing.period = award.period and existing.period_start = award.period_start and existing.user_id = award.user_id)
     on conflict (action, period, period_start, user_id) do update
       set points = score.points + excluded.points, reached_at = excluded.reached_at
     returning score.action, score.period, score.period_start, score.user_id, score.points, score.visible, (score.xmax = 0) as inserted
@@ -1757,13 +1894,13 @@ CREATE FUNCTION status_private.count_steps(steps status_private.pipeline_step[])
     SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 declare
-  starting_tier text := status_private.tier_for(0);
   taken_back status_private.pipeline_step;
   tally_id uuid;
   remaining integer;
 begin
   insert into status_public.user_scores (user_id, points, tier)
-    select step.user_id, 0, starting_tier from unnest(steps) as step
+    select step.user_id, 0, (select tier.name from status_public.tiers as tier where tier.min_points <= 0 order by tier.min_points desc limit 1)
+    from unnest(steps) as step
     order by step.user_id
     on conflict (user_id) do nothing;
   -- One upsert: concurrent steps of the same user and name serialise on the tally row, so the count is exact.
@@ -1773,7 +1910,9 @@ begin
     on conflict (user_id, name) do update set count = tally.count + excluded.count;
   -- Taking back (rare: one statement each). An upsert, not an update, so that it waits for a concurrent first
   -- step's uncommitted row and takes back from it; back at zero, the row (locked by us since) goes.
-  for taken_back in select * from unnest(steps) as step where step.count < 0 loop
+  -- (An array loop: no query when no step takes back.)
+  foreach taken_back in array steps loop
+    continue when taken_back.count >= 0;
     insert into status_public.user_achievements as tally (user_id, name, count)
       values (taken_back.user_id, taken_back.name, 0)
       on conflict (user_id, name) do update set count = greatest(tally.count + taken_back.count, 0)
@@ -1835,7 +1974,7 @@ COMMENT ON FUNCTION status_private.criterion_progress(criterion status_public.ac
 --
 
 CREATE FUNCTION status_private.criterion_rule(criterion status_public.achievement_criteria) RETURNS jsonb
-    LANGUAGE sql IMMUTABLE
+    LANGUAGE sql STABLE
     AS $$
   select jsonb_build_object('kind', criterion.kind, 'action', criterion.action, 'threshold', criterion.threshold,
                             'hourFrom', criterion.hour_from, 'hourUntil', criterion.hour_until);
@@ -1878,9 +2017,10 @@ begin
   -- Only when one of the steps' users holds a freeze or has spent one (a frozen day also keeps their other
   -- streaks). Looked up by those users, never across all of them (docs/scaling.md: a read of the whole table
   -- here was a query on every shard for every event).
-  if exists (select from unnest(steps) as step join status_public.user_streak_freezes as held on held.user_id = step.user_id
-             where held.freezes > 0)
-     or exists (select from unnest(steps) as step join status_public.user_frozen_days as frozen on frozen.user_id = step.user_id) then
+  -- Per step by the user's key (scalar subqueries: a join here was cached as a hash join over both tables).
+  if exists (select from unnest(steps) as step
+             where (select true from status_public.user_streak_freezes as held where held.user_id = step.user_id and held.freezes > 0)
+                or (select true from status_public.user_frozen_days as frozen where frozen.user_id = step.user_id limit 1)) then
     with gaps as (
       -- The step's streaks that it would break: its action's and any activity's.
       select step.user_id, step.local_time::date as day, streak.action, streak.last_day
@@ -1975,6 +2115,64 @@ $$;
 
 
 --
+-- Name: fold_into_rank_levels(status_private.histogram_change[]); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.fold_into_rank_levels(changes status_private.histogram_change[]) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+declare
+  changed record;
+  counts integer[];
+  existed boolean;
+  added integer;
+  next integer;
+begin
+  for changed in
+    select block.*, levels.users_from as had
+    from (select moved.action, moved.period, moved.period_start, moved.level, moved.block,
+                 array_agg(moved.child order by moved.child desc) as children, array_agg(moved.users order by moved.child desc) as users
+          from (select change.action, change.period, change.period_start, level.level,
+                       (change.points::bigint >> (8 * (level.level + 1)))::integer as block,
+                       (change.points >> (8 * level.level)) & 255 as child, sum(change.users)::integer as users
+                from unnest(changes) as change cross join generate_series(0, 3) as level (level)
+                group by 1, 2, 3, 4, 5, 6) as moved
+          group by 1, 2, 3, 4, 5) as block
+    left join status_private.leaderboard_rank_levels as levels
+      on levels.action = block.action and levels.period = block.period and levels.period_start = block.period_start
+         and levels.level = block.level and levels.block = block.block
+    order by 1, 2, 3, 4, 5
+  loop
+    existed := changed.had is not null;
+    counts := coalesce(changed.had, array_fill(0, array[256]));
+    -- From the highest changed child down: each place gains the changes at it or above it.
+    added := 0;
+    next := 1;
+    for place in reverse changed.children[1]..0 loop
+      if next <= cardinality(changed.children) and changed.children[next] = place then
+        added := added + changed.users[next];
+        next := next + 1;
+      end if;
+      counts[place + 1] := counts[place + 1] + added;
+    end loop;
+    if counts[1] = 0 then
+      delete from status_private.leaderboard_rank_levels as levels
+        where levels.action = changed.action and levels.period = changed.period and levels.period_start = changed.period_start
+          and levels.level = changed.level and levels.block = changed.block;
+    elsif existed then
+      update status_private.leaderboard_rank_levels as levels set users_from = counts
+        where levels.action = changed.action and levels.period = changed.period and levels.period_start = changed.period_start
+          and levels.level = changed.level and levels.block = changed.block;
+    else
+      insert into status_private.leaderboard_rank_levels (action, period, period_start, level, block, users_from)
+        values (changed.action, changed.period, changed.period_start, changed.level, changed.block, counts);
+    end if;
+  end loop;
+end;
+$$;
+
+
+--
 -- Name: fold_leaderboard_deltas(); Type: FUNCTION; Schema: status_private; Owner: -
 --
 
@@ -1999,6 +2197,7 @@ begin
   end if;
   perform status_private.fold_into_histogram(changes, 1);
   perform status_private.fold_into_histogram(changes, 100);
+  perform status_private.fold_into_rank_levels(changes);
   return cardinality(changes);
 end;
 $$;
@@ -2043,6 +2242,41 @@ $$;
 
 
 --
+-- Name: import_streak_states(status_private.pipeline_step[]); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.import_streak_states(steps status_private.pipeline_step[]) RETURNS TABLE(user_id uuid, action text, n bigint, current_length integer, longest_length integer, last_day date)
+    LANGUAGE sql STABLE
+    AS $$
+  with extending as (
+    select step.user_id, keyed.action, min(step.n) as n, step.local_time::date as day,
+           prior.current_length as prior_length, prior.longest_length as prior_longest, prior.last_day as prior_day
+    from unnest(steps) with ordinality as step (id, user_id, name, count, occurred_at, local_time, n)
+    cross join lateral (values (step.name), (null::text)) as keyed (action)
+    left join status_public.user_streaks as prior
+      on prior.user_id = step.user_id and prior.action is not distinct from keyed.action
+    where step.count > 0 and (prior.last_day is null or step.local_time::date > prior.last_day)
+    group by step.user_id, keyed.action, step.local_time::date, prior.current_length, prior.longest_length, prior.last_day
+  ), islands as (
+    -- Consecutive days share day - (its rank).
+    select extending.*, extending.day - (row_number() over (partition by extending.user_id, extending.action order by extending.day))::integer as island
+    from extending
+  ), lengths as (
+    select islands.user_id, islands.action, islands.n, islands.day, islands.prior_longest,
+           islands.day - min(islands.day) over island + 1
+             + case when min(islands.day) over island = islands.prior_day + 1 then islands.prior_length else 0 end as length
+    from islands
+    window island as (partition by islands.user_id, islands.action, islands.island)
+  )
+  select lengths.user_id, lengths.action, lengths.n, lengths.length::integer,
+         greatest(coalesce(lengths.prior_longest, 0),
+                  max(lengths.length) over (partition by lengths.user_id, lengths.action order by lengths.day))::integer,
+         lengths.day
+  from lengths;
+$$;
+
+
+--
 -- Name: leaderboard_entries(text, status_public.leaderboard_period, date, uuid[], integer[], integer); Type: FUNCTION; Schema: status_private; Owner: -
 --
 
@@ -2050,16 +2284,15 @@ CREATE FUNCTION status_private.leaderboard_entries(board_action text, board stat
     LANGUAGE sql STABLE
     AS $$
   with first_score as materialized (
-    select 1 + above.users as rank,
+    select 1 + around.above as rank,
            -- Around a user the page's offset is unknown: the users above its first score, plus those with that
            -- score, less the page's own.
-           coalesce(page_offset,
-                    above.users + (select at_first.users from status_private.users_at(board_action, board, board_start, page_points[1]) as at_first)
-                                - cardinality(array_positions(page_points, page_points[1]))) as users_before_page
-    from (select case when page_offset = 0 then 0 -- no one is before the first page
-                      else (select above.users from status_private.users_above(board_action, board, board_start, page_points[1]) as above)
-                 end as users
-          offset 0) as above -- a fence: looked up once, though referred to twice
+           coalesce(page_offset, around.above + around."at" - cardinality(array_positions(page_points, page_points[1]))) as users_before_page
+    from (select case when page_offset = 0 then 0 else first_counts.above end as above, first_counts."at"
+          from (select 1) as one
+          -- not looked up for the first page: no one is before it
+          left join lateral status_private.users_around(board_action, board, board_start, page_points[1]) as first_counts on page_offset is distinct from 0
+          offset 0) as around
   ), ranked as (
     select page.user_id, page.points, page.place,
            case when page.points = page_points[1] then first_score.rank
@@ -2119,8 +2352,8 @@ CREATE FUNCTION status_private.notify_user(user_id uuid, event text, id text) RE
     AS $$
   -- Ids only (payloads are limited to 8000 bytes); subscribers re-read the rows under their own RLS.
   -- Sent only if the transaction commits.
-  select pg_notify('achievements:' || user_id::text, json_build_object('event', event, 'id', id)::text)
-  where coalesce(current_setting('achievements.quiet_notifications', true), '') <> 'on';
+  select case when coalesce(current_setting('achievements.quiet_notifications', true), '') <> 'on'
+              then pg_notify('achievements:' || user_id::text, json_build_object('event', event, 'id', id)::text) end;
 $$;
 
 
@@ -2272,13 +2505,35 @@ $$;
 
 
 --
+-- Name: rebuild_leaderboard_rank_levels(); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.rebuild_leaderboard_rank_levels() RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+begin
+  perform pg_advisory_xact_lock(hashtext('status_private.fold_leaderboard_deltas'));
+  delete from status_private.leaderboard_rank_levels;
+  perform status_private.fold_into_rank_levels(array(
+    select row(counts.action, counts.period, counts.period_start, counts.points, counts.users)::status_private.histogram_change
+    from status_private.leaderboard_point_counts as counts where counts.users <> 0));
+end;
+$$;
+
+
+--
+-- Name: FUNCTION rebuild_leaderboard_rank_levels(); Type: COMMENT; Schema: status_private; Owner: -
+--
+
+COMMENT ON FUNCTION status_private.rebuild_leaderboard_rank_levels() IS 'Rebuilds status_private.leaderboard_rank_levels from leaderboard_point_counts (after writing the histogram by hand).';
+
+
+--
 -- Name: record_action(uuid, text, integer, text, timestamp with time zone); Type: FUNCTION; Schema: status_private; Owner: -
 --
 
 CREATE FUNCTION status_private.record_action(user_id uuid, action text, amount integer, idempotency_key text, occurred_at timestamp with time zone) RETURNS status_public.record_action_result
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
-    SET plan_cache_mode TO 'force_generic_plan'
+    LANGUAGE plpgsql
     AS $$
 declare
   catalog_action status_public.actions;
@@ -2350,13 +2605,11 @@ $$;
 --
 
 CREATE FUNCTION status_private.record_action_rate_setting(name text, fallback integer) RETURNS integer
-    LANGUAGE plpgsql STABLE
+    LANGUAGE sql STABLE
     AS $_$
-declare
-  setting text := current_setting('achievements.' || name, true);
-begin
-  return coalesce(case when setting ~ '^\s*[0-9]{1,9}\s*$' then setting::integer end, fallback);
-end;
+  select coalesce(case when current_setting('achievements.' || name, true) ~ '^\s*[0-9]{1,9}\s*$'
+                       then current_setting('achievements.' || name, true)::integer end,
+                  fallback);
 $_$;
 
 
@@ -2597,12 +2850,25 @@ $$;
 CREATE FUNCTION status_private.run_stages(steps status_private.pipeline_step[]) RETURNS void
     LANGUAGE plpgsql
     AS $$
+declare
+  any_ranked boolean;
+  any_levels boolean;
 begin
+  -- By each action's key (scalar subqueries: index lookups whatever the cached plan).
+  select coalesce(bool_or((select action.ranked from status_public.actions as action where action.name = step.name)), false),
+         coalesce(bool_or(step.count > 0
+                          and (select true from status_public.level_requirements as requirement where requirement.name = step.name limit 1)), false)
+    into any_ranked, any_levels
+    from unnest(steps) as step;
   perform status_private.count_steps(steps);
-  perform status_private.rank_tallies(steps);
+  if any_ranked then
+    perform status_private.rank_tallies(steps);
+  end if;
   perform status_private.extend_streaks(steps);
   perform status_private.unlock_achievements(steps);
-  perform status_private.achieve_levels(steps);
+  if any_levels then
+    perform status_private.achieve_levels(steps);
+  end if;
 end;
 $$;
 
@@ -2616,6 +2882,14 @@ CREATE FUNCTION status_private.spend_record_action_allowance(user_id uuid, idemp
     AS $$
 declare
   window_seconds integer := coalesce(nullif(status_private.record_action_rate_setting('record_action_rate_window_seconds', 60), 0), 60);
+  service_max integer := case when service_client is not null then status_private.record_action_rate_setting('record_action_service_rate_limit', 6000) else 0 end;
+  -- As take_record_action_allowance shards it (at least 1: no division by zero when the limit is off).
+  service_shards integer := greatest(1, least(16, service_max));
+  user_max integer := status_private.record_action_rate_setting('record_action_rate_limit', 60);
+  -- The real time, not the transaction's start: a bucket refills while transactions run.
+  moment timestamptz := clock_timestamp();
+  service_taken boolean;
+  user_taken boolean;
 begin
   if user_id is null then
     return; -- record_action refuses it
@@ -2631,12 +2905,47 @@ begin
       return;
     end if;
   end if;
-  if service_client is not null then
-    perform status_private.take_record_action_allowance('service', service_client,
-      status_private.record_action_rate_setting('record_action_service_rate_limit', 6000), window_seconds);
+
+  -- The usual case in one statement: a token from a shard of the service client's bucket that no concurrent
+  -- call holds (as take_record_action_allowance's first look), then, only if one was taken (the service's row
+  -- is always locked before the user's), the user's token. Anything else (the client's first call, every
+  -- shard held or empty, the user's bucket empty) goes to take_record_action_allowance, which waits, creates
+  -- the rows, or refuses: nothing was written for the bucket it retries.
+  with free as (
+    select allowance.shard from status_private.record_action_allowances as allowance
+    where allowance.subject_kind = 'service' and allowance.user_id = service_client
+      and service_max >= 1 and allowance.shard < service_shards
+      and status_private.refilled_tokens(allowance.tokens, allowance.refilled_at,
+            status_private.allowance_of_shard(service_max, service_shards, allowance.shard), window_seconds, moment) >= 1
+    order by allowance.shard
+    limit 1
+    for update skip locked
+  ), service as (
+    update status_private.record_action_allowances as allowance
+      set tokens = status_private.refilled_tokens(allowance.tokens, allowance.refilled_at,
+                     status_private.allowance_of_shard(service_max, service_shards, allowance.shard), window_seconds, moment) - 1,
+          refilled_at = moment
+      -- By the whole key (a lookup of the one row, not a join over the client's 16).
+      where allowance.subject_kind = 'service' and allowance.user_id = service_client and allowance.shard = (select free.shard from free)
+      returning 1
+  ), by_user as (
+    insert into status_private.record_action_allowances as allowance (subject_kind, user_id, shard, tokens, refilled_at)
+      select 'user', spend_record_action_allowance.user_id, 0, user_max - 1, moment
+      where user_max >= 1 and (service_max < 1 or exists (select from service))
+      on conflict on constraint record_action_allowances_pkey do update
+        set tokens = status_private.refilled_tokens(allowance.tokens, allowance.refilled_at, user_max, window_seconds, moment) - 1,
+            refilled_at = moment
+        where status_private.refilled_tokens(allowance.tokens, allowance.refilled_at, user_max, window_seconds, moment) >= 1
+      returning 1
+  )
+  select service_max < 1 or exists (select from service), user_max < 1 or exists (select from by_user)
+    into service_taken, user_taken;
+  if not service_taken then
+    perform status_private.take_record_action_allowance('service', service_client, service_max, window_seconds);
   end if;
-  perform status_private.take_record_action_allowance('user', user_id,
-    status_private.record_action_rate_setting('record_action_rate_limit', 60), window_seconds);
+  if not user_taken then
+    perform status_private.take_record_action_allowance('user', user_id, user_max, window_seconds);
+  end if;
 end;
 $$;
 
@@ -2731,7 +3040,8 @@ CREATE FUNCTION status_private.step_results(steps status_public.user_steps[]) RE
          coalesce(tally.count, 0),
          coalesce(awarded.unlocked, '{}'), coalesce(awarded.points, 0),
          score.points,
-         status_private.tier_for(score.points - coalesce(awarded.points, 0)),
+         (select tier.name from status_public.tiers as tier
+          where tier.min_points <= score.points - coalesce(awarded.points, 0) order by tier.min_points desc limit 1),
          score.tier,
          -- As of the step's day (a backdated step reports the streak it had then).
          coalesce(status_private.streak_as_of(streak.current_length, streak.last_day,
@@ -3215,6 +3525,9 @@ begin
   join status_public.achievements as achievement on achievement.id = unlock.achievement_id
   order by unlock.user_id, unlock.cursor;
   if found then
+    -- In the order the row trigger sent them (the insert's: user, cursor).
+    perform status_private.notify_user(unlock.user_id, 'achievement_unlocked', unlock.id::text)
+      from new_unlocks as unlock order by unlock.user_id, unlock.cursor;
     perform pg_notify('achievements:outbox', '');
   end if;
   return null;
@@ -3355,41 +3668,47 @@ declare
   tiers_before status_private.user_tier[];
   tiers_changed status_private.user_tier[];
 begin
-  select array_agg(row(null, null, null, per_user.user_id, per_user.points, per_user.reached_at)::status_private.board_award
-                   order by per_user.user_id),
-         bool_and(per_user.points > 0)
-    into user_awards, only_gains
-    from (select awarded.user_id, sum(awarded.points)::integer as points, max(awarded.created_at) as reached_at
-          from awarded group by awarded.user_id) as per_user;
+  with per_user as (
+    select awarded.user_id, sum(awarded.points)::integer as points, max(awarded.created_at) as reached_at
+    from awarded group by awarded.user_id
+  )
+  select (select array_agg(row(null, null, null, per_user.user_id, per_user.points, per_user.reached_at)::status_private.board_award
+                           order by per_user.user_id) from per_user),
+         (select bool_and(per_user.points > 0) from per_user),
+         (select array_agg(row('', per_board.period, per_board.period_start, per_board.user_id, per_board.points, per_board.reached_at)::status_private.board_award
+                           order by per_board.period, per_board.period_start, per_board.user_id)
+          from (select board.period, status_private.period_start(board.period, awarded.created_at) as period_start, awarded.user_id,
+                       sum(awarded.points)::integer as points, max(awarded.created_at) as reached_at
+                from awarded cross join unnest(enum_range(null::status_public.leaderboard_period)) as board (period)
+                group by 1, 2, 3) as per_board)
+    into user_awards, only_gains, awards;
   -- A statement trigger runs even for an insert of no rows: nothing to do then.
   if user_awards is null then
     return null;
   end if;
-  select array_agg(row('', per_board.period, per_board.period_start, per_board.user_id, per_board.points, per_board.reached_at)::status_private.board_award
-                   order by per_board.period, per_board.period_start, per_board.user_id)
-    into awards
-    from (select board.period, status_private.period_start(board.period, awarded.created_at) as period_start, awarded.user_id,
-                 sum(awarded.points)::integer as points, max(awarded.created_at) as reached_at
-          from awarded cross join unnest(enum_range(null::status_public.leaderboard_period)) as board (period)
-          group by 1, 2, 3) as per_board;
 
   -- Scores and tiers, and a notification for each tier that changed.
   if only_gains then
     -- The tier before is the tier of the points before.
     with upserted as (
       insert into status_public.user_scores as current_score (user_id, points, tier, reached_at)
-      select award.user_id, award.points, status_private.tier_for(award.points), award.reached_at
+      select award.user_id, award.points,
+             (select tier.name from status_public.tiers as tier where tier.min_points <= award.points order by tier.min_points desc limit 1),
+             award.reached_at
       from unnest(user_awards) as award
       order by award.user_id
       on conflict (user_id) do update
         set points = current_score.points + excluded.points,
-            tier = status_private.tier_for(current_score.points + excluded.points),
+            tier = (select tier.name from status_public.tiers as tier
+                    where tier.min_points <= current_score.points + excluded.points order by tier.min_points desc limit 1),
             reached_at = excluded.reached_at
       returning current_score.user_id, current_score.points, current_score.tier, (current_score.xmax = 0) as inserted
     )
     select coalesce(array_agg(row(upserted.user_id, upserted.tier)::status_private.user_tier), '{}') into tiers_changed
       from upserted join unnest(user_awards) as award using (user_id)
-      where upserted.inserted or upserted.tier is distinct from status_private.tier_for(upserted.points - award.points);
+      where upserted.inserted
+         or upserted.tier is distinct from (select tier.name from status_public.tiers as tier
+                                            where tier.min_points <= upserted.points - award.points order by tier.min_points desc limit 1);
   else
     -- Points taken back (never below zero). The tiers before, the score rows locked in one order (no deadlock
     -- between two statements awarding the same users); rows for the users who have none; then the others'
@@ -3512,26 +3831,16 @@ CREATE FUNCTION status_private.tg_user_scores__outbox() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
     AS $$
+declare
+  previous_tier text;
 begin
-  if TG_OP = 'INSERT' then
-    insert into status_private.outbox_events (kind, user_id, occurred_at, payload)
-    select 'tier_changed', score.user_id, score.reached_at,
-           jsonb_build_object('userId', score.user_id, 'tier', score.tier, 'previousTier', null, 'points', score.points)
-    from new_scores as score
-    where score.points > 0
-    order by score.user_id;
-  else
-    insert into status_private.outbox_events (kind, user_id, occurred_at, payload)
-    select 'tier_changed', score.user_id, score.reached_at,
-           jsonb_build_object('userId', score.user_id, 'tier', score.tier, 'previousTier', before.tier, 'points', score.points)
-    from new_scores as score
-    join old_scores as before using (user_id)
-    where score.tier is distinct from before.tier
-    order by score.user_id;
+  if TG_OP = 'UPDATE' then
+    previous_tier := OLD.tier;
   end if;
-  if found then
-    perform pg_notify('achievements:outbox', '');
-  end if;
+  insert into status_private.outbox_events (kind, user_id, occurred_at, payload)
+  values ('tier_changed', NEW.user_id, NEW.reached_at,
+          jsonb_build_object('userId', NEW.user_id, 'tier', NEW.tier, 'previousTier', previous_tier, 'points', NEW.points));
+  perform pg_notify('achievements:outbox', '');
   return null;
 end;
 $$;
@@ -3549,6 +3858,13 @@ CREATE FUNCTION status_private.tg_user_steps__event_path() RETURNS trigger
 declare
   steps status_private.pipeline_step[];
 begin
+  -- An import derives what its steps change itself (status_public.import_actions).
+  if coalesce(current_setting('achievements.import_token', true), '') <> ''
+     and exists (select from status_private.import_tokens as import
+                 where import.backend_pid = pg_backend_pid() and import.transaction_id = pg_current_xact_id()
+                   and import.token = current_setting('achievements.import_token', true)) then
+    return null;
+  end if;
   -- Round k: each user's k-th step of the statement (in the order they happened), one step per user.
   for steps in
     select array_agg(row(numbered.id, numbered.user_id, numbered.name, numbered.count, numbered.occurred_at,
@@ -3724,27 +4040,8 @@ begin
     from (
       select step.user_id, step.id as step_id, achievement.id as achievement_id, achievement.points, achievement.position
       from unnest(steps) as step
-      cross join lateral (
-        -- Two index lookups, not one OR (an OR would scan every criterion in a generic plan).
-        select criterion.achievement_id from status_public.achievement_criteria as criterion where criterion.action = step.name
-        union
-        select criterion.achievement_id from status_public.achievement_criteria as criterion
-          where criterion.action is null and criterion.kind = 'streak'
-      ) as named
-      -- By primary key, one candidate at a time (offset 0 keeps it a lookup): a plan cached while the catalog
-      -- was small would otherwise hash the whole catalog on every event once it has grown. Not unlocked yet:
-      -- checked here, before the criteria.
-      cross join lateral (
-        select achievement.* from status_public.achievements as achievement
-        where achievement.id = named.achievement_id
-          and not exists (
-            select from status_public.achievement_unlocks as unlock
-            where unlock.user_id = step.user_id and unlock.achievement_id = achievement.id)
-        offset 0
-      ) as achievement
+      cross join lateral status_private.achievements_to_check(step.user_id, step.name, step.occurred_at) as achievement
       where step.count > 0
-        and (achievement.available_from is null or achievement.available_from <= step.occurred_at)
-        and (achievement.available_until is null or step.occurred_at < achievement.available_until)
         -- Every criterion holds: per candidate, its criteria by index (a scalar subquery, not a join the plan
         -- could turn into a scan of every criterion).
         and (select coalesce(bool_and(exists (
@@ -3756,12 +4053,46 @@ begin
   if found_unlocks is null then
     return;
   end if;
-  -- The unique key makes each unlock happen exactly once, even when concurrent transactions cross the
-  -- threshold together (the loser's insert does nothing).
-  with unlocked as (
-    insert into status_public.achievement_unlocks (user_id, achievement_id, points, step_id)
-    select found.user_id, found.achievement_id, found.points, found.step_id
+  -- The cursors: each user's next ones, one upsert per user in user order (the row stays locked until commit,
+  -- so cursors follow the order in which the users' transactions commit). A candidate that a concurrent
+  -- transaction unlocked first inserts nothing below and leaves its cursor unused, as the row trigger did.
+  -- The provenance (what _060_provenance computes for other inserts): the rules' version, the multiplier in
+  -- force at the step, and each criterion's progress as this stage evaluated it (the step's action at the
+  -- user's local time). The unique key makes each unlock happen exactly once, even when concurrent
+  -- transactions cross the threshold together (the loser's insert does nothing).
+  with found as (
+    select found.user_id, found.achievement_id, found.points, found.step_id, found.position,
+           step.name, step.occurred_at, step.local_time,
+           row_number() over (partition by found.user_id order by found.position) as nth,
+           count(*) over (partition by found.user_id) as of_user
     from unnest(found_unlocks) with ordinality as found (user_id, achievement_id, points, step_id, position)
+    join unnest(steps) as step on step.id = found.step_id
+  ), cursors as (
+    insert into status_private.user_event_cursors as taken (user_id, last_cursor)
+    select found.user_id, found.of_user from found where found.nth = 1
+    order by found.user_id
+    on conflict (user_id) do update set last_cursor = taken.last_cursor + excluded.last_cursor
+    returning taken.user_id, taken.last_cursor
+  ), unlocked as (
+    insert into status_public.achievement_unlocks
+      (user_id, achievement_id, points, step_id, cursor, rule_version, points_multiplier, criteria_values)
+    select found.user_id, found.achievement_id,
+           case when multiplier.value is null then found.points else round(found.points * multiplier.value)::integer end,
+           found.step_id, (cursors.last_cursor - found.of_user + found.nth)::integer,
+           (select version.version from status_public.achievement_rule_versions as version
+            where version.achievement_id = found.achievement_id order by version.version desc limit 1),
+           multiplier.value,
+           (select coalesce(jsonb_agg(status_private.criterion_rule(criterion) || jsonb_build_object('current', progress.current, 'target', progress.target)
+                                      order by criterion.kind, criterion.action, criterion.threshold, criterion.hour_from, criterion.hour_until), '[]')
+            from status_public.achievement_criteria as criterion
+            cross join lateral status_private.criterion_progress(criterion, found.user_id, found.name, found.local_time) as progress
+            where criterion.achievement_id = found.achievement_id)
+    from found
+    join cursors on cursors.user_id = found.user_id
+    cross join lateral (
+      select max(multiplier_window.multiplier) as value from status_public.points_multipliers as multiplier_window
+      where multiplier_window.ends_at > found.occurred_at and multiplier_window.starts_at <= found.occurred_at
+    ) as multiplier
     order by found.position
     on conflict (user_id, achievement_id) do nothing
     returning id, user_id, points
@@ -3866,16 +4197,7 @@ COMMENT ON FUNCTION status_private.user_incompleted_step(step text, user_id uuid
 CREATE FUNCTION status_private.users_above(board_action text, board status_public.leaderboard_period, board_start date, points integer) RETURNS TABLE(users integer)
     LANGUAGE sql STABLE
     AS $$
-  select (coalesce((select sum(buckets.users) from status_private.leaderboard_bucket_counts as buckets
-                    where buckets.action = board_action and buckets.period = board and buckets.period_start = board_start
-                      and buckets.bucket > users_above.points / 100), 0)
-        + coalesce((select sum(counts.users) from status_private.leaderboard_point_counts as counts
-                    where counts.action = board_action and counts.period = board and counts.period_start = board_start
-                      and counts.points > users_above.points and counts.points < (users_above.points / 100 + 1) * 100), 0)
-        + coalesce((select sum(deltas.users) from status_private.leaderboard_count_deltas as deltas
-                    where deltas.action = board_action and deltas.period = board and deltas.period_start = board_start
-                      and deltas.points > users_above.points), 0))::integer
-  offset 0; -- a fence: computed once, however often the calling statement refers to it
+  select around.above from status_private.users_around(board_action, board, board_start, users_above.points) as around;
 $$;
 
 
@@ -3883,7 +4205,50 @@ $$;
 -- Name: FUNCTION users_above(board_action text, board status_public.leaderboard_period, board_start date, points integer); Type: COMMENT; Schema: status_private; Owner: -
 --
 
-COMMENT ON FUNCTION status_private.users_above(board_action text, board status_public.leaderboard_period, board_start date, points integer) IS 'How many visible users have more than `points` on the board (folded histogram plus pending deltas): a rank is 1 + this. Inlined into the reads that call it.';
+COMMENT ON FUNCTION status_private.users_above(board_action text, board status_public.leaderboard_period, board_start date, points integer) IS 'How many visible users have more than `points` on the board (status_private.users_around): a rank is 1 + this.';
+
+
+--
+-- Name: users_around(text, status_public.leaderboard_period, date, integer); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.users_around(board_action text, board status_public.leaderboard_period, board_start date, points integer) RETURNS TABLE(above integer, at integer, on_board integer)
+    LANGUAGE sql STABLE
+    AS $$
+  select (coalesce(level_0.users_from[(probe.points & 255) + 2], 0) + coalesce(level_1.users_from[((probe.points >> 8) & 255) + 2], 0)
+          + coalesce(level_2.users_from[((probe.points >> 16) & 255) + 2], 0) + coalesce(level_3.users_from[(probe.points >> 24) + 2], 0)
+          + coalesce(pending.above, 0))::integer,
+         (coalesce(level_0.users_from[(probe.points & 255) + 1] - coalesce(level_0.users_from[(probe.points & 255) + 2], 0), 0)
+          + coalesce(pending."at", 0))::integer,
+         (coalesce(level_3.users_from[1], 0) + coalesce(pending.on_board, 0))::integer
+  -- Scores are positive: below 0, everyone is above, as at 0.
+  from (select greatest(users_around.points, 0) as points) as probe
+  left join lateral (select levels.users_from from status_private.leaderboard_rank_levels as levels
+                     where levels.action = board_action and levels.period = board and levels.period_start = board_start
+                       and levels.level = 0 and levels.block = probe.points >> 8) as level_0 on true
+  left join lateral (select levels.users_from from status_private.leaderboard_rank_levels as levels
+                     where levels.action = board_action and levels.period = board and levels.period_start = board_start
+                       and levels.level = 1 and levels.block = probe.points >> 16) as level_1 on true
+  left join lateral (select levels.users_from from status_private.leaderboard_rank_levels as levels
+                     where levels.action = board_action and levels.period = board and levels.period_start = board_start
+                       and levels.level = 2 and levels.block = probe.points >> 24) as level_2 on true
+  left join lateral (select levels.users_from from status_private.leaderboard_rank_levels as levels
+                     where levels.action = board_action and levels.period = board and levels.period_start = board_start
+                       and levels.level = 3 and levels.block = 0) as level_3 on true
+  left join lateral (select sum(deltas.users) filter (where deltas.points > probe.points) as above,
+                            sum(deltas.users) filter (where deltas.points = users_around.points) as "at",
+                            sum(deltas.users) as on_board
+                     from status_private.leaderboard_count_deltas as deltas
+                     where deltas.action = board_action and deltas.period = board and deltas.period_start = board_start) as pending on true
+  offset 0; -- a fence: computed once, however often the calling statement refers to it
+$$;
+
+
+--
+-- Name: FUNCTION users_around(board_action text, board status_public.leaderboard_period, board_start date, points integer); Type: COMMENT; Schema: status_private; Owner: -
+--
+
+COMMENT ON FUNCTION status_private.users_around(board_action text, board status_public.leaderboard_period, board_start date, points integer) IS 'How many visible users are above `points` on the board, at it, and on the board (the rank levels plus pending deltas): a rank is 1 + above. Inlined into the reads that call it.';
 
 
 --
@@ -3893,13 +4258,7 @@ COMMENT ON FUNCTION status_private.users_above(board_action text, board status_p
 CREATE FUNCTION status_private.users_at(board_action text, board status_public.leaderboard_period, board_start date, points integer) RETURNS TABLE(users integer)
     LANGUAGE sql STABLE
     AS $$
-  select (coalesce((select counts.users from status_private.leaderboard_point_counts as counts
-                    where counts.action = board_action and counts.period = board and counts.period_start = board_start
-                      and counts.points = users_at.points), 0)
-        + coalesce((select sum(deltas.users) from status_private.leaderboard_count_deltas as deltas
-                    where deltas.action = board_action and deltas.period = board and deltas.period_start = board_start
-                      and deltas.points = users_at.points), 0))::integer
-  offset 0; -- a fence: computed once, however often the calling statement refers to it
+  select around."at" from status_private.users_around(board_action, board, board_start, users_at.points) as around;
 $$;
 
 
@@ -3907,7 +4266,7 @@ $$;
 -- Name: FUNCTION users_at(board_action text, board status_public.leaderboard_period, board_start date, points integer); Type: COMMENT; Schema: status_private; Owner: -
 --
 
-COMMENT ON FUNCTION status_private.users_at(board_action text, board status_public.leaderboard_period, board_start date, points integer) IS 'How many visible users have exactly `points` on the board (folded histogram plus pending deltas). Inlined into the reads that call it.';
+COMMENT ON FUNCTION status_private.users_at(board_action text, board status_public.leaderboard_period, board_start date, points integer) IS 'How many visible users have exactly `points` on the board (status_private.users_around).';
 
 
 --
@@ -3917,16 +4276,7 @@ COMMENT ON FUNCTION status_private.users_at(board_action text, board status_publ
 CREATE FUNCTION status_private.users_up_to(board_action text, board status_public.leaderboard_period, board_start date, points integer) RETURNS TABLE(users integer)
     LANGUAGE sql STABLE
     AS $$
-  select (coalesce((select sum(buckets.users) from status_private.leaderboard_bucket_counts as buckets
-                    where buckets.action = board_action and buckets.period = board and buckets.period_start = board_start
-                      and buckets.bucket < users_up_to.points / 100), 0)
-        + coalesce((select sum(counts.users) from status_private.leaderboard_point_counts as counts
-                    where counts.action = board_action and counts.period = board and counts.period_start = board_start
-                      and counts.points <= users_up_to.points and counts.points >= users_up_to.points / 100 * 100), 0)
-        + coalesce((select sum(deltas.users) from status_private.leaderboard_count_deltas as deltas
-                    where deltas.action = board_action and deltas.period = board and deltas.period_start = board_start
-                      and deltas.points <= users_up_to.points), 0))::integer
-  offset 0; -- a fence: computed once, however often the calling statement refers to it
+  select around.on_board - around.above from status_private.users_around(board_action, board, board_start, users_up_to.points) as around;
 $$;
 
 
@@ -3934,7 +4284,7 @@ $$;
 -- Name: FUNCTION users_up_to(board_action text, board status_public.leaderboard_period, board_start date, points integer); Type: COMMENT; Schema: status_private; Owner: -
 --
 
-COMMENT ON FUNCTION status_private.users_up_to(board_action text, board status_public.leaderboard_period, board_start date, points integer) IS 'How many visible users have at most `points` on the board (folded histogram plus pending deltas). Inlined into the reads that call it.';
+COMMENT ON FUNCTION status_private.users_up_to(board_action text, board status_public.leaderboard_period, board_start date, points integer) IS 'How many visible users have at most `points` on the board (status_private.users_around).';
 
 
 --
@@ -4376,6 +4726,306 @@ COMMENT ON FUNCTION status_public.hidden_locked_count() IS 'How many hidden achi
 
 
 --
+-- Name: import_actions(status_public.action_event[], boolean); Type: FUNCTION; Schema: status_public; Owner: -
+--
+
+CREATE FUNCTION status_public.import_actions(events status_public.action_event[], notify boolean DEFAULT false) RETURNS status_public.import_actions_result
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+declare
+  -- The same bound as record_actions (0 or nonsense: the default).
+  max_events integer := coalesce(nullif(status_private.record_action_rate_setting('record_actions_max_events', 1000), 0), 1000);
+  quiet text := current_setting('achievements.quiet_notifications', true);
+  token text := gen_random_uuid()::text;
+  -- As record_actions: the ids' first 32 bits count up in the order given, so that a user's events that happened
+  -- at the same moment apply (and sort in user_steps) in that order.
+  id_base bigint := floor(random() * (4294967295 - 100000000));
+  problem record;
+  steps status_private.pipeline_step[];   -- the steps whose effects are derived here, in each user's order
+  imported_ids uuid[];                    -- every step imported (these and the live path's)
+  imported_users uuid[];
+  found_unlocks status_private.unlock_candidate[];
+  found_levels status_public.user_levels[];
+  awards status_private.board_award[];
+  summary status_public.import_actions_result;
+  starting_tier text := status_private.tier_for(0);
+begin
+  if not status_private.caller_acts_for_anyone() then
+    raise exception 'Only the service role and admins import actions'
+      using errcode = 'AC403', hint = 'Record your own actions with recordActions.';
+  end if;
+  if events is null then
+    raise exception 'events is required (an empty list imports nothing)' using errcode = 'AC400';
+  end if;
+  if cardinality(events) > max_events then
+    raise exception 'At most % events a call, got %', max_events, cardinality(events)
+      using errcode = 'AC400', hint = 'Split the import (achievements.record_actions_max_events).';
+  end if;
+
+  -- Imports of the same users wait for each other (in user order: no deadlock between two imports).
+  perform pg_advisory_xact_lock(hashtext('status_public.import_actions'), hashtext(listed.user_id::text))
+    from (select distinct listed.user_id from unnest(events) as listed where listed.user_id is not null order by 1) as listed;
+  -- The users' tallies and streaks as they stand, locked (in user order, as the live path locks them): the
+  -- streaks are written below from their state before the import, and a live event of these users waits.
+  perform from status_public.user_achievements as tally
+    where tally.user_id in (select listed.user_id from unnest(events) as listed)
+    order by tally.user_id, tally.name for update;
+  perform from status_public.user_streaks as streak
+    where streak.user_id in (select listed.user_id from unnest(events) as listed)
+    order by streak.user_id, streak.action for update;
+
+  -- record_actions's checks for the service role, all or nothing; the first event that cannot be imported, and why.
+  select checked.*, problems.problem into problem
+    from (select listed.position, listed.user_id, listed.action, coalesce(listed.amount, 1) as amount, listed.idempotency_key,
+                 catalog_action.name is not null as known, catalog_action.max_amount,
+                 earlier.name as previous_action, earlier.count as previous_amount,
+                 row_number() over (partition by listed.user_id, listed.idempotency_key order by listed.position) as key_use
+          from unnest(events) with ordinality as listed (user_id, action, amount, idempotency_key, occurred_at, position)
+          left join status_public.actions as catalog_action on catalog_action.name = listed.action
+          left join lateral (
+            select step.name, step.count from status_public.user_steps as step
+            where listed.idempotency_key is not null and step.user_id = listed.user_id and step.idempotency_key = listed.idempotency_key
+            limit 1
+          ) as earlier on true) as checked
+    cross join lateral (
+      select case
+        when checked.user_id is null then 'no user'
+        when not checked.known then 'unknown action'
+        when checked.amount < 1 or checked.amount > checked.max_amount then 'amount'
+        when checked.idempotency_key is not null and length(checked.idempotency_key) not between 1 and 200 then 'key length'
+        when checked.idempotency_key is not null and checked.key_use > 1 then 'key twice'
+        when checked.previous_action <> checked.action or checked.previous_amount <> checked.amount then 'key taken'
+      end as problem) as problems
+    where problems.problem is not null
+    order by checked.position
+    limit 1;
+  if problem.problem = 'no user' then
+    raise exception 'Event %: name the user (userId)', problem.position using errcode = 'AC400';
+  elsif problem.problem = 'unknown action' then
+    raise exception 'Event %: unknown action "%"', problem.position, problem.action
+      using errcode = 'AC404', hint = 'Query `actions` for the names that exist.';
+  elsif problem.problem = 'amount' then
+    raise exception 'Event %: the amount must be a whole number from 1 to % for "%", got %', problem.position, problem.max_amount, problem.action, problem.amount
+      using errcode = 'AC400';
+  elsif problem.problem = 'key length' then
+    raise exception 'Event %: the idempotency key must be 1 to 200 characters', problem.position using errcode = 'AC400';
+  elsif problem.problem = 'key twice' then
+    raise exception 'Event %: the idempotency key "%" is used twice in the batch', problem.position, problem.idempotency_key
+      using errcode = 'AC409', hint = 'Use a new key for a new action.';
+  elsif problem.problem = 'key taken' then
+    raise exception 'Event %: the idempotency key "%" was already used for % x "%"', problem.position, problem.idempotency_key,
+                    problem.previous_amount, problem.previous_action
+      using errcode = 'AC409', hint = 'Use a new key for a new action.';
+  end if;
+
+  perform set_config('achievements.quiet_notifications', case when notify then coalesce(quiet, '') else 'on' end, true);
+
+  -- Users who hold a streak freeze or have spent one: their steps take the live path (extend_streaks spends
+  -- freezes step by step), quietly as the rest. Retried keys are skipped.
+  with inserted as (
+    insert into status_public.user_steps (id, user_id, name, count, idempotency_key, occurred_at)
+    select status_private.batch_step_id(id_base + listed.position), listed.user_id, listed.action, coalesce(listed.amount, 1),
+           listed.idempotency_key, coalesce(listed.occurred_at, now())
+    from unnest(events) with ordinality as listed (user_id, action, amount, idempotency_key, occurred_at, position)
+    where (exists (select from status_public.user_streak_freezes as held where held.user_id = listed.user_id and held.freezes > 0)
+           or exists (select from status_public.user_frozen_days as frozen where frozen.user_id = listed.user_id))
+    order by listed.position
+    on conflict on constraint user_steps_user_id_idempotency_key_key do nothing
+    returning id, user_id
+  )
+  select coalesce(array_agg(inserted.id), '{}'), coalesce(array_agg(distinct inserted.user_id), '{}')
+    into imported_ids, imported_users
+    from inserted;
+
+  -- The others in one insert that skips the event path.
+  insert into status_private.import_tokens (backend_pid, transaction_id, token)
+    values (pg_backend_pid(), pg_current_xact_id(), token)
+    on conflict (backend_pid) do update set transaction_id = excluded.transaction_id, token = excluded.token;
+  perform set_config('achievements.import_token', token, true);
+  with inserted as (
+    insert into status_public.user_steps (id, user_id, name, count, idempotency_key, occurred_at)
+    select status_private.batch_step_id(id_base + listed.position), listed.user_id, listed.action, coalesce(listed.amount, 1),
+           listed.idempotency_key, coalesce(listed.occurred_at, now())
+    from unnest(events) with ordinality as listed (user_id, action, amount, idempotency_key, occurred_at, position)
+    where not exists (select from status_public.user_streak_freezes as held where held.user_id = listed.user_id and held.freezes > 0)
+      and not exists (select from status_public.user_frozen_days as frozen where frozen.user_id = listed.user_id)
+    order by listed.position
+    -- A key that a concurrent call took meanwhile: skipped too.
+    on conflict on constraint user_steps_user_id_idempotency_key_key do nothing
+    returning id, user_id, name, count, occurred_at
+  )
+  select array_agg(row(inserted.id, inserted.user_id, inserted.name, inserted.count, inserted.occurred_at,
+                       inserted.occurred_at at time zone coalesce(profile.time_zone, 'UTC'))::status_private.pipeline_step
+                   order by inserted.user_id, inserted.occurred_at, inserted.id)
+    into steps
+    from inserted
+    left join status_public.user_profiles as profile on profile.user_id = inserted.user_id;
+  perform set_config('achievements.import_token', '', true);
+  delete from status_private.import_tokens where backend_pid = pg_backend_pid();
+
+  if steps is not null then
+    imported_ids := imported_ids || array(select step.id from unnest(steps) as step);
+    imported_users := imported_users || array(select distinct step.user_id from unnest(steps) as step);
+
+    -- Unlocks and levels first, from the state before the steps: at each step, as the live path evaluates it after
+    -- the step (the same candidates: achievements whose criteria name its action, or an any-activity streak; in
+    -- their availability window; not unlocked yet), with each criterion as it stood then: a count is the tally
+    -- before the import plus the user's imported steps up to this one; a streak is its state after the last step
+    -- that changed it (import_streak_states), as of this step's day; a time of day asks the criterion registry
+    -- (it depends on the step alone). The first step at which all hold unlocks. A new criterion kind that reads
+    -- state needs its as-of branch here too (test/db/status_public/import_actions.test.ts compares with replay).
+    with states as (
+      select * from status_private.import_streak_states(steps)
+    ), numbered as (
+      -- Each step with its user's imported total of its action up to it (what a count of its own action adds).
+      select step.*, sum(step.count) over (partition by step.user_id, step.name order by step.n) as running
+      from unnest(steps) with ordinality as step (id, user_id, name, count, occurred_at, local_time, n)
+    ), candidates as (
+      select distinct on (step.user_id, achievement.id) step.user_id, step.id as step_id, step.n, achievement.id as achievement_id,
+             achievement.points, achievement.position
+      from numbered as step
+      cross join lateral status_private.achievements_to_check(step.user_id, step.name, step.occurred_at) as achievement
+      where (select coalesce(bool_and(case criterion.kind
+                when 'count' then
+                  coalesce((select tally.count from status_public.user_achievements as tally
+                            where tally.user_id = step.user_id and tally.name = criterion.action), 0)
+                  + case when criterion.action = step.name then step.running
+                         else (select coalesce(sum(earlier.count), 0) from numbered as earlier
+                               where earlier.user_id = step.user_id and earlier.name = criterion.action and earlier.n <= step.n) end
+                  >= criterion.threshold
+                when 'streak' then
+                  coalesce((select case when state.last_day >= step.local_time::date - 1 then state.current_length else 0 end
+                            from (select changed.current_length, changed.last_day, changed.n from states as changed
+                                  where changed.user_id = step.user_id and changed.action is not distinct from criterion.action and changed.n <= step.n
+                                  union all
+                                  select prior.current_length, prior.last_day, 0 from status_public.user_streaks as prior
+                                  where prior.user_id = step.user_id and prior.action is not distinct from criterion.action) as state
+                            order by state.n desc limit 1), 0)
+                  >= criterion.threshold
+                else exists (select from status_private.criterion_progress(criterion, step.user_id, step.name, step.local_time) as progress
+                             where progress.current >= progress.target)
+              end), true)
+             from status_public.achievement_criteria as criterion
+             where criterion.achievement_id = achievement.id)
+      order by step.user_id, achievement.id, step.n
+    )
+    select array_agg(row(candidates.user_id, candidates.achievement_id, candidates.points, candidates.step_id)::status_private.unlock_candidate
+                     -- As the live path numbers a user's cursors: by step, then in catalog order.
+                     order by candidates.user_id, candidates.n, candidates.position, candidates.achievement_id)
+      into found_unlocks
+      from candidates;
+
+    -- Levels: at the first step of one of a level's actions after which every requirement's tally is reached
+    -- (none to look for, the usual case, when no requirement names the steps' actions).
+    if exists (select from unnest(steps) as step
+               where exists (select from status_public.level_requirements as requirement where requirement.name = step.name)) then
+      select array_agg(row(reached.user_id, reached.level, null, reached.step_id, null)::status_public.user_levels
+                       order by reached.user_id, reached.n, reached.level)
+        into found_levels
+        from (
+          select distinct on (step.user_id, requirement.level) step.user_id, requirement.level, step.id as step_id, step.n
+          from unnest(steps) with ordinality as step (id, user_id, name, count, occurred_at, local_time, n)
+          join status_public.level_requirements as requirement on requirement.name = step.name
+          where not exists (select from status_public.user_levels as achieved
+                            where achieved.user_id = step.user_id and achieved.level = requirement.level)
+            and not exists (
+              select from status_public.level_requirements as other
+              where other.level = requirement.level
+                and coalesce((select tally.count from status_public.user_achievements as tally
+                              where tally.user_id = step.user_id and tally.name = other.name), 0)
+                    + (select coalesce(sum(earlier.count), 0) from unnest(steps) with ordinality as earlier (id, user_id, name, count, occurred_at, local_time, n)
+                       where earlier.user_id = step.user_id and earlier.name = other.name and earlier.n <= step.n)
+                    < other.required_count)
+          order by step.user_id, requirement.level, step.n
+        ) as reached;
+    end if;
+
+    -- Scores (as count_steps: a row at zero points for a new user), then the tallies in one upsert.
+    insert into status_public.user_scores (user_id, points, tier)
+      select distinct step.user_id, 0, starting_tier from unnest(steps) as step
+      order by step.user_id
+      on conflict (user_id) do nothing;
+    insert into status_public.user_achievements as tally (user_id, name, count)
+      select step.user_id, step.name, sum(step.count)::integer from unnest(steps) as step
+      group by step.user_id, step.name
+      order by step.user_id, step.name
+      on conflict (user_id, name) do update set count = tally.count + excluded.count;
+
+    -- The ranked actions' boards: each user's sum per board, reached at their last step in it.
+    select array_agg(row(per_board.name, per_board.period, per_board.period_start, per_board.user_id, per_board.points,
+                         per_board.reached_at)::status_private.board_award
+                     order by per_board.name, per_board.period, per_board.period_start, per_board.user_id)
+      into awards
+      from (select step.name, board.period, status_private.period_start(board.period, step.occurred_at) as period_start, step.user_id,
+                   sum(step.count)::integer as points, max(step.occurred_at) as reached_at
+            from unnest(steps) as step
+            join status_public.actions as ranked on ranked.name = step.name and ranked.ranked
+            cross join unnest(enum_range(null::status_public.leaderboard_period)) as board (period)
+            group by 1, 2, 3, 4) as per_board;
+    if awards is not null then
+      perform status_private.add_to_boards(awards);
+    end if;
+
+    -- Streaks: each one's state after its last changing step.
+    insert into status_public.user_streaks as streak (user_id, action, current_length, longest_length, last_day)
+      select distinct on (changed.user_id, changed.action) changed.user_id, changed.action, changed.current_length,
+             changed.longest_length, changed.last_day
+      from status_private.import_streak_states(steps) as changed
+      order by changed.user_id, changed.action, changed.n desc
+      on conflict (user_id, action) do update
+        set current_length = excluded.current_length,
+            longest_length = greatest(streak.longest_length, excluded.longest_length),
+            last_day = excluded.last_day,
+            updated_at = now();
+
+    -- Unlocks exactly once (the unique key), their points through the ledger (its trigger: scores, tiers, point
+    -- boards), then the levels.
+    if found_unlocks is not null then
+      with unlocked as (
+        insert into status_public.achievement_unlocks (user_id, achievement_id, points, step_id)
+        select found.user_id, found.achievement_id, found.points, found.step_id
+        from unnest(found_unlocks) with ordinality as found (user_id, achievement_id, points, step_id, position)
+        order by found.position
+        on conflict (user_id, achievement_id) do nothing
+        returning id, user_id, points
+      )
+      insert into status_public.points_ledger (user_id, points, unlock_id)
+      select unlocked.user_id, unlocked.points, unlocked.id from unlocked where unlocked.points > 0;
+    end if;
+    if found_levels is not null then
+      insert into status_public.user_levels (user_id, level, step_id)
+      select found.user_id, found.level, found.step_id
+      from unnest(found_levels) with ordinality as found (user_id, level, achieved_at, step_id, cursor, position)
+      order by found.position
+      on conflict (user_id, level) do nothing;
+    end if;
+  end if;
+  perform set_config('achievements.quiet_notifications', coalesce(quiet, ''), true);
+
+  -- What the imported steps did (the live path's users included), found by their step ids.
+  select cardinality(events), cardinality(imported_ids), cardinality(events) - cardinality(imported_ids), cardinality(imported_users),
+         (select count(*) from status_public.achievement_unlocks as unlock
+          where unlock.user_id = any (imported_users) and unlock.step_id = any (imported_ids)),
+         (select coalesce(sum(unlock.points), 0) from status_public.achievement_unlocks as unlock
+          where unlock.user_id = any (imported_users) and unlock.step_id = any (imported_ids)),
+         (select count(*) from status_public.user_levels as achieved
+          where achieved.user_id = any (imported_users) and achieved.step_id = any (imported_ids))
+    into summary.events, summary.imported, summary.skipped, summary.users, summary.unlocks, summary.points, summary.levels_achieved;
+  return summary;
+end;
+$$;
+
+
+--
+-- Name: FUNCTION import_actions(events status_public.action_event[], notify boolean); Type: COMMENT; Schema: status_public; Owner: -
+--
+
+COMMENT ON FUNCTION status_public.import_actions(events status_public.action_event[], notify boolean) IS '@notNull
+For the service role and admins: imports historical events (each `userId`, `action`, `amount`, `occurredAt`, optional `idempotencyKey`) in one call and returns what they did in sum. The end state (tallies, streaks, unlocks, points, tiers, levels, boards) is the one that recording the events one by one with recordActionFor in `occurredAt` order would leave: each user''s events apply after the steps they already have, in `occurredAt` order (then input order). Events whose user already used their idempotency key are skipped. All or nothing, with recordActions''s checks; at most 1000 events a call (achievements.record_actions_max_events); no rate limit. Quiet: no live notifications unless `notify` (webhooks still get their outbox events).';
+
+
+--
 -- Name: leaderboard(status_public.leaderboard_period, integer, integer, text); Type: FUNCTION; Schema: status_public; Owner: -
 --
 
@@ -4383,26 +5033,48 @@ CREATE FUNCTION status_public.leaderboard(period status_public.leaderboard_perio
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
     SET plan_cache_mode TO 'force_generic_plan'
-    SET enable_bitmapscan TO 'off'
     AS $$
 declare
   board_start date := status_private.period_start(period, now());
   board_action text;
-  page_users uuid[];
-  page_points integer[];
+  -- The rank of the page's first score, on a page after the first.
+  first_rank integer;
 begin
   if first is null or first not between 1 and 100 or "offset" is null or "offset" < 0 then
     raise exception 'first must be from 1 to 100 and offset at least 0' using errcode = 'AC400';
   end if;
-  board_action := status_private.board_action_of(action);
-  select coalesce(array_agg(page.user_id order by page.points desc, page.reached_at, page.user_id), '{}'),
-         coalesce(array_agg(page.points order by page.points desc, page.reached_at, page.user_id), '{}')
-    into page_users, page_points
-    from (select score.user_id, score.points, score.reached_at from status_public.leaderboard_scores as score
-          where score.action = board_action and score.period = leaderboard.period and score.period_start = board_start and score.visible
-          order by score.points desc, score.reached_at, score.user_id
-          limit first offset "offset") as page;
-  return query select * from status_private.leaderboard_entries(board_action, period, board_start, page_users, page_points, "offset");
+  -- The points boards without a call (board_action_of checks a named action).
+  board_action := case when action is null then '' else status_private.board_action_of(action) end;
+  if "offset" > 0 then
+    select 1 + above.users into first_rank
+      from (select score.points from status_public.leaderboard_scores as score
+            where score.action = board_action and score.period = leaderboard.period and score.period_start = board_start and score.visible
+            order by score.points desc, score.reached_at, score.user_id
+            limit 1 offset "offset") as page_first
+      cross join lateral status_private.users_above(board_action, leaderboard.period, board_start, page_first.points) as above;
+  end if;
+  return query
+    select ranked.rank, ranked.user_id, profile.display_name, ranked.points, tier.name, tier.badge,
+           case ranked.rank when 1 then '🥇' when 2 then '🥈' when 3 then '🥉' end
+    from (select page.user_id, page.points, page.reached_at,
+                 -- Equal points share a rank: the first page's is 1 + those above within it; on a later page, the
+                 -- first score's ties have the first score's rank, and the others 1 + the offset + those above
+                 -- within the page (everyone before the page has more points).
+                 case when "offset" = 0 then page.place_rank
+                      when page.points = page.first_points then first_rank
+                      else "offset" + page.place_rank
+                 end as rank
+          from (select score.user_id, score.points, score.reached_at,
+                       (rank() over (order by score.points desc))::integer as place_rank,
+                       first_value(score.points) over (order by score.points desc) as first_points
+                from (select score.user_id, score.points, score.reached_at from status_public.leaderboard_scores as score
+                      where score.action = board_action and score.period = leaderboard.period and score.period_start = board_start and score.visible
+                      order by score.points desc, score.reached_at, score.user_id
+                      limit first offset "offset") as score) as page) as ranked
+    left join status_public.user_profiles as profile on profile.user_id = ranked.user_id
+    left join status_public.user_scores as overall on overall.user_id = ranked.user_id
+    left join status_public.tiers as tier on tier.name = overall.tier
+    order by ranked.points desc, ranked.reached_at, ranked.user_id;
 end;
 $$;
 
@@ -4655,7 +5327,6 @@ CREATE FUNCTION status_public.my_rank(period status_public.leaderboard_period DE
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
     SET plan_cache_mode TO 'force_generic_plan'
-    SET enable_bitmapscan TO 'off'
     AS $$
 declare
   me uuid := jwt_public.current_user_id();
@@ -4666,17 +5337,17 @@ begin
   if me is null then
     raise exception 'Sign in to see your rank' using errcode = 'AC401';
   end if;
-  board_action := status_private.board_action_of(action);
-  -- One statement: the user's score row, the users above it and those up to it (the board's size).
-  select mine.points, 1 + above.users,
+  -- The points boards without a call (board_action_of checks a named action).
+  board_action := case when action is null then '' else status_private.board_action_of(action) end;
+  -- One statement: the user's score row, the users above it and the board's size.
+  select mine.points, 1 + around.above,
          -- The visible users, plus the viewer when not among them (no points yet, or opted out).
-         above.users + up_to.users + case when mine.visible then 0 else 1 end
+         around.on_board + case when mine.visible then 0 else 1 end
     into result.points, result.rank, result.total_users
     from (select coalesce(max(score.points), 0) as points, coalesce(bool_or(score.visible), false) as visible
           from status_public.leaderboard_scores as score
           where score.action = board_action and score.period = my_rank.period and score.period_start = board_start and score.user_id = me) as mine
-    cross join lateral status_private.users_above(board_action, period, board_start, mine.points) as above
-    cross join lateral status_private.users_up_to(board_action, period, board_start, mine.points) as up_to;
+    cross join lateral status_private.users_around(board_action, period, board_start, mine.points) as around;
   result.percentile := round((100.0 * (result.total_users - result.rank) / result.total_users)::numeric, 1)::double precision;
   return result;
 end;
@@ -4745,6 +5416,7 @@ COMMENT ON FUNCTION status_public.my_unlocks_since(cursor integer) IS 'The signe
 CREATE FUNCTION status_public.record_action(action text, amount integer DEFAULT 1, idempotency_key text DEFAULT NULL::text) RETURNS status_public.record_action_result
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 declare
   user_id uuid := jwt_public.current_user_id();
@@ -4777,6 +5449,7 @@ Records that the signed-in user performed `action` (`amount` times; a client-rep
 CREATE FUNCTION status_public.record_action_for(user_id uuid, action text, amount integer DEFAULT 1, idempotency_key text DEFAULT NULL::text, occurred_at timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS status_public.record_action_result
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 begin
   -- The service client is the token's sub; a direct SQL caller without one counts as the nil uuid.
@@ -5628,6 +6301,24 @@ ALTER TABLE status_private.backfill_runs ALTER COLUMN id ADD GENERATED BY DEFAUL
 
 
 --
+-- Name: import_tokens; Type: TABLE; Schema: status_private; Owner: -
+--
+
+CREATE TABLE status_private.import_tokens (
+    backend_pid integer NOT NULL,
+    transaction_id xid8 NOT NULL,
+    token text NOT NULL
+);
+
+
+--
+-- Name: TABLE import_tokens; Type: COMMENT; Schema: status_private; Owner: -
+--
+
+COMMENT ON TABLE status_private.import_tokens IS 'The import running in a backend''s transaction (status_public.import_actions): its steps skip the live event path while the setting achievements.import_token holds this token. Written only by import_actions, which deletes its row before it returns.';
+
+
+--
 -- Name: leaderboard_bucket_counts; Type: TABLE; Schema: status_private; Owner: -
 --
 
@@ -5692,6 +6383,30 @@ COMMENT ON TABLE status_private.leaderboard_point_counts IS 'How many visible us
 
 
 --
+-- Name: leaderboard_rank_levels; Type: TABLE; Schema: status_private; Owner: -
+--
+
+CREATE TABLE status_private.leaderboard_rank_levels (
+    action text NOT NULL,
+    period status_public.leaderboard_period NOT NULL,
+    period_start date NOT NULL,
+    level smallint NOT NULL,
+    block integer NOT NULL,
+    users_from integer[] NOT NULL,
+    CONSTRAINT leaderboard_rank_levels_block_check CHECK ((block >= 0)),
+    CONSTRAINT leaderboard_rank_levels_level_check CHECK (((level >= 0) AND (level <= 3))),
+    CONSTRAINT leaderboard_rank_levels_users_from_check CHECK (((cardinality(users_from) = 256) AND (0 <= ALL (users_from))))
+);
+
+
+--
+-- Name: TABLE leaderboard_rank_levels; Type: COMMENT; Schema: status_private; Owner: -
+--
+
+COMMENT ON TABLE status_private.leaderboard_rank_levels IS 'The leaderboard histogram as 256-way levels of suffix sums (4-reads.sql): a rank reads one row per level. Kept by the fold; read by status_private.users_around, with the pending deltas.';
+
+
+--
 -- Name: outbox_event_positions; Type: SEQUENCE; Schema: status_private; Owner: -
 --
 
@@ -5743,7 +6458,7 @@ ALTER TABLE status_private.outbox_events ALTER COLUMN id ADD GENERATED BY DEFAUL
 -- Name: record_action_allowances; Type: TABLE; Schema: status_private; Owner: -
 --
 
-CREATE TABLE status_private.record_action_allowances (
+CREATE UNLOGGED TABLE status_private.record_action_allowances (
     subject_kind text NOT NULL,
     user_id uuid NOT NULL,
     shard smallint NOT NULL,
@@ -5758,7 +6473,7 @@ CREATE TABLE status_private.record_action_allowances (
 -- Name: TABLE record_action_allowances; Type: COMMENT; Schema: status_private; Owner: -
 --
 
-COMMENT ON TABLE status_private.record_action_allowances IS 'The recordAction rate limit''s token buckets: one row per user, up to 16 per service client.';
+COMMENT ON TABLE status_private.record_action_allowances IS 'The recordAction rate limit''s token buckets: one row per user, up to 16 per service client. Unlogged: after a crash every allowance starts full.';
 
 
 --
@@ -6168,6 +6883,14 @@ ALTER TABLE ONLY status_private.backfill_runs
 
 
 --
+-- Name: import_tokens import_tokens_pkey; Type: CONSTRAINT; Schema: status_private; Owner: -
+--
+
+ALTER TABLE ONLY status_private.import_tokens
+    ADD CONSTRAINT import_tokens_pkey PRIMARY KEY (backend_pid);
+
+
+--
 -- Name: leaderboard_bucket_counts leaderboard_bucket_counts_pkey; Type: CONSTRAINT; Schema: status_private; Owner: -
 --
 
@@ -6181,6 +6904,14 @@ ALTER TABLE ONLY status_private.leaderboard_bucket_counts
 
 ALTER TABLE ONLY status_private.leaderboard_point_counts
     ADD CONSTRAINT leaderboard_point_counts_pkey PRIMARY KEY (action, period, period_start, points);
+
+
+--
+-- Name: leaderboard_rank_levels leaderboard_rank_levels_pkey; Type: CONSTRAINT; Schema: status_private; Owner: -
+--
+
+ALTER TABLE ONLY status_private.leaderboard_rank_levels
+    ADD CONSTRAINT leaderboard_rank_levels_pkey PRIMARY KEY (action, period, period_start, level, block);
 
 
 --
@@ -6633,7 +7364,7 @@ CREATE TRIGGER _010_rate_limit BEFORE INSERT ON status_public.user_steps FOR EAC
 -- Name: achievement_unlocks _050_take_cursor; Type: TRIGGER; Schema: status_public; Owner: -
 --
 
-CREATE TRIGGER _050_take_cursor BEFORE INSERT ON status_public.achievement_unlocks FOR EACH ROW EXECUTE FUNCTION status_private.tg__take_user_cursor();
+CREATE TRIGGER _050_take_cursor BEFORE INSERT ON status_public.achievement_unlocks FOR EACH ROW WHEN ((new.cursor IS NULL)) EXECUTE FUNCTION status_private.tg__take_user_cursor();
 
 
 --
@@ -6647,7 +7378,7 @@ CREATE TRIGGER _050_take_cursor BEFORE INSERT ON status_public.user_levels FOR E
 -- Name: achievement_unlocks _060_provenance; Type: TRIGGER; Schema: status_public; Owner: -
 --
 
-CREATE TRIGGER _060_provenance BEFORE INSERT ON status_public.achievement_unlocks FOR EACH ROW EXECUTE FUNCTION status_private.tg_achievement_unlocks__provenance();
+CREATE TRIGGER _060_provenance BEFORE INSERT ON status_public.achievement_unlocks FOR EACH ROW WHEN ((new.criteria_values IS NULL)) EXECUTE FUNCTION status_private.tg_achievement_unlocks__provenance();
 
 
 --
@@ -6686,13 +7417,6 @@ CREATE TRIGGER _200_tally_boards AFTER INSERT OR DELETE OR UPDATE OF ranked, nam
 
 
 --
--- Name: achievement_unlocks _500_notify; Type: TRIGGER; Schema: status_public; Owner: -
---
-
-CREATE TRIGGER _500_notify AFTER INSERT ON status_public.achievement_unlocks FOR EACH ROW EXECUTE FUNCTION status_private.tg__notify_user('achievement_unlocked', 'id');
-
-
---
 -- Name: user_levels _500_notify; Type: TRIGGER; Schema: status_public; Owner: -
 --
 
@@ -6717,14 +7441,14 @@ CREATE TRIGGER _600_outbox AFTER INSERT ON status_public.user_levels REFERENCING
 -- Name: user_scores _600_outbox_inserted; Type: TRIGGER; Schema: status_public; Owner: -
 --
 
-CREATE TRIGGER _600_outbox_inserted AFTER INSERT ON status_public.user_scores REFERENCING NEW TABLE AS new_scores FOR EACH STATEMENT EXECUTE FUNCTION status_private.tg_user_scores__outbox();
+CREATE TRIGGER _600_outbox_inserted AFTER INSERT ON status_public.user_scores FOR EACH ROW WHEN ((new.points > 0)) EXECUTE FUNCTION status_private.tg_user_scores__outbox();
 
 
 --
 -- Name: user_scores _600_outbox_updated; Type: TRIGGER; Schema: status_public; Owner: -
 --
 
-CREATE TRIGGER _600_outbox_updated AFTER UPDATE ON status_public.user_scores REFERENCING OLD TABLE AS old_scores NEW TABLE AS new_scores FOR EACH STATEMENT EXECUTE FUNCTION status_private.tg_user_scores__outbox();
+CREATE TRIGGER _600_outbox_updated AFTER UPDATE ON status_public.user_scores FOR EACH ROW WHEN ((new.tier IS DISTINCT FROM old.tier)) EXECUTE FUNCTION status_private.tg_user_scores__outbox();
 
 
 --
@@ -6950,6 +7674,12 @@ ALTER TABLE ONLY status_public.webhook_deliveries
 ALTER TABLE status_private.backfill_runs ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: import_tokens; Type: ROW SECURITY; Schema: status_private; Owner: -
+--
+
+ALTER TABLE status_private.import_tokens ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: leaderboard_bucket_counts; Type: ROW SECURITY; Schema: status_private; Owner: -
 --
 
@@ -6966,6 +7696,12 @@ ALTER TABLE status_private.leaderboard_count_deltas ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE status_private.leaderboard_point_counts ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: leaderboard_rank_levels; Type: ROW SECURITY; Schema: status_private; Owner: -
+--
+
+ALTER TABLE status_private.leaderboard_rank_levels ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: outbox_events; Type: ROW SECURITY; Schema: status_private; Owner: -
@@ -7589,6 +8325,13 @@ REVOKE ALL ON FUNCTION status_private.achievement_met_at(achievement status_publ
 
 
 --
+-- Name: FUNCTION achievements_to_check(user_id uuid, action text, occurred_at timestamp with time zone); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.achievements_to_check(user_id uuid, action text, occurred_at timestamp with time zone) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION add_to_boards(awards status_private.board_award[]); Type: ACL; Schema: status_private; Owner: -
 --
 
@@ -7796,6 +8539,13 @@ REVOKE ALL ON FUNCTION status_private.fold_into_histogram(changes status_private
 
 
 --
+-- Name: FUNCTION fold_into_rank_levels(changes status_private.histogram_change[]); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.fold_into_rank_levels(changes status_private.histogram_change[]) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION fold_leaderboard_deltas(); Type: ACL; Schema: status_private; Owner: -
 --
 
@@ -7815,6 +8565,13 @@ REVOKE ALL ON FUNCTION status_private.give_back_user_allowances(user_ids uuid[])
 --
 
 REVOKE ALL ON FUNCTION status_private.histogram_changes_by_key(changes status_private.histogram_change[], key_width integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION import_streak_states(steps status_private.pipeline_step[]); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.import_streak_states(steps status_private.pipeline_step[]) FROM PUBLIC;
 
 
 --
@@ -7880,6 +8637,13 @@ REVOKE ALL ON FUNCTION status_private.rank_of(board status_public.leaderboard_pe
 --
 
 REVOKE ALL ON FUNCTION status_private.rank_tallies(steps status_private.pipeline_step[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION rebuild_leaderboard_rank_levels(); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.rebuild_leaderboard_rank_levels() FROM PUBLIC;
 
 
 --
@@ -8309,6 +9073,13 @@ REVOKE ALL ON FUNCTION status_private.users_above(board_action text, board statu
 
 
 --
+-- Name: FUNCTION users_around(board_action text, board status_public.leaderboard_period, board_start date, points integer); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.users_around(board_action text, board status_public.leaderboard_period, board_start date, points integer) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION users_at(board_action text, board status_public.leaderboard_period, board_start date, points integer); Type: ACL; Schema: status_private; Owner: -
 --
 
@@ -8480,6 +9251,15 @@ GRANT ALL ON FUNCTION status_public.hidden_locked_count() TO achievements_anonym
 GRANT ALL ON FUNCTION status_public.hidden_locked_count() TO achievements_user;
 GRANT ALL ON FUNCTION status_public.hidden_locked_count() TO achievements_service;
 GRANT ALL ON FUNCTION status_public.hidden_locked_count() TO achievements_admin;
+
+
+--
+-- Name: FUNCTION import_actions(events status_public.action_event[], notify boolean); Type: ACL; Schema: status_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_public.import_actions(events status_public.action_event[], notify boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION status_public.import_actions(events status_public.action_event[], notify boolean) TO achievements_service;
+GRANT ALL ON FUNCTION status_public.import_actions(events status_public.action_event[], notify boolean) TO achievements_admin;
 
 
 --

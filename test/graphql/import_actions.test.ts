@@ -1,4 +1,4 @@
-// The importActions mutation (migrations/current/5-import.sql): historical events for many users in one call, a
+// The importActions mutation (migration 000014, 5-import.sql): historical events for many users in one call, a
 // summary back; the service role and admins only; recordActions's coded errors; as real roles in rolled-back
 // transactions.
 import { anonymous, asAdmin, asService, asUser, newUserId, withTransaction } from "../helpers/db";

@@ -1,4 +1,4 @@
-// import_actions: the bulk path for historical events (issue 10, migrations/current/5-import.sql). One insert that
+// import_actions: the bulk path for historical events (issue 10, migration 000014, 5-import.sql). One insert that
 // skips the live event path, then tallies, boards, streaks, unlocks, points and levels derived set-based: the same
 // end state as replaying the events one by one through record_action_for in occurred order; idempotency keys
 // skipped; record_actions's checks; the service role and admins only; and no other caller can skip the engine.
