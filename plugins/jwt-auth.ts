@@ -27,7 +27,8 @@ export function makeJwtAuthPlugin(authenticate: Authenticate): GraphileConfig.Pl
           if (requestDigest.path !== graphqlPath) {
             return next();
           }
-          const header = Object.entries(requestDigest.headers).find(([name]) => name.toLowerCase() === "authorization")?.[1];
+          // Node's header names are lower case already; another adaptor's may not be.
+          const header = requestDigest.headers.authorization ?? Object.entries(requestDigest.headers).find(([name]) => name.toLowerCase() === "authorization")?.[1];
           try {
             requestDigest.requestContext.achievementsSession = await authenticate(header);
           } catch (error) {

@@ -3,6 +3,7 @@
 // whose every field may lag gets the replicas' withPgClient instead of the primary's. A service without
 // replicas, a mutation, a subscription and any other query keep the primary's.
 import type { WithPgClient } from "postgraphile/@dataplan/pg";
+import { isPromiseLike } from "postgraphile/grafast";
 import { readsMayLag } from "../src/read-replicas";
 
 export const ReadReplicasPlugin: GraphileConfig.Plugin = {
@@ -11,15 +12,18 @@ export const ReadReplicasPlugin: GraphileConfig.Plugin = {
   version: "0.1.0",
   grafast: {
     middleware: {
-      async prepareArgs(next, { args }) {
-        const prepared = await next();
+      prepareArgs(next, { args }) {
         const services = args.resolvedPreset?.pgServices?.filter((service) => service.readReplicas) ?? [];
-        if (services.length > 0 && readsMayLag(args.schema, args.document, args.operationName)) {
+        // No replicas (or an operation that must not lag): nothing to do, and no promise added to every request.
+        if (services.length === 0 || !readsMayLag(args.schema, args.document, args.operationName)) return next();
+        const toReplicas = (prepared: Grafast.ExecutionArgs) => {
           // The service's withPgClientKey names where its withPgClient is ("withPgClient" for "main").
           const context = args.contextValue as unknown as Record<string, WithPgClient>;
           for (const service of services) context[service.withPgClientKey] = service.readReplicas!.withPgClient(context[service.withPgClientKey]);
-        }
-        return prepared;
+          return prepared;
+        };
+        const prepared = next();
+        return isPromiseLike(prepared) ? prepared.then(toReplicas) : toReplicas(prepared);
       },
     },
   },

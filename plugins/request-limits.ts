@@ -9,6 +9,7 @@
 //   of /graphql for JSON, an Accept it cannot answer) become JSON with a code and their HTTP status in
 //   `processRequest` (grafserv sends them as text or without a code, and a body that is too large as a 500).
 import { type ASTVisitor, GraphQLError, Kind, type OperationDefinitionNode, type SelectionSetNode, type ValidationContext } from "postgraphile/graphql";
+import { isPromiseLike } from "postgraphile/grafast";
 import { type RequestLimits, recordActionRateLimitSettings } from "../src/limits";
 
 export type LimitErrorCode =
@@ -187,12 +188,16 @@ export function makeRequestLimitsPlugin(limits: RequestLimits): GraphileConfig.P
     grafast: {
       middleware: {
         // After the context is built (by grafast.context): the limits ride along in the pgSettings of the
-        // operation's transactions, where status_private.take_record_action_allowance reads them.
-        async prepareArgs(next) {
-          const args = await next();
-          const contextValue = args.contextValue as { pgSettings?: Record<string, string | undefined> | null };
-          contextValue.pgSettings = { ...contextValue.pgSettings, ...rateLimitSettings };
-          return args;
+        // operation's transactions, where status_private.take_record_action_allowance reads them. Not async:
+        // when the context is built synchronously (an HTTP request), no promise is added.
+        prepareArgs(next) {
+          const withRateLimitSettings = (args: Grafast.ExecutionArgs) => {
+            const contextValue = args.contextValue as { pgSettings?: Record<string, string | undefined> | null };
+            contextValue.pgSettings = { ...contextValue.pgSettings, ...rateLimitSettings };
+            return args;
+          };
+          const args = next();
+          return isPromiseLike(args) ? args.then(withRateLimitSettings) : withRateLimitSettings(args);
         },
       },
     },

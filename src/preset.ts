@@ -4,7 +4,8 @@
 //   only; it changes nothing outside status_public (no NodePlugin removal, no id renaming, no strictness
 //   switch, no authentication, no error masking: those stay the app's).
 // - `makePreset()`: our standalone server = Amber + the library preset + our JWT sessions, request limits,
-//   `id` columns named `id` (no Relay global ids), strict functions, coded errors and websockets.
+//   `id` columns named `id` (no Relay global ids), strict functions, coded errors, websockets, and HTTP
+//   responses' data written as JSON text by grafast.
 import { makePgService } from "postgraphile/adaptors/pg";
 import { withScalableSubscriber } from "./pg-subscriber";
 import { PreparedSettingsClient } from "./prepared-settings";
@@ -19,12 +20,13 @@ import { LeaderboardPlugin } from "../plugins/leaderboard";
 import { GraphQLErrorCodesPlugin } from "../plugins/graphql-error-codes";
 import { InlineCompositeArraysPlugin } from "../plugins/inline-composite-arrays";
 import { NonNullListsPlugin } from "../plugins/non-null-lists";
+import { OutputDataAsStringPlugin } from "../plugins/output-data-as-string";
 import { ReadReplicasPlugin } from "../plugins/read-replicas";
 import { makeRequestLimitsPlugin } from "../plugins/request-limits";
 import { ReferenceArgumentNamesPlugin } from "../plugins/reference-argument-names";
 import { StrictAchievementsFunctionsPlugin } from "../plugins/strict-achievements-functions";
 import { ACHIEVEMENTS_SCHEMAS } from "./achievements-schema";
-import { type Authenticate, AuthenticationError, pgSettingsOf } from "./auth";
+import { type Authenticate, AuthenticationError, pgSettingsOf, type Session } from "./auth";
 import { maskError } from "./errors";
 import { DEFAULT_REQUEST_LIMITS, type RequestLimits } from "./limits";
 import { type ReadReplicasOptions, withReadReplicas } from "./read-replicas";
@@ -105,7 +107,7 @@ export function makePreset(options: {
   });
   return {
     extends: [PostGraphileAmberPreset, makeAchievementsPreset()],
-    plugins: [makeJwtAuthPlugin(authenticate), makeRequestLimitsPlugin(limits), KeepIdColumnNamesPlugin, GraphQLErrorCodesPlugin],
+    plugins: [makeJwtAuthPlugin(authenticate), makeRequestLimitsPlugin(limits), KeepIdColumnNamesPlugin, GraphQLErrorCodesPlugin, OutputDataAsStringPlugin],
     // No Relay global ids: rows keep their own keys (see plugins/keep-id-column-names.ts).
     disablePlugins: ["NodePlugin"],
     // Function arguments without a default are required (`stepsRequired(level: String!)`), in every exposed schema.
@@ -122,20 +124,22 @@ export function makePreset(options: {
       graphiqlPath: "/graphiql",
       maskError,
       maxRequestLength: limits.maxRequestBytes,
+      // HTTP responses' data as JSON text straight from grafast (plugins/output-data-as-string.ts).
+      outputDataAsString: true,
     },
     grafast: {
       explain: false,
-      async context(requestContext, args) {
-        let session = requestContext.achievementsSession;
-        try {
-          session ??= await authenticate(
-            requestContext.ws?.normalizedConnectionParams?.authorization?.toString() ??
-              requestContext.node?.req?.headers?.authorization,
-          );
-        } catch (error) {
-          throw error instanceof AuthenticationError ? error.toSafeError() : error;
-        }
-        return { pgSettings: { ...args.contextValue?.pgSettings, ...pgSettingsOf(session, options.userIdSource) } };
+      // Synchronous for HTTP requests, whose session JwtAuthPlugin verified already: no promise on every request.
+      context(requestContext, args) {
+        const contextOf = (session: Session) => ({ pgSettings: { ...args.contextValue?.pgSettings, ...pgSettingsOf(session, options.userIdSource) } });
+        const session = requestContext.achievementsSession;
+        if (session) return contextOf(session);
+        return authenticate(requestContext.ws?.normalizedConnectionParams?.authorization?.toString() ?? requestContext.node?.req?.headers?.authorization).then(
+          contextOf,
+          (error: unknown) => {
+            throw error instanceof AuthenticationError ? error.toSafeError() : error;
+          },
+        );
       },
     },
   };
