@@ -1726,6 +1726,88 @@ $$;
 
 
 --
+-- Name: check_action_events(status_public.action_event[], boolean, uuid, boolean); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.check_action_events(events status_public.action_event[], for_anyone boolean, signed_in uuid, retries_need_results boolean) RETURNS void
+    LANGUAGE plpgsql STABLE
+    AS $$
+declare
+  problem record;
+  previous status_public.user_steps;
+begin
+  -- Each event with its user, amount, catalog action and earlier step of the same key; the first that cannot
+  -- be recorded, and why (a retried key with another action or amount counts: recorded_result says why).
+  select checked.*, problems.problem into problem
+    from (select listed.position, event.user_id, listed.action, event.amount, listed.idempotency_key, listed.occurred_at,
+                 catalog_action.name is not null as known, catalog_action.client_reportable, catalog_action.max_amount,
+                 earlier.id as previous_id, earlier.name as previous_action, earlier.count as previous_amount,
+                 retries_need_results and earlier.id is not null
+                   and not exists (select from status_private.recorded_action_results as recorded
+                                   where recorded.step_id = earlier.id and recorded.user_id = earlier.user_id) as previous_unrecorded,
+                 row_number() over (partition by event.user_id, listed.idempotency_key order by listed.position) as key_use
+          from unnest(events) with ordinality as listed (user_id, action, amount, idempotency_key, occurred_at, position)
+          cross join lateral (select coalesce(listed.user_id, case when not for_anyone then signed_in end) as user_id,
+                                     coalesce(listed.amount, 1) as amount) as event
+          left join status_public.actions as catalog_action on catalog_action.name = listed.action
+          -- By the key's index, one event at a time, and only for an event with a key (a join could hash the
+          -- whole step log; `limit 1`, the key being unique, keeps it a lookup).
+          left join lateral (
+            select step.* from status_public.user_steps as step
+            where listed.idempotency_key is not null and step.user_id = event.user_id and step.idempotency_key = listed.idempotency_key
+            limit 1
+          ) as earlier on true) as checked
+    cross join lateral (
+      select case
+        when checked.user_id is null then 'no user'
+        when not for_anyone and checked.user_id <> signed_in then 'not yours'
+        when not for_anyone and checked.occurred_at is not null then 'occurred_at'
+        when not checked.known then 'unknown action'
+        when not for_anyone and not checked.client_reportable then 'not reportable'
+        when checked.amount < 1 or checked.amount > checked.max_amount then 'amount'
+        when checked.idempotency_key is not null and length(checked.idempotency_key) not between 1 and 200 then 'key length'
+        when checked.idempotency_key is not null and checked.key_use > 1 then 'key twice'
+        when checked.previous_id is not null
+             and (checked.previous_action <> checked.action or checked.previous_amount <> checked.amount or checked.previous_unrecorded)
+          then 'key taken'
+      end as problem) as problems
+    where problems.problem is not null
+    order by checked.position
+    limit 1;
+  if problem.problem = 'no user' then
+    raise exception 'Event %: name the user (userId)', problem.position using errcode = 'AC400';
+  elsif problem.problem = 'not yours' then
+    raise exception 'Event %: you can record only your own actions', problem.position
+      using errcode = 'AC403', hint = 'Leave userId out, or record for others with the service role.';
+  elsif problem.problem = 'occurred_at' then
+    raise exception 'Event %: only the service role sets occurredAt', problem.position using errcode = 'AC403';
+  elsif problem.problem = 'unknown action' then
+    raise exception 'Event %: unknown action "%"', problem.position, problem.action
+      using errcode = 'AC404', hint = 'Query `actions` for the names that exist.';
+  elsif problem.problem = 'not reportable' then
+    raise exception 'Event %: the action "%" cannot be reported by a client', problem.position, problem.action
+      using errcode = 'AC403', hint = 'Your backend records it with the service role.';
+  elsif problem.problem = 'amount' then
+    raise exception 'Event %: the amount must be a whole number from 1 to % for "%", got %', problem.position, problem.max_amount, problem.action, problem.amount
+      using errcode = 'AC400';
+  elsif problem.problem = 'key length' then
+    raise exception 'Event %: the idempotency key must be 1 to 200 characters', problem.position using errcode = 'AC400';
+  elsif problem.problem = 'key twice' then
+    raise exception 'Event %: the idempotency key "%" is used twice in the batch', problem.position, problem.idempotency_key
+      using errcode = 'AC409', hint = 'Use a new key for a new action.';
+  elsif problem.problem = 'key taken' and retries_need_results then
+    select * into previous from status_public.user_steps where user_steps.id = problem.previous_id and user_steps.user_id = problem.user_id;
+    perform status_private.recorded_result(previous, problem.action, problem.amount); -- raises its AC409
+  elsif problem.problem = 'key taken' then
+    raise exception 'Event %: the idempotency key "%" was already used for % x "%"', problem.position, problem.idempotency_key,
+                    problem.previous_amount, problem.previous_action
+      using errcode = 'AC409', hint = 'Use a new key for a new action.';
+  end if;
+end;
+$$;
+
+
+--
 -- Name: claim_webhook_deliveries(integer, double precision, integer); Type: FUNCTION; Schema: status_private; Owner: -
 --
 
@@ -4741,7 +4823,6 @@ declare
   -- As record_actions: the ids' first 32 bits count up in the order given, so that a user's events that happened
   -- at the same moment apply (and sort in user_steps) in that order.
   id_base bigint := floor(random() * (4294967295 - 100000000));
-  problem record;
   steps status_private.pipeline_step[];   -- the steps whose effects are derived here, in each user's order
   imported_ids uuid[];                    -- every step imported (these and the live path's)
   imported_users uuid[];
@@ -4775,49 +4856,8 @@ begin
     where streak.user_id in (select listed.user_id from unnest(events) as listed)
     order by streak.user_id, streak.action for update;
 
-  -- record_actions's checks for the service role, all or nothing; the first event that cannot be imported, and why.
-  select checked.*, problems.problem into problem
-    from (select listed.position, listed.user_id, listed.action, coalesce(listed.amount, 1) as amount, listed.idempotency_key,
-                 catalog_action.name is not null as known, catalog_action.max_amount,
-                 earlier.name as previous_action, earlier.count as previous_amount,
-                 row_number() over (partition by listed.user_id, listed.idempotency_key order by listed.position) as key_use
-          from unnest(events) with ordinality as listed (user_id, action, amount, idempotency_key, occurred_at, position)
-          left join status_public.actions as catalog_action on catalog_action.name = listed.action
-          left join lateral (
-            select step.name, step.count from status_public.user_steps as step
-            where listed.idempotency_key is not null and step.user_id = listed.user_id and step.idempotency_key = listed.idempotency_key
-            limit 1
-          ) as earlier on true) as checked
-    cross join lateral (
-      select case
-        when checked.user_id is null then 'no user'
-        when not checked.known then 'unknown action'
-        when checked.amount < 1 or checked.amount > checked.max_amount then 'amount'
-        when checked.idempotency_key is not null and length(checked.idempotency_key) not between 1 and 200 then 'key length'
-        when checked.idempotency_key is not null and checked.key_use > 1 then 'key twice'
-        when checked.previous_action <> checked.action or checked.previous_amount <> checked.amount then 'key taken'
-      end as problem) as problems
-    where problems.problem is not null
-    order by checked.position
-    limit 1;
-  if problem.problem = 'no user' then
-    raise exception 'Event %: name the user (userId)', problem.position using errcode = 'AC400';
-  elsif problem.problem = 'unknown action' then
-    raise exception 'Event %: unknown action "%"', problem.position, problem.action
-      using errcode = 'AC404', hint = 'Query `actions` for the names that exist.';
-  elsif problem.problem = 'amount' then
-    raise exception 'Event %: the amount must be a whole number from 1 to % for "%", got %', problem.position, problem.max_amount, problem.action, problem.amount
-      using errcode = 'AC400';
-  elsif problem.problem = 'key length' then
-    raise exception 'Event %: the idempotency key must be 1 to 200 characters', problem.position using errcode = 'AC400';
-  elsif problem.problem = 'key twice' then
-    raise exception 'Event %: the idempotency key "%" is used twice in the batch', problem.position, problem.idempotency_key
-      using errcode = 'AC409', hint = 'Use a new key for a new action.';
-  elsif problem.problem = 'key taken' then
-    raise exception 'Event %: the idempotency key "%" was already used for % x "%"', problem.position, problem.idempotency_key,
-                    problem.previous_amount, problem.previous_action
-      using errcode = 'AC409', hint = 'Use a new key for a new action.';
-  end if;
+  -- record_actions's checks for the service role, all or nothing.
+  perform status_private.check_action_events(events, true, null, false);
 
   perform set_config('achievements.quiet_notifications', case when notify then coalesce(quiet, '') else 'on' end, true);
 
@@ -5481,8 +5521,6 @@ declare
   for_anyone boolean := status_private.caller_acts_for_anyone();
   -- 0 (or nonsense) is the default: a batch always has a bound.
   max_events integer := coalesce(nullif(status_private.record_action_rate_setting('record_actions_max_events', 1000), 0), 1000);
-  problem record;
-  previous status_public.user_steps;
   -- The events to insert (in input order) and their positions.
   steps status_public.user_steps[];
   step_positions bigint[];
@@ -5510,68 +5548,7 @@ begin
       using errcode = 'AC400', hint = 'Split the batch (achievements.record_actions_max_events).';
   end if;
 
-  -- Each event with its user, amount, catalog action and earlier step of the same key; the first that cannot
-  -- be recorded, and why (a retried key with another action or amount counts: recorded_result says why).
-  select checked.*, problems.problem into problem
-    from (select listed.position, event.user_id, listed.action, event.amount, listed.idempotency_key, listed.occurred_at,
-                 catalog_action.name is not null as known, catalog_action.client_reportable, catalog_action.max_amount,
-                 earlier.id as previous_id, earlier.name as previous_action, earlier.count as previous_amount,
-                 earlier.id is not null and not exists (select from status_private.recorded_action_results as recorded
-                                                       where recorded.step_id = earlier.id and recorded.user_id = earlier.user_id) as previous_unrecorded,
-                 row_number() over (partition by event.user_id, listed.idempotency_key order by listed.position) as key_use
-          from unnest(events) with ordinality as listed (user_id, action, amount, idempotency_key, occurred_at, position)
-          cross join lateral (select coalesce(listed.user_id, case when not for_anyone then signed_in end) as user_id,
-                                     coalesce(listed.amount, 1) as amount) as event
-          left join status_public.actions as catalog_action on catalog_action.name = listed.action
-          -- By the key's index, one event at a time, and only for an event with a key (a join could hash the
-          -- whole step log; `limit 1`, the key being unique, keeps it a lookup).
-          left join lateral (
-            select step.* from status_public.user_steps as step
-            where listed.idempotency_key is not null and step.user_id = event.user_id and step.idempotency_key = listed.idempotency_key
-            limit 1
-          ) as earlier on true) as checked
-    cross join lateral (
-      select case
-        when checked.user_id is null then 'no user'
-        when not for_anyone and checked.user_id <> signed_in then 'not yours'
-        when not for_anyone and checked.occurred_at is not null then 'occurred_at'
-        when not checked.known then 'unknown action'
-        when not for_anyone and not checked.client_reportable then 'not reportable'
-        when checked.amount < 1 or checked.amount > checked.max_amount then 'amount'
-        when checked.idempotency_key is not null and length(checked.idempotency_key) not between 1 and 200 then 'key length'
-        when checked.idempotency_key is not null and checked.key_use > 1 then 'key twice'
-        when checked.previous_id is not null
-             and (checked.previous_action <> checked.action or checked.previous_amount <> checked.amount or checked.previous_unrecorded)
-          then 'key taken'
-      end as problem) as problems
-    where problems.problem is not null
-    order by checked.position
-    limit 1;
-  if problem.problem = 'no user' then
-    raise exception 'Event %: name the user (userId)', problem.position using errcode = 'AC400';
-  elsif problem.problem = 'not yours' then
-    raise exception 'Event %: you can record only your own actions', problem.position
-      using errcode = 'AC403', hint = 'Leave userId out, or record for others with the service role.';
-  elsif problem.problem = 'occurred_at' then
-    raise exception 'Event %: only the service role sets occurredAt', problem.position using errcode = 'AC403';
-  elsif problem.problem = 'unknown action' then
-    raise exception 'Event %: unknown action "%"', problem.position, problem.action
-      using errcode = 'AC404', hint = 'Query `actions` for the names that exist.';
-  elsif problem.problem = 'not reportable' then
-    raise exception 'Event %: the action "%" cannot be reported by a client', problem.position, problem.action
-      using errcode = 'AC403', hint = 'Your backend records it with the service role.';
-  elsif problem.problem = 'amount' then
-    raise exception 'Event %: the amount must be a whole number from 1 to % for "%", got %', problem.position, problem.max_amount, problem.action, problem.amount
-      using errcode = 'AC400';
-  elsif problem.problem = 'key length' then
-    raise exception 'Event %: the idempotency key must be 1 to 200 characters', problem.position using errcode = 'AC400';
-  elsif problem.problem = 'key twice' then
-    raise exception 'Event %: the idempotency key "%" is used twice in the batch', problem.position, problem.idempotency_key
-      using errcode = 'AC409', hint = 'Use a new key for a new action.';
-  elsif problem.problem = 'key taken' then
-    select * into previous from status_public.user_steps where user_steps.id = problem.previous_id and user_steps.user_id = problem.user_id;
-    perform status_private.recorded_result(previous, problem.action, problem.amount); -- raises its AC409
-  end if;
+  perform status_private.check_action_events(events, for_anyone, signed_in, true);
 
   -- Retried keys: their original results. The others: the steps to insert.
   select coalesce(array_agg(status_private.recorded_result(earlier.step, listed.action, coalesce(listed.amount, 1)) order by listed.position)
@@ -8406,6 +8383,13 @@ REVOKE ALL ON FUNCTION status_private.board_users(board status_public.leaderboar
 --
 
 REVOKE ALL ON FUNCTION status_private.caller_acts_for_anyone() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION check_action_events(events status_public.action_event[], for_anyone boolean, signed_in uuid, retries_need_results boolean); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.check_action_events(events status_public.action_event[], for_anyone boolean, signed_in uuid, retries_need_results boolean) FROM PUBLIC;
 
 
 --

@@ -167,6 +167,7 @@ const FUNCTIONS: Record<string, string> = {
   // Batches (migration 000009, 2-batches.sql): a batch's rate limits in one call per bucket.
   "status_private.refuse_record_actions(text,integer,integer,double precision)": "-",
   "status_private.spend_record_actions_allowance(uuid[],uuid)": "-",
+  "status_private.check_action_events(status_public.action_event[],boolean,uuid,boolean)": "-",
   "status_private.take_service_allowance(uuid,integer,integer,integer)": "-",
   "status_private.take_user_allowances(uuid[],integer[],integer,integer)": "-",
   // A batch event whose key a concurrent call took gives its user's allowance back (migration 000013).
