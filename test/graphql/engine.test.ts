@@ -1,7 +1,7 @@
 // The engine through GraphQL: recordAction and its payload, progress, hidden achievements, rarity,
 // the dashboard, profiles and coded errors, as real roles in rolled-back transactions.
 import { anonymous, asAdmin, asService, asUser, newUserId, type TestTransaction, withTransaction } from "../helpers/db";
-import { type GraphQLResult, type GraphQLRunner, makeGraphQLRunner } from "../helpers/graphql";
+import { errorsOf, type GraphQLRunner, makeGraphQLRunner, ok } from "../helpers/graphql";
 
 let graphql: GraphQLRunner;
 beforeAll(async () => {
@@ -20,14 +20,7 @@ const RECORD_ACTION_FOR = `mutation ($userId: UUID!, $action: String!, $at: Date
 }`;
 
 /** The data of a result that must have no errors. */
-async function ok(promise: Promise<GraphQLResult>): Promise<Record<string, any>> {
-  const result = await promise;
-  expect(result.errors).toBeUndefined();
-  return result.data ?? {};
-}
 
-const errorsOf = (result: { errors?: readonly { message: string; extensions: Record<string, unknown> }[] }) =>
-  result.errors?.map((error) => [error.extensions.code, error.message]);
 
 const record = (tx: TestTransaction, user: string, action: string, amount = 1, key?: string) =>
   ok(graphql.run(tx, asUser(user), RECORD_ACTION, { action, amount, key }));

@@ -2,7 +2,7 @@
 // summary back; the service role and admins only; recordActions's coded errors; as real roles in rolled-back
 // transactions.
 import { anonymous, asAdmin, asService, asUser, newUserId, withTransaction } from "../helpers/db";
-import { type GraphQLResult, type GraphQLRunner, makeGraphQLRunner } from "../helpers/graphql";
+import { errorsOf, type GraphQLRunner, makeGraphQLRunner, ok } from "../helpers/graphql";
 
 let graphql: GraphQLRunner;
 beforeAll(async () => {
@@ -14,13 +14,7 @@ const IMPORT_ACTIONS = `mutation ($events: [ActionEventInput]!, $notify: Boolean
   importActions(input: { events: $events, notify: $notify }) { result { events imported skipped users unlocks points levelsAchieved } }
 }`;
 
-async function ok(promise: Promise<GraphQLResult>): Promise<Record<string, any>> {
-  const result = await promise;
-  expect(result.errors).toBeUndefined();
-  return result.data ?? {};
-}
 
-const errorsOf = (result: GraphQLResult) => result.errors?.map((error) => [error.extensions.code, error.message]);
 
 describe("importActions", () => {
   it("imports events for many users for the service role and admins, and sums up what they did", () =>

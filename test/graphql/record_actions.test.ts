@@ -2,7 +2,7 @@
 // role (any users, occurredAt) and for a signed-in user (their own events), as real roles in rolled-back
 // transactions.
 import { anonymous, asService, asUser, newUserId, withTransaction } from "../helpers/db";
-import { type GraphQLResult, type GraphQLRunner, makeGraphQLRunner } from "../helpers/graphql";
+import { errorsOf, type GraphQLRunner, makeGraphQLRunner, ok } from "../helpers/graphql";
 
 let graphql: GraphQLRunner;
 beforeAll(async () => {
@@ -14,13 +14,7 @@ const RECORD_ACTIONS = `mutation ($events: [ActionEventInput]!) {
   recordActions(input: { events: $events }) { result { userId action tally unlocked { achievementId } } }
 }`;
 
-async function ok(promise: Promise<GraphQLResult>): Promise<Record<string, any>> {
-  const result = await promise;
-  expect(result.errors).toBeUndefined();
-  return result.data ?? {};
-}
 
-const errorsOf = (result: GraphQLResult) => result.errors?.map((error) => [error.extensions.code, error.message]);
 
 describe("recordActions", () => {
   it("records events for many users for the service role, with a result per event in order", () =>

@@ -25,6 +25,16 @@ export interface GraphQLRunner {
   release(): Promise<void>;
 }
 
+/** Expects a result without errors; returns its data. */
+export async function ok(result: GraphQLResult | Promise<GraphQLResult>): Promise<Record<string, any>> {
+  const { data, errors } = await result;
+  expect(errors).toBeUndefined();
+  return data ?? {};
+}
+
+/** A result's errors as [code, message] pairs (undefined: none). */
+export const errorsOf = (result: GraphQLResult) => result.errors?.map((error) => [error.extensions.code, error.message]);
+
 export async function makeGraphQLRunner(): Promise<GraphQLRunner> {
   const preset = makePreset({
     connectionString: testDatabaseUrl("TEST_AUTH_URL"),
@@ -37,10 +47,8 @@ export async function makeGraphQLRunner(): Promise<GraphQLRunner> {
 
   const runner: GraphQLRunner = {
     schema,
-    async data(tx, actor, source, variables) {
-      const result = await runner.run(tx, actor, source, variables);
-      expect(result.errors).toBeUndefined();
-      return result.data ?? {};
+    data(tx, actor, source, variables) {
+      return ok(runner.run(tx, actor, source, variables));
     },
     async errorCodes(tx, actor, source, variables) {
       return (await runner.run(tx, actor, source, variables)).errors?.map((error) => error.extensions.code);
