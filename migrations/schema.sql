@@ -3630,24 +3630,13 @@ declare
   step status_public.user_steps;
 begin
   select * into step from status_public.user_steps where id = NEW.step_id;
-  select version.version into NEW.rule_version
-    from status_public.achievement_rule_versions as version
-    where version.achievement_id = NEW.achievement_id
-    order by version.version desc limit 1;
-  select max(multiplier_window.multiplier) into NEW.points_multiplier
-    from status_public.points_multipliers as multiplier_window
-    where multiplier_window.ends_at > step.occurred_at and multiplier_window.starts_at <= step.occurred_at;
+  select provenance.rule_version, provenance.points_multiplier, provenance.criteria_values
+    into NEW.rule_version, NEW.points_multiplier, NEW.criteria_values
+    from status_private.unlock_provenance_at(NEW.achievement_id, NEW.user_id, step.name, step.occurred_at,
+                                             step.occurred_at at time zone status_private.time_zone_of(NEW.user_id)) as provenance;
   if NEW.points_multiplier is not null then
     NEW.points := round(NEW.points * NEW.points_multiplier)::integer;
   end if;
-  -- As the unlock stage evaluated them: the step's action, at the user's local time of the step.
-  select coalesce(jsonb_agg(status_private.criterion_rule(criterion) || jsonb_build_object('current', progress.current, 'target', progress.target)
-                            order by criterion.kind, criterion.action, criterion.threshold, criterion.hour_from, criterion.hour_until), '[]')
-    into NEW.criteria_values
-    from status_public.achievement_criteria as criterion
-    cross join lateral status_private.criterion_progress(
-      criterion, NEW.user_id, step.name, step.occurred_at at time zone status_private.time_zone_of(NEW.user_id)) as progress
-    where criterion.achievement_id = NEW.achievement_id;
   return NEW;
 end;
 $$;
@@ -4138,9 +4127,7 @@ begin
   -- The cursors: each user's next ones, one upsert per user in user order (the row stays locked until commit,
   -- so cursors follow the order in which the users' transactions commit). A candidate that a concurrent
   -- transaction unlocked first inserts nothing below and leaves its cursor unused, as the row trigger did.
-  -- The provenance (what _060_provenance computes for other inserts): the rules' version, the multiplier in
-  -- force at the step, and each criterion's progress as this stage evaluated it (the step's action at the
-  -- user's local time). The unique key makes each unlock happen exactly once, even when concurrent
+  -- The provenance (unlock_provenance_at, as _060_provenance computes it for other inserts). The unique key makes each unlock happen exactly once, even when concurrent
   -- transactions cross the threshold together (the loser's insert does nothing).
   with found as (
     select found.user_id, found.achievement_id, found.points, found.step_id, found.position,
@@ -4159,22 +4146,13 @@ begin
     insert into status_public.achievement_unlocks
       (user_id, achievement_id, points, step_id, cursor, rule_version, points_multiplier, criteria_values)
     select found.user_id, found.achievement_id,
-           case when multiplier.value is null then found.points else round(found.points * multiplier.value)::integer end,
+           case when provenance.points_multiplier is null then found.points
+                else round(found.points * provenance.points_multiplier)::integer end,
            found.step_id, (cursors.last_cursor - found.of_user + found.nth)::integer,
-           (select version.version from status_public.achievement_rule_versions as version
-            where version.achievement_id = found.achievement_id order by version.version desc limit 1),
-           multiplier.value,
-           (select coalesce(jsonb_agg(status_private.criterion_rule(criterion) || jsonb_build_object('current', progress.current, 'target', progress.target)
-                                      order by criterion.kind, criterion.action, criterion.threshold, criterion.hour_from, criterion.hour_until), '[]')
-            from status_public.achievement_criteria as criterion
-            cross join lateral status_private.criterion_progress(criterion, found.user_id, found.name, found.local_time) as progress
-            where criterion.achievement_id = found.achievement_id)
+           provenance.rule_version, provenance.points_multiplier, provenance.criteria_values
     from found
     join cursors on cursors.user_id = found.user_id
-    cross join lateral (
-      select max(multiplier_window.multiplier) as value from status_public.points_multipliers as multiplier_window
-      where multiplier_window.ends_at > found.occurred_at and multiplier_window.starts_at <= found.occurred_at
-    ) as multiplier
+    cross join lateral status_private.unlock_provenance_at(found.achievement_id, found.user_id, found.name, found.occurred_at, found.local_time) as provenance
     order by found.position
     on conflict (user_id, achievement_id) do nothing
     returning id, user_id, points
@@ -4182,6 +4160,26 @@ begin
   insert into status_public.points_ledger (user_id, points, unlock_id)
   select unlocked.user_id, unlocked.points, unlocked.id from unlocked where unlocked.points > 0;
 end;
+$$;
+
+
+--
+-- Name: unlock_provenance_at(text, uuid, text, timestamp with time zone, timestamp without time zone); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.unlock_provenance_at(achievement_id text, user_id uuid, action text, occurred_at timestamp with time zone, local_time timestamp without time zone) RETURNS TABLE(rule_version integer, points_multiplier numeric, criteria_values jsonb)
+    LANGUAGE sql STABLE
+    AS $$
+  select (select version.version from status_public.achievement_rule_versions as version
+          where version.achievement_id = unlock_provenance_at.achievement_id order by version.version desc limit 1),
+         (select max(multiplier_window.multiplier) from status_public.points_multipliers as multiplier_window
+          where multiplier_window.ends_at > unlock_provenance_at.occurred_at and multiplier_window.starts_at <= unlock_provenance_at.occurred_at),
+         (select coalesce(jsonb_agg(status_private.criterion_rule(criterion) || jsonb_build_object('current', progress.current, 'target', progress.target)
+                                    order by criterion.kind, criterion.action, criterion.threshold, criterion.hour_from, criterion.hour_until), '[]')
+          from status_public.achievement_criteria as criterion
+          cross join lateral status_private.criterion_progress(criterion, unlock_provenance_at.user_id, unlock_provenance_at.action,
+                                                               unlock_provenance_at.local_time) as progress
+          where criterion.achievement_id = unlock_provenance_at.achievement_id);
 $$;
 
 
@@ -9023,6 +9021,13 @@ REVOKE ALL ON FUNCTION status_private.trigger_column_value(row_data jsonb, colum
 --
 
 REVOKE ALL ON FUNCTION status_private.unlock_achievements(steps status_private.pipeline_step[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION unlock_provenance_at(achievement_id text, user_id uuid, action text, occurred_at timestamp with time zone, local_time timestamp without time zone); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.unlock_provenance_at(achievement_id text, user_id uuid, action text, occurred_at timestamp with time zone, local_time timestamp without time zone) FROM PUBLIC;
 
 
 --

@@ -137,6 +137,7 @@ const FUNCTIONS: Record<string, string> = {
   "status_private.criterion_progress(status_public.achievement_criteria,uuid,text,timestamp without time zone)": "-",
   "status_private.extend_streaks(status_private.pipeline_step[])": "-",
   "status_private.achievements_to_check(uuid,text,timestamp with time zone)": "-",
+  "status_private.unlock_provenance_at(text,uuid,text,timestamp with time zone,timestamp without time zone)": "-",
   "status_private.import_streak_states(status_private.pipeline_step[])": "-",
   // Executable by the authenticator (the server folds every second), by no API role.
   "status_private.fold_leaderboard_deltas()": "-",
