@@ -16,7 +16,7 @@ import { signToken } from "../../src/auth";
 import { ACHIEVEMENTS_SCHEMAS, makeAchievementsPreset } from "../../src/preset";
 import type { RunningServer } from "../../src/server";
 import { removeUsersAndEnd, TrackedUsers } from "../helpers/cleanup";
-import { roles, rootPool, testDatabaseUrl } from "../helpers/db";
+import { middayTimeZone, roles, rootPool, testDatabaseUrl } from "../helpers/db";
 import { graphql } from "../helpers/graphql-client";
 import { startTestServer, testJwtSecret, tokenFor } from "../helpers/server";
 
@@ -235,6 +235,9 @@ describe("one mutation, one transaction", () => {
 
   it("runs recordAction in one transaction too, with an empty unlocked list and with aliases", async () => {
     const user = users.make();
+    // A login that unlocks nothing at any hour (no early_bird or night_owl).
+    const root = rootPool(1);
+    await root.query("insert into status_public.user_profiles (user_id, time_zone) values ($1, $2)", [user, middayTimeZone()]).finally(() => root.end());
     const token = await tokenFor(user);
     const query = `mutation ($key: String!) {
       first: recordAction(input: { action: "logins", idempotencyKey: $key }) { result { tally unlocked { achievementId } again: unlocked { points } } }

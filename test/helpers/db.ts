@@ -41,6 +41,16 @@ export const asService = (userId: string = randomUUID()): Actor => ({ role: "ser
 export const asAdmin = (userId: string = randomUUID()): Actor => ({ role: "admin", userId });
 export const newUserId = (): string => randomUUID();
 
+/**
+ * A fixed-offset time zone in which it is about noon now, whatever the hour in UTC: a user given it logs in far
+ * from the demo catalog's time-of-day achievements (early_bird [0, 6), night_owl [23, 24)), so a test about
+ * something else does not depend on the hour it runs at. (Etc/GMT+N is N hours behind UTC.)
+ */
+export function middayTimeZone(now = new Date()): string {
+  const behind = now.getUTCHours() - 12; // -12 to 11
+  return behind >= 0 ? `Etc/GMT+${behind}` : `Etc/GMT-${-behind}`;
+}
+
 export function sessionOf(actor: Actor): Session {
   return { role: roles[actor.role], userId: actor.userId ?? null };
 }

@@ -2,7 +2,7 @@
 // skips the live event path, then tallies, boards, streaks, unlocks, points and levels derived set-based: the same
 // end state as replaying the events one by one through record_action_for in occurred order; idempotency keys
 // skipped; record_actions's checks; the service role and admins only; and no other caller can skip the engine.
-import { type Actor, anonymous, asAdmin, asService, asUser, newUserId, type TestTransaction, withTransaction } from "../../helpers/db";
+import { type Actor, anonymous, asAdmin, asService, asUser, middayTimeZone, newUserId, type TestTransaction, withTransaction } from "../../helpers/db";
 import { generator, makeHistory } from "../../helpers/history";
 
 interface ActionEvent {
@@ -211,6 +211,8 @@ describe("import_actions: idempotency keys", () => {
     withTransaction(async (tx) => {
       const [ada, bob] = [newUserId(), newUserId()];
       await recordFor(tx, { user_id: ada, action: "tasks_completed", idempotency_key: "t-1" });
+      // Bob's login unlocks nothing at any hour (no early_bird or night_owl).
+      await tx.root("insert into status_public.user_profiles (user_id, time_zone) values ($1, $2)", [bob, middayTimeZone()]);
       const first = await importActions(tx, asService(), [
         { user_id: ada, action: "tasks_completed", idempotency_key: "t-1" }, // recorded live before
         { user_id: ada, action: "tasks_completed", amount: 9, idempotency_key: "t-2" },
