@@ -1980,12 +1980,15 @@ declare
   tally_id uuid;
   remaining integer;
 begin
-  insert into status_public.user_scores (user_id, points, tier)
-    select step.user_id, 0, (select tier.name from status_public.tiers as tier where tier.min_points <= 0 order by tier.min_points desc limit 1)
-    from unnest(steps) as step
-    order by step.user_id
-    on conflict (user_id) do nothing;
-  -- One upsert: concurrent steps of the same user and name serialise on the tally row, so the count is exact.
+  -- One statement: the users' score rows (zero points, the lowest tier) and one upsert of the tallies, where
+  -- concurrent steps of the same user and name serialise on the tally row, so the count is exact.
+  with scores as (
+    insert into status_public.user_scores (user_id, points, tier)
+      select step.user_id, 0, (select tier.name from status_public.tiers as tier where tier.min_points <= 0 order by tier.min_points desc limit 1)
+      from unnest(steps) as step
+      order by step.user_id
+      on conflict (user_id) do nothing
+  )
   insert into status_public.user_achievements as tally (user_id, name, count)
     select step.user_id, step.name, step.count from unnest(steps) as step where step.count > 0
     order by step.user_id, step.name
@@ -2088,21 +2091,18 @@ $$;
 
 
 --
--- Name: extend_streaks(status_private.pipeline_step[]); Type: FUNCTION; Schema: status_private; Owner: -
+-- Name: extend_streaks(status_private.pipeline_step[], boolean); Type: FUNCTION; Schema: status_private; Owner: -
 --
 
-CREATE FUNCTION status_private.extend_streaks(steps status_private.pipeline_step[]) RETURNS void
+CREATE FUNCTION status_private.extend_streaks(steps status_private.pipeline_step[], any_freezes boolean) RETURNS void
     LANGUAGE plpgsql
     SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 begin
   -- Only when one of the steps' users holds a freeze or has spent one (a frozen day also keeps their other
-  -- streaks). Looked up by those users, never across all of them (docs/scaling.md: a read of the whole table
-  -- here was a query on every shard for every event).
-  -- Per step by the user's key (scalar subqueries: a join here was cached as a hash join over both tables).
-  if exists (select from unnest(steps) as step
-             where (select true from status_public.user_streak_freezes as held where held.user_id = step.user_id and held.freezes > 0)
-                or (select true from status_public.user_frozen_days as frozen where frozen.user_id = step.user_id limit 1)) then
+  -- streaks): any_freezes, which the event path's round query asks, per step by the user's key (docs/scaling.md:
+  -- never a read across all users).
+  if any_freezes then
     with gaps as (
       -- The step's streaks that it would break: its action's and any activity's.
       select step.user_id, step.local_time::date as day, streak.action, streak.last_day
@@ -2921,36 +2921,6 @@ begin
     commit;
   end loop;
   commit;
-end;
-$$;
-
-
---
--- Name: run_stages(status_private.pipeline_step[]); Type: FUNCTION; Schema: status_private; Owner: -
---
-
-CREATE FUNCTION status_private.run_stages(steps status_private.pipeline_step[]) RETURNS void
-    LANGUAGE plpgsql
-    AS $$
-declare
-  any_ranked boolean;
-  any_levels boolean;
-begin
-  -- By each action's key (scalar subqueries: index lookups whatever the cached plan).
-  select coalesce(bool_or((select action.ranked from status_public.actions as action where action.name = step.name)), false),
-         coalesce(bool_or(step.count > 0
-                          and (select true from status_public.level_requirements as requirement where requirement.name = step.name limit 1)), false)
-    into any_ranked, any_levels
-    from unnest(steps) as step;
-  perform status_private.count_steps(steps);
-  if any_ranked then
-    perform status_private.rank_tallies(steps);
-  end if;
-  perform status_private.extend_streaks(steps);
-  perform status_private.unlock_achievements(steps);
-  if any_levels then
-    perform status_private.achieve_levels(steps);
-  end if;
 end;
 $$;
 
@@ -3928,6 +3898,9 @@ CREATE FUNCTION status_private.tg_user_steps__event_path() RETURNS trigger
     AS $$
 declare
   steps status_private.pipeline_step[];
+  any_ranked boolean;
+  any_levels boolean;
+  any_freezes boolean;
 begin
   -- An import derives what its steps change itself (status_public.import_actions).
   if coalesce(current_setting('achievements.import_token', true), '') <> ''
@@ -3936,18 +3909,37 @@ begin
                    and import.token = current_setting('achievements.import_token', true)) then
     return null;
   end if;
-  -- Round k: each user's k-th step of the statement (in the order they happened), one step per user.
-  for steps in
+  -- Round k: each user's k-th step of the statement (in the order they happened), one step per user; and
+  -- whether an action of the round is ranked or has level requirements (by each action's key: scalar
+  -- subqueries, index lookups whatever the cached plan).
+  -- And whether one of the round's users holds a freeze or has spent one (extend_streaks' freeze path; looked up
+  -- by the user's key, scalar subqueries: a join here was cached as a hash join over both tables). Asked for
+  -- every round up front: only extend_streaks writes freezes and frozen days in the event path, and only for
+  -- users who held a freeze, so a later round's answer cannot change from false to true.
+  for steps, any_ranked, any_levels, any_freezes in
     select array_agg(row(numbered.id, numbered.user_id, numbered.name, numbered.count, numbered.occurred_at,
                          numbered.occurred_at at time zone coalesce(profile.time_zone, 'UTC'))::status_private.pipeline_step
-                     order by numbered.user_id)
+                     order by numbered.user_id),
+           coalesce(bool_or((select action.ranked from status_public.actions as action where action.name = numbered.name)), false),
+           coalesce(bool_or(numbered.count > 0
+                            and (select true from status_public.level_requirements as requirement where requirement.name = numbered.name limit 1)), false),
+           coalesce(bool_or((select true from status_public.user_streak_freezes as held where held.user_id = numbered.user_id and held.freezes > 0)
+                            or (select true from status_public.user_frozen_days as frozen where frozen.user_id = numbered.user_id limit 1)), false)
     from (select new_steps.*, row_number() over (partition by new_steps.user_id order by new_steps.occurred_at, new_steps.id) as round
           from new_steps) as numbered
     left join status_public.user_profiles as profile on profile.user_id = numbered.user_id
     group by numbered.round
     order by numbered.round
   loop
-    perform status_private.run_stages(steps);
+    perform status_private.count_steps(steps);
+    if any_ranked then
+      perform status_private.rank_tallies(steps);
+    end if;
+    perform status_private.extend_streaks(steps, any_freezes);
+    perform status_private.unlock_achievements(steps);
+    if any_levels then
+      perform status_private.achieve_levels(steps);
+    end if;
   end loop;
   return null;
 end;
@@ -4295,31 +4287,27 @@ COMMENT ON FUNCTION status_private.users_above(board_action text, board status_p
 CREATE FUNCTION status_private.users_around(board_action text, board status_public.leaderboard_period, board_start date, points integer) RETURNS TABLE(above integer, at integer, on_board integer)
     LANGUAGE sql STABLE
     AS $$
-  select (coalesce(level_0.users_from[(probe.points & 255) + 2], 0) + coalesce(level_1.users_from[((probe.points >> 8) & 255) + 2], 0)
-          + coalesce(level_2.users_from[((probe.points >> 16) & 255) + 2], 0) + coalesce(level_3.users_from[(probe.points >> 24) + 2], 0)
-          + coalesce(pending.above, 0))::integer,
+  select (coalesce(level_0.users_from[(probe.points & 255) + 2], 0) + coalesce(upper_levels.above, 0) + coalesce(pending.above, 0))::integer,
          (coalesce(level_0.users_from[(probe.points & 255) + 1] - coalesce(level_0.users_from[(probe.points & 255) + 2], 0), 0)
           + coalesce(pending."at", 0))::integer,
-         (coalesce(level_3.users_from[1], 0) + coalesce(pending.on_board, 0))::integer
+         (coalesce(upper_levels.on_board, 0) + coalesce(pending.on_board, 0))::integer
   -- Scores are positive: below 0, everyone is above, as at 0.
   from (select greatest(users_around.points, 0) as points) as probe
   left join lateral (select levels.users_from from status_private.leaderboard_rank_levels as levels
                      where levels.action = board_action and levels.period = board and levels.period_start = board_start
                        and levels.level = 0 and levels.block = probe.points >> 8) as level_0 on true
-  left join lateral (select levels.users_from from status_private.leaderboard_rank_levels as levels
-                     where levels.action = board_action and levels.period = board and levels.period_start = board_start
-                       and levels.level = 1 and levels.block = probe.points >> 16) as level_1 on true
-  left join lateral (select levels.users_from from status_private.leaderboard_rank_levels as levels
-                     where levels.action = board_action and levels.period = board and levels.period_start = board_start
-                       and levels.level = 2 and levels.block = probe.points >> 24) as level_2 on true
-  left join lateral (select levels.users_from from status_private.leaderboard_rank_levels as levels
-                     where levels.action = board_action and levels.period = board and levels.period_start = board_start
-                       and levels.level = 3 and levels.block = 0) as level_3 on true
-  left join lateral (select sum(deltas.users) filter (where deltas.points > probe.points) as above,
-                            sum(deltas.users) filter (where deltas.points = users_around.points) as "at",
-                            sum(deltas.users) as on_board
-                     from status_private.leaderboard_count_deltas as deltas
-                     where deltas.action = board_action and deltas.period = board and deltas.period_start = board_start) as pending on true
+  -- Levels 1 to 3 in one scan: each level's element for the users above the score's block, level 3's first for the board.
+  cross join lateral (select sum(coalesce(levels.users_from[((probe.points >> (8 * levels.level)) & 255) + 2], 0)) as above,
+                             sum(levels.users_from[1]) filter (where levels.level = 3) as on_board
+                      from status_private.leaderboard_rank_levels as levels
+                      where levels.action = board_action and levels.period = board and levels.period_start = board_start
+                        and (levels.level, levels.block) >= (1::smallint, probe.points >> 16) and levels.level <= 3
+                        and levels.block = case levels.level when 1 then probe.points >> 16 when 2 then probe.points >> 24 else 0 end) as upper_levels
+  cross join lateral (select sum(deltas.users) filter (where deltas.points > probe.points) as above,
+                             sum(deltas.users) filter (where deltas.points = users_around.points) as "at",
+                             sum(deltas.users) as on_board
+                      from status_private.leaderboard_count_deltas as deltas
+                      where deltas.action = board_action and deltas.period = board and deltas.period_start = board_start) as pending
   offset 0; -- a fence: computed once, however often the calling statement refers to it
 $$;
 
@@ -4328,7 +4316,7 @@ $$;
 -- Name: FUNCTION users_around(board_action text, board status_public.leaderboard_period, board_start date, points integer); Type: COMMENT; Schema: status_private; Owner: -
 --
 
-COMMENT ON FUNCTION status_private.users_around(board_action text, board status_public.leaderboard_period, board_start date, points integer) IS 'How many visible users are above `points` on the board, at it, and on the board (the rank levels plus pending deltas): a rank is 1 + above. Inlined into the reads that call it.';
+COMMENT ON FUNCTION status_private.users_around(board_action text, board status_public.leaderboard_period, board_start date, points integer) IS 'How many visible users are above `points` on the board, at it, and on the board (the rank levels plus pending deltas): a rank is 1 + above. Level 0 by its key, levels 1 to 3 in one range scan (5-rank.sql). Inlined into the reads that call it.';
 
 
 --
@@ -8507,10 +8495,10 @@ REVOKE ALL ON FUNCTION status_private.current_rules(achievement_ids text[]) FROM
 
 
 --
--- Name: FUNCTION extend_streaks(steps status_private.pipeline_step[]); Type: ACL; Schema: status_private; Owner: -
+-- Name: FUNCTION extend_streaks(steps status_private.pipeline_step[], any_freezes boolean); Type: ACL; Schema: status_private; Owner: -
 --
 
-REVOKE ALL ON FUNCTION status_private.extend_streaks(steps status_private.pipeline_step[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION status_private.extend_streaks(steps status_private.pipeline_step[], any_freezes boolean) FROM PUBLIC;
 
 
 --
@@ -8741,13 +8729,6 @@ REVOKE ALL ON PROCEDURE status_private.retier_users(IN batch_size integer) FROM 
 --
 
 REVOKE ALL ON PROCEDURE status_private.run_backfill(IN run_id bigint, IN batch_size integer) FROM PUBLIC;
-
-
---
--- Name: FUNCTION run_stages(steps status_private.pipeline_step[]); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.run_stages(steps status_private.pipeline_step[]) FROM PUBLIC;
 
 
 --
