@@ -157,7 +157,9 @@ const BACKGROUND = new Set([
   "select * from status_private.claim_webhook_deliveries($1, $2, $3)",
   "select * from status_private.work_on_backfill(null, $1)",
 ]);
-const withoutBackground = (statements: readonly Statement[]) => statements.filter((statement) => !BACKGROUND.has(statement.text));
+// And the workers' LISTENs, whenever their connections open (no request runs one).
+const withoutBackground = (statements: readonly Statement[]) =>
+  statements.filter((statement) => !BACKGROUND.has(statement.text) && !/^(un)?listen /i.test(statement.text));
 
 /** @dataplan/pg's statement that sets a transaction's settings. */
 const SET_CONFIG = "select set_config(el->>0, el->>1, true) from json_array_elements($1::json) el";
