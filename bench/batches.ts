@@ -7,8 +7,7 @@
 //   batch        status_public.record_actions(events status_public.action_event[]) as the service role, the
 //                same batches (events in the order drawn, not sorted)
 //   import       status_public.import_actions(events status_public.action_event[]) as the service role, the same
-//                batches: the bulk path for historical events (a summary, no per-event results; runs only when the
-//                database has it: BENCH_INCLUDE_CURRENT=1 while it is in migrations/current)
+//                batches: the bulk path for historical events (a summary, no per-event results)
 // and, labelled apart (the goals are the rows above), an import where each client has users of its own (each
 // client draws from its own `users` fresh users, so concurrent batches never share a user's rows):
 //   batchFloorOwn, batchOwn, importOwn   the batched floor, record_actions and import_actions again, each client
@@ -42,14 +41,6 @@ export const IMPORT_SQL = `
   select (status_public.import_actions(array(
     select row(event.user_id, 'tasks_completed', 1, null, null)::status_public.action_event
     from unnest($1::uuid[]) with ordinality as event(user_id, position) order by event.position))).imported as results`;
-
-/** Whether the database has status_public.import_actions(status_public.action_event[], boolean) (the import phase runs only then). */
-export async function hasImportActions(admin: pg.Client): Promise<boolean> {
-  const { rows } = await admin.query<{ found: boolean }>(
-    "select to_regprocedure('status_public.import_actions(status_public.action_event[], boolean)') is not null as found",
-  );
-  return rows[0].found;
-}
 
 /** Whether the database has status_public.record_actions(status_public.action_event[]) (the batch phase runs only then). */
 export async function hasRecordActions(admin: pg.Client): Promise<boolean> {
@@ -100,12 +91,9 @@ if (require.main === module) {
     const totals: Partial<Record<BatchPhase, Throughput>> = {};
     const perRound: Record<BatchPhase, number[]> = { pipeline: [], batchFloor: [], batch: [], import: [], batchFloorOwn: [], batchOwn: [], importOwn: [] };
     const unlocks: Record<BatchPhase, number> = { pipeline: 0, batchFloor: 0, batch: 0, import: 0, batchFloorOwn: 0, batchOwn: 0, importOwn: 0 };
-    let withImport = false;
     try {
       await createFloorTables(admin);
       if (!(await hasRecordActions(admin))) throw new Error("status_public.record_actions(status_public.action_event[]) is not in the database");
-      withImport = await hasImportActions(admin);
-      if (!withImport) progress("status_public.import_actions is not in the database: no import phase");
       const ownUsers = () => Array.from({ length: CLIENTS }, () => newUsers(USERS));
       const phases: Record<BatchPhase, (seconds: number) => Promise<Phase>> = {
         pipeline: (seconds) => runSql(clients, newUsers(USERS), PIPELINE_SQL, seconds),
@@ -116,9 +104,7 @@ if (require.main === module) {
         batchOwn: (seconds) => runBatches(clients, ownUsers(), BATCH_SQL, seconds, BATCH, true),
         importOwn: (seconds) => runBatches(clients, ownUsers(), IMPORT_SQL, seconds, BATCH, true),
       };
-      const order = (["pipeline", "batchFloor", "batch", "import", "batchFloorOwn", "batchOwn", "importOwn"] as BatchPhase[]).filter(
-        (phase) => withImport || (phase !== "import" && phase !== "importOwn"),
-      );
+      const order: BatchPhase[] = ["pipeline", "batchFloor", "batch", "import", "batchFloorOwn", "batchOwn", "importOwn"];
       // Warm-up: the plans of every statement, on every connection.
       progress("warm-up...");
       for (const phase of order) await verifyPhase(admin, `warm-up ${phase}`, (await phases[phase](1)).eventsPerUser, tallies(phase));
@@ -142,8 +128,7 @@ if (require.main === module) {
       );
     }
 
-    const { pipeline, batchFloor, batch, batchFloorOwn, batchOwn } = totals as Record<BatchPhase, Throughput>;
-    const [imported, importedOwn] = [totals.import, totals.importOwn];
+    const { pipeline, batchFloor, batch, import: imported, batchFloorOwn, batchOwn, importOwn: importedOwn } = totals as Record<BatchPhase, Throughput>;
     const perEvent = (phase: BatchPhase) => (totals[phase]!.events ? unlocks[phase] / totals[phase]!.events : 0).toFixed(2);
     const ratio = (a: Throughput, b: Throughput) => `${(a.perSecond / b.perSecond).toFixed(2)}x`;
     const row = (label: string, users: string, phase: BatchPhase, floor?: Throughput) => {
@@ -157,32 +142,24 @@ if (require.main === module) {
       row("SQL pipeline: record_action_for, 1 event a call", `${fmt(USERS)} shared`, "pipeline"),
       row(`batched floor: ${BATCH} events a statement`, `${fmt(USERS)} shared`, "batchFloor"),
       row(`batch: record_actions, ${BATCH} events a call`, `${fmt(USERS)} shared`, "batch", batchFloor),
-      ...(imported ? [row(`import: import_actions, ${BATCH} events a call`, `${fmt(USERS)} shared`, "import", batchFloor)] : []),
+      row(`import: import_actions, ${BATCH} events a call`, `${fmt(USERS)} shared`, "import", batchFloor),
       row(`import: batched floor, ${BATCH} events a statement`, `${fmt(USERS)} per client`, "batchFloorOwn"),
       row(`import: record_actions, ${BATCH} events a call`, `${fmt(USERS)} per client`, "batchOwn", batchFloorOwn),
-      ...(importedOwn ? [row(`import: import_actions, ${BATCH} events a call`, `${fmt(USERS)} per client`, "importOwn", batchFloorOwn)] : []),
+      row(`import: import_actions, ${BATCH} events a call`, `${fmt(USERS)} per client`, "importOwn", batchFloorOwn),
     ].join("\n");
     const goals = [
       "| goal (issue 10) | measured | target |",
       "| --- | ---: | ---: |",
       `| batches of ${BATCH}: record_actions / single-event pipeline, events/s | ${ratio(batch, pipeline)} (${fmt(batch.perSecond)} / ${fmt(pipeline.perSecond)}) | >= 5x |`,
       `| batches of ${BATCH}: record_actions / batched floor, events/s | ${ratio(batch, batchFloor)} (${fmt(batch.perSecond)} / ${fmt(batchFloor.perSecond)}) | >= 0.5x |`,
-      ...(imported
-        ? [
-            `| bulk import, ${BATCH} a call: import_actions / single-event pipeline, events/s | ${ratio(imported, pipeline)} (${fmt(imported.perSecond)} / ${fmt(pipeline.perSecond)}) | >= 5x |`,
-            `| bulk import, ${BATCH} a call: import_actions / batched floor, events/s | ${ratio(imported, batchFloor)} (${fmt(imported.perSecond)} / ${fmt(batchFloor.perSecond)}) | >= 0.5x |`,
-          ]
-        : []),
+      `| bulk import, ${BATCH} a call: import_actions / single-event pipeline, events/s | ${ratio(imported, pipeline)} (${fmt(imported.perSecond)} / ${fmt(pipeline.perSecond)}) | >= 5x |`,
+      `| bulk import, ${BATCH} a call: import_actions / batched floor, events/s | ${ratio(imported, batchFloor)} (${fmt(imported.perSecond)} / ${fmt(batchFloor.perSecond)}) | >= 0.5x |`,
       `| (import, own users a client) record_actions / single-event pipeline | ${ratio(batchOwn, pipeline)} (${fmt(batchOwn.perSecond)} / ${fmt(pipeline.perSecond)}) | – |`,
       `| (import, own users a client) record_actions / batched floor, own users | ${ratio(batchOwn, batchFloorOwn)} (${fmt(batchOwn.perSecond)} / ${fmt(batchFloorOwn.perSecond)}) | – |`,
-      ...(importedOwn
-        ? [
-            `| (import, own users a client) import_actions / single-event pipeline | ${ratio(importedOwn, pipeline)} (${fmt(importedOwn.perSecond)} / ${fmt(pipeline.perSecond)}) | – |`,
-            `| (import, own users a client) import_actions / batched floor, own users | ${ratio(importedOwn, batchFloorOwn)} (${fmt(importedOwn.perSecond)} / ${fmt(batchFloorOwn.perSecond)}) | – |`,
-          ]
-        : []),
+      `| (import, own users a client) import_actions / single-event pipeline | ${ratio(importedOwn, pipeline)} (${fmt(importedOwn.perSecond)} / ${fmt(pipeline.perSecond)}) | – |`,
+      `| (import, own users a client) import_actions / batched floor, own users | ${ratio(importedOwn, batchFloorOwn)} (${fmt(importedOwn.perSecond)} / ${fmt(batchFloorOwn.perSecond)}) | – |`,
     ].join("\n");
-    const rounds = (Object.keys(perRound) as BatchPhase[]).filter((phase) => perRound[phase].length > 0).map((phase) => `${phase} ${perRound[phase].map((x) => fmt(x)).join(" and ")}`).join(", ");
+    const rounds = (Object.keys(perRound) as BatchPhase[]).map((phase) => `${phase} ${perRound[phase].map((x) => fmt(x)).join(" and ")}`).join(", ");
     process.stdout.write(`${table}\n\n${goals}\n\nPer round (events/s): ${rounds}.\n\n${machine()}\n`);
     await writeResult("batches", {
       clients: CLIENTS,
@@ -198,10 +175,10 @@ if (require.main === module) {
         batchOverBatchFloor: batch.perSecond / batchFloor.perSecond,
         ownUsersBatchOverPipeline: batchOwn.perSecond / pipeline.perSecond,
         ownUsersBatchOverBatchFloor: batchOwn.perSecond / batchFloorOwn.perSecond,
-        ...(imported ? { importOverPipeline: imported.perSecond / pipeline.perSecond, importOverBatchFloor: imported.perSecond / batchFloor.perSecond } : {}),
-        ...(importedOwn
-          ? { ownUsersImportOverPipeline: importedOwn.perSecond / pipeline.perSecond, ownUsersImportOverBatchFloor: importedOwn.perSecond / batchFloorOwn.perSecond }
-          : {}),
+        importOverPipeline: imported.perSecond / pipeline.perSecond,
+        importOverBatchFloor: imported.perSecond / batchFloor.perSecond,
+        ownUsersImportOverPipeline: importedOwn.perSecond / pipeline.perSecond,
+        ownUsersImportOverBatchFloor: importedOwn.perSecond / batchFloorOwn.perSecond,
       },
       goals: { batchOverPipeline: 5, batchOverBatchFloor: 0.5 },
     });

@@ -35,10 +35,8 @@ export async function awardScoredUsers(client: pg.Client, users: number): Promis
     "status_public.user_profiles",
     "status_private.leaderboard_point_counts",
     "status_private.leaderboard_bucket_counts",
-    // The rank levels (migration 000014, 4-reads.sql).
     "status_private.leaderboard_rank_levels",
   ]) {
-    const { rows } = await client.query<{ found: boolean }>("select to_regclass($1) is not null as found", [table]);
-    if (rows[0].found) await client.query(`vacuum analyze ${table}`);
+    await client.query(`vacuum analyze ${table}`);
   }
 }
