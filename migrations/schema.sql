@@ -2440,6 +2440,21 @@ $$;
 
 
 --
+-- Name: outbox_notification_id(status_public.achievement_event_kind, jsonb); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.outbox_notification_id(kind status_public.achievement_event_kind, payload jsonb) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $$
+  select case kind
+    when 'achievement_unlocked' then payload ->> 'unlockId'
+    when 'tier_changed' then coalesce(payload ->> 'tier', '')
+    when 'level_achieved' then payload ->> 'level'
+  end;
+$$;
+
+
+--
 -- Name: period_start(status_public.leaderboard_period, timestamp with time zone); Type: FUNCTION; Schema: status_private; Owner: -
 --
 
@@ -2495,6 +2510,7 @@ CREATE FUNCTION status_private.publish_outbox_events(max_events integer DEFAULT 
     AS $$
 declare
   published integer;
+  relayed bigint[];
 begin
   if current_setting('transaction_isolation') <> 'read committed' then
     -- Each statement below must see what committed before the lock was taken.
@@ -2513,7 +2529,7 @@ begin
       set position = publishing.position, published_at = now()
       from publishing
       where event.id = publishing.id
-      returning event.id, event.kind
+      returning event.id, event.kind, event.relay_notification
   ), queued as (
     insert into status_public.webhook_deliveries (endpoint_id, event_id)
     select endpoint.id, published_events.id
@@ -2522,7 +2538,15 @@ begin
     order by published_events.id
     on conflict (endpoint_id, event_id) do nothing
   )
-  select count(*)::integer into published from published_events;
+  select count(*)::integer, array_agg(published_events.id) filter (where published_events.relay_notification)
+    into published, relayed
+    from published_events;
+  if relayed is not null then
+    perform status_private.notify_user(event.user_id, event.kind::text, status_private.outbox_notification_id(event.kind, event.payload))
+      from status_private.outbox_events as event
+      where event.id = any (relayed)
+      order by event.id;
+  end if;
   if published > 0 then
     -- Wakes the `achievementEvents` subscriptions and the dispatchers (delivered after this commits).
     perform pg_notify('achievements:outbox_published', '');
@@ -2536,7 +2560,18 @@ $$;
 -- Name: FUNCTION publish_outbox_events(max_events integer); Type: COMMENT; Schema: status_private; Owner: -
 --
 
-COMMENT ON FUNCTION status_private.publish_outbox_events(max_events integer) IS 'Gives the committed, unpublished outbox events (up to `max_events`, in id order) their positions and queues their webhook deliveries; returns how many it published. One publisher at a time; the webhook dispatcher runs it.';
+COMMENT ON FUNCTION status_private.publish_outbox_events(max_events integer) IS 'Gives the committed, unpublished outbox events (up to `max_events`, in id order) their positions, queues their webhook deliveries and sends the users'' notifications their writers relayed (`achievements.notification_relay`); returns how many it published. One publisher at a time; the webhook dispatcher runs it.';
+
+
+--
+-- Name: publisher_notifies(); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.publisher_notifies() RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+  select status_private.relays_notifications() and coalesce(current_setting('achievements.quiet_notifications', true), '') <> 'on';
+$$;
 
 
 --
@@ -2865,6 +2900,24 @@ begin
           hint = format('Retry in %s s (with the same idempotency key).', retry_after);
 end;
 $$;
+
+
+--
+-- Name: relays_notifications(); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.relays_notifications() RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+  select coalesce(current_setting('achievements.notification_relay', true), '') = 'on';
+$$;
+
+
+--
+-- Name: FUNCTION relays_notifications(); Type: COMMENT; Schema: status_private; Owner: -
+--
+
+COMMENT ON FUNCTION status_private.relays_notifications() IS 'Whether this session leaves the users'' notifications to the outbox publisher (`achievements.notification_relay` = on) instead of sending them at its commit.';
 
 
 --
@@ -3425,21 +3478,6 @@ $$;
 
 
 --
--- Name: tg__notify_user(); Type: FUNCTION; Schema: status_private; Owner: -
---
-
-CREATE FUNCTION status_private.tg__notify_user() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
-    AS $$
-begin
-  perform status_private.notify_user(NEW.user_id, TG_ARGV[0], to_jsonb(NEW) ->> TG_ARGV[1]);
-  return null;
-end;
-$$;
-
-
---
 -- Name: tg__take_user_cursor(); Type: FUNCTION; Schema: status_private; Owner: -
 --
 
@@ -3567,17 +3605,20 @@ CREATE FUNCTION status_private.tg_achievement_unlocks__outbox() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
     AS $$
+declare
+  relayed boolean := status_private.relays_notifications();
 begin
-  insert into status_private.outbox_events (kind, user_id, occurred_at, payload)
+  insert into status_private.outbox_events (kind, user_id, occurred_at, payload, relay_notification)
   select 'achievement_unlocked', unlock.user_id, unlock.unlocked_at,
          jsonb_build_object('userId', unlock.user_id, 'unlockId', unlock.id, 'achievementId', unlock.achievement_id,
                             'achievementName', achievement.name, 'points', unlock.points, 'cursor', unlock.cursor,
-                            'unlockedAt', unlock.unlocked_at)
+                            'unlockedAt', unlock.unlocked_at),
+         status_private.publisher_notifies()
   from new_unlocks as unlock
   join status_public.achievements as achievement on achievement.id = unlock.achievement_id
   order by unlock.user_id, unlock.cursor;
-  if found then
-    -- In the order the row trigger sent them (the insert's: user, cursor).
+  if found and not relayed then
+    -- In the order of the insert (user, cursor).
     perform status_private.notify_user(unlock.user_id, 'achievement_unlocked', unlock.id::text)
       from new_unlocks as unlock order by unlock.user_id, unlock.cursor;
     perform pg_notify('achievements:outbox', '');
@@ -3706,8 +3747,9 @@ declare
   awards status_private.board_award[];
   -- Points only added (the usual case): one upsert each for the scores and the boards.
   only_gains boolean;
-  tiers_before status_private.user_tier[];
-  tiers_changed status_private.user_tier[];
+  -- Points taken back: the users who had a score row (locked), and those whose row this statement inserted.
+  users_before uuid[];
+  users_inserted uuid[];
 begin
   with per_user as (
     select awarded.user_id, sum(awarded.points)::integer as points, max(awarded.created_at) as reached_at
@@ -3728,34 +3770,24 @@ begin
     return null;
   end if;
 
-  -- Scores and tiers, and a notification for each tier that changed.
   if only_gains then
-    -- The tier before is the tier of the points before.
-    with upserted as (
-      insert into status_public.user_scores as current_score (user_id, points, tier, reached_at)
-      select award.user_id, award.points,
-             (select tier.name from status_public.tiers as tier where tier.min_points <= award.points order by tier.min_points desc limit 1),
-             award.reached_at
-      from unnest(user_awards) as award
-      order by award.user_id
-      on conflict (user_id) do update
-        set points = current_score.points + excluded.points,
-            tier = (select tier.name from status_public.tiers as tier
-                    where tier.min_points <= current_score.points + excluded.points order by tier.min_points desc limit 1),
-            reached_at = excluded.reached_at
-      returning current_score.user_id, current_score.points, current_score.tier, (current_score.xmax = 0) as inserted
-    )
-    select coalesce(array_agg(row(upserted.user_id, upserted.tier)::status_private.user_tier), '{}') into tiers_changed
-      from upserted join unnest(user_awards) as award using (user_id)
-      where upserted.inserted
-         or upserted.tier is distinct from (select tier.name from status_public.tiers as tier
-                                            where tier.min_points <= upserted.points - award.points order by tier.min_points desc limit 1);
+    insert into status_public.user_scores as current_score (user_id, points, tier, reached_at)
+    select award.user_id, award.points,
+           (select tier.name from status_public.tiers as tier where tier.min_points <= award.points order by tier.min_points desc limit 1),
+           award.reached_at
+    from unnest(user_awards) as award
+    order by award.user_id
+    on conflict (user_id) do update
+      set points = current_score.points + excluded.points,
+          tier = (select tier.name from status_public.tiers as tier
+                  where tier.min_points <= current_score.points + excluded.points order by tier.min_points desc limit 1),
+          reached_at = excluded.reached_at;
   else
-    -- Points taken back (never below zero). The tiers before, the score rows locked in one order (no deadlock
-    -- between two statements awarding the same users); rows for the users who have none; then the others'
-    -- new scores (a new statement, so that it also sees a row that a concurrent first award inserted meanwhile).
-    select coalesce(array_agg(row(score.user_id, score.tier)::status_private.user_tier), '{}') into tiers_before
-      from (select score.user_id, score.tier from status_public.user_scores as score
+    -- Points taken back (never below zero). The score rows locked in one order (no deadlock between two
+    -- statements awarding the same users); rows for the users who have none; then the others' new scores (a
+    -- new statement, so that it also sees a row that a concurrent first award inserted meanwhile).
+    select coalesce(array_agg(score.user_id), '{}') into users_before
+      from (select score.user_id from status_public.user_scores as score
             where score.user_id in (select award.user_id from unnest(user_awards) as award)
             order by score.user_id
             for update) as score;
@@ -3763,30 +3795,19 @@ begin
       insert into status_public.user_scores (user_id, points, tier, reached_at)
       select award.user_id, greatest(award.points, 0), status_private.tier_for(greatest(award.points, 0)), award.reached_at
       from unnest(user_awards) as award
-      where not exists (select from unnest(tiers_before) as before where before.user_id = award.user_id)
+      where not exists (select from unnest(users_before) as before (user_id) where before.user_id = award.user_id)
       order by award.user_id
       on conflict (user_id) do nothing
-      returning user_id, tier
+      returning user_id
     )
-    select coalesce(array_agg(row(inserted.user_id, inserted.tier)::status_private.user_tier), '{}') into tiers_changed from inserted;
-    with updated as (
-      update status_public.user_scores as score
-        set points = greatest(score.points + award.points, 0),
-            tier = status_private.tier_for(greatest(score.points + award.points, 0)),
-            reached_at = award.reached_at
-        from unnest(user_awards) as award
-        where score.user_id = award.user_id
-          and not exists (select from unnest(tiers_changed) as inserted where inserted.user_id = award.user_id)
-        returning score.user_id, score.tier
-    )
-    select tiers_changed || coalesce(array_agg(row(updated.user_id, updated.tier)::status_private.user_tier), '{}') into tiers_changed
-      from updated
-      left join unnest(tiers_before) as before on before.user_id = updated.user_id
-      where updated.tier is distinct from before.tier;
-  end if;
-  if cardinality(tiers_changed) > 0 then
-    perform status_private.notify_user(changed.user_id, 'tier_changed', coalesce(changed.tier, ''))
-      from unnest(tiers_changed) as changed;
+    select coalesce(array_agg(inserted.user_id), '{}') into users_inserted from inserted;
+    update status_public.user_scores as score
+      set points = greatest(score.points + award.points, 0),
+          tier = status_private.tier_for(greatest(score.points + award.points, 0)),
+          reached_at = award.reached_at
+      from unnest(user_awards) as award
+      where score.user_id = award.user_id
+        and not exists (select from unnest(users_inserted) as inserted (user_id) where inserted.user_id = award.user_id);
   end if;
 
   -- The boards: each period's score.
@@ -3804,14 +3825,19 @@ CREATE FUNCTION status_private.tg_user_levels__outbox() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
     AS $$
+declare
+  relayed boolean := status_private.relays_notifications();
 begin
-  insert into status_private.outbox_events (kind, user_id, occurred_at, payload)
+  insert into status_private.outbox_events (kind, user_id, occurred_at, payload, relay_notification)
   select 'level_achieved', achieved.user_id, achieved.achieved_at,
          jsonb_build_object('userId', achieved.user_id, 'level', achieved.level, 'cursor', achieved.cursor,
-                            'achievedAt', achieved.achieved_at)
+                            'achievedAt', achieved.achieved_at),
+         status_private.publisher_notifies()
   from new_levels as achieved
   order by achieved.user_id, achieved.cursor;
-  if found then
+  if found and not relayed then
+    perform status_private.notify_user(achieved.user_id, 'level_achieved', achieved.level)
+      from new_levels as achieved order by achieved.user_id, achieved.cursor;
     perform pg_notify('achievements:outbox', '');
   end if;
   return null;
@@ -3878,10 +3904,14 @@ begin
   if TG_OP = 'UPDATE' then
     previous_tier := OLD.tier;
   end if;
-  insert into status_private.outbox_events (kind, user_id, occurred_at, payload)
+  insert into status_private.outbox_events (kind, user_id, occurred_at, payload, relay_notification)
   values ('tier_changed', NEW.user_id, NEW.reached_at,
-          jsonb_build_object('userId', NEW.user_id, 'tier', NEW.tier, 'previousTier', previous_tier, 'points', NEW.points));
-  perform pg_notify('achievements:outbox', '');
+          jsonb_build_object('userId', NEW.user_id, 'tier', NEW.tier, 'previousTier', previous_tier, 'points', NEW.points),
+          status_private.publisher_notifies());
+  if not status_private.relays_notifications() then
+    perform status_private.notify_user(NEW.user_id, 'tier_changed', coalesce(NEW.tier, ''));
+    perform pg_notify('achievements:outbox', '');
+  end if;
   return null;
 end;
 $$;
@@ -6392,7 +6422,8 @@ CREATE TABLE status_private.outbox_events (
     occurred_at timestamp with time zone NOT NULL,
     payload jsonb NOT NULL,
     "position" bigint,
-    published_at timestamp with time zone
+    published_at timestamp with time zone,
+    relay_notification boolean DEFAULT false NOT NULL
 );
 
 
@@ -6401,6 +6432,13 @@ CREATE TABLE status_private.outbox_events (
 --
 
 COMMENT ON TABLE status_private.outbox_events IS 'Every unlock, tier change and level achieved, written in the transaction that made it; published (given a position) after commit for webhooks and `achievementEvents`.';
+
+
+--
+-- Name: COLUMN outbox_events.relay_notification; Type: COMMENT; Schema: status_private; Owner: -
+--
+
+COMMENT ON COLUMN status_private.outbox_events.relay_notification IS 'Whether publishing the event notifies the user''s channel: its writer had `achievements.notification_relay` on and notifications not quiet. False: the writer notified at its commit (or nobody is to be told).';
 
 
 --
@@ -7377,13 +7415,6 @@ CREATE TRIGGER _200_leaderboard_visibility AFTER INSERT OR UPDATE OF leaderboard
 --
 
 CREATE TRIGGER _200_tally_boards AFTER INSERT OR DELETE OR UPDATE OF ranked, name ON status_public.actions FOR EACH ROW EXECUTE FUNCTION status_private.tg_actions__tally_boards();
-
-
---
--- Name: user_levels _500_notify; Type: TRIGGER; Schema: status_public; Owner: -
---
-
-CREATE TRIGGER _500_notify AFTER INSERT ON status_public.user_levels FOR EACH ROW EXECUTE FUNCTION status_private.tg__notify_user('level_achieved', 'level');
 
 
 --
@@ -8573,6 +8604,13 @@ REVOKE ALL ON FUNCTION status_private.notify_user(user_id uuid, event text, id t
 
 
 --
+-- Name: FUNCTION outbox_notification_id(kind status_public.achievement_event_kind, payload jsonb); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.outbox_notification_id(kind status_public.achievement_event_kind, payload jsonb) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION period_start(period status_public.leaderboard_period, at timestamp with time zone); Type: ACL; Schema: status_private; Owner: -
 --
 
@@ -8593,6 +8631,13 @@ GRANT ALL ON FUNCTION status_private.prune_outbox(older_than interval) TO achiev
 
 REVOKE ALL ON FUNCTION status_private.publish_outbox_events(max_events integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION status_private.publish_outbox_events(max_events integer) TO achievements_authenticator;
+
+
+--
+-- Name: FUNCTION publisher_notifies(); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.publisher_notifies() FROM PUBLIC;
 
 
 --
@@ -8711,6 +8756,14 @@ REVOKE ALL ON FUNCTION status_private.refuse_record_actions(subject_kind text, m
 
 
 --
+-- Name: FUNCTION relays_notifications(); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.relays_notifications() FROM PUBLIC;
+GRANT ALL ON FUNCTION status_private.relays_notifications() TO achievements_authenticator;
+
+
+--
 -- Name: FUNCTION retier_batch(after_user_id uuid, batch_size integer, OUT changed integer, OUT last_user_id uuid); Type: ACL; Schema: status_private; Owner: -
 --
 
@@ -8820,13 +8873,6 @@ REVOKE ALL ON FUNCTION status_private.take_service_allowance(service_client uuid
 --
 
 REVOKE ALL ON FUNCTION status_private.take_user_allowances(user_ids uuid[], amounts integer[], max_calls integer, window_seconds integer) FROM PUBLIC;
-
-
---
--- Name: FUNCTION tg__notify_user(); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.tg__notify_user() FROM PUBLIC;
 
 
 --

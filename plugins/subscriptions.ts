@@ -1,7 +1,8 @@
 // Realtime toasts over websockets: `achievementUnlocked`, `tierChanged` and `levelAchieved`.
 //
 // The database notifies each user's channel `achievements:<user id>` after every commit that unlocks an
-// achievement, achieves a level or changes the user's tier (status_private.notify_user), with ids only:
+// achievement, achieves a level or changes the user's tier (status_private.notify_user, from the outbox
+// triggers; or from the outbox publisher when the writer relayed it, `achievements.notification_relay`), ids only:
 // `{"event":"achievement_unlocked"|"level_achieved"|"tier_changed","id":"..."}`. Each subscription here
 // listens on the channel of the signed-in user, keeps only its own kind of event, and re-reads the rows
 // under the subscriber's own row-level security. The signed-in user is whoever the database says it is

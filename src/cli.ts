@@ -95,8 +95,10 @@ function serve(config: Config, authUrl: string, log: Logger) {
       timeoutMs: config.webhooks.timeoutMs,
       maxAttempts: config.webhooks.maxAttempts,
       retentionHours: config.webhooks.retentionHours,
+      relayIntervalMs: config.webhooks.relayIntervalMs,
     },
     backfillWorker: config.backfillWorker,
+    notificationRelay: config.notificationRelay,
   });
 }
 

@@ -118,14 +118,17 @@ export interface Config {
   webhooks: WebhookSettings;
   /** BACKFILL_WORKER: run the backfills admins start (src/backfill-worker.ts) in this server. */
   backfillWorker: boolean;
+  /** NOTIFICATION_RELAY: the outbox publisher sends the users' notifications of this server's transactions (default: when it runs the dispatcher). */
+  notificationRelay: boolean;
 }
 
-/** WEBHOOK_DISPATCHER, WEBHOOK_TIMEOUT_MS, WEBHOOK_MAX_ATTEMPTS, OUTBOX_RETENTION_HOURS. */
+/** WEBHOOK_DISPATCHER, WEBHOOK_TIMEOUT_MS, WEBHOOK_MAX_ATTEMPTS, OUTBOX_RETENTION_HOURS, NOTIFICATION_RELAY_INTERVAL_MS. */
 export interface WebhookSettings {
   dispatcher: boolean;
   timeoutMs: number;
   maxAttempts: number;
   retentionHours: number;
+  relayIntervalMs: number;
 }
 
 /** Secrets that a development server generates once and keeps in the data folder. */
@@ -223,6 +226,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       WEBHOOK_MAX_ATTEMPTS: integerIn(1, 100)({ default: 10 }),
       BACKFILL_WORKER: bool({ default: true, desc: "Run the backfills admins start (startBackfill, applyCatalog) in this server" }),
       OUTBOX_RETENTION_HOURS: integerIn(0, 87_600)({ default: 168, desc: "Delivered events kept this long (0: forever)" }),
+      NOTIFICATION_RELAY: bool({ default: undefined, desc: "Leave toasts to the outbox publisher: no NOTIFY lock at each commit (default: when WEBHOOK_DISPATCHER)" }),
+      NOTIFICATION_RELAY_INTERVAL_MS: integerIn(5, 60_000)({ default: 50, desc: "How often the dispatcher polls for relayed events" }),
       LOG_LEVEL: str({ choices: ["fatal", "error", "warn", "info", "debug", "trace", "silent"], default: "info" }),
       ...ROLE_VARIABLES,
       APP_SCHEMAS: makeValidator<string[]>(parseAppSchemas)({ default: [] }),
@@ -292,8 +297,10 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       timeoutMs: env.WEBHOOK_TIMEOUT_MS,
       maxAttempts: env.WEBHOOK_MAX_ATTEMPTS,
       retentionHours: env.OUTBOX_RETENTION_HOURS,
+      relayIntervalMs: env.NOTIFICATION_RELAY_INTERVAL_MS,
     },
     backfillWorker: env.BACKFILL_WORKER,
+    notificationRelay: env.NOTIFICATION_RELAY ?? env.WEBHOOK_DISPATCHER,
   };
 }
 

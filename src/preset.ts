@@ -96,8 +96,14 @@ export function makePreset(options: {
    * PgBouncer in transaction mode. Default: `connectionString`'s pool.
    */
   listenConnectionString?: string;
+  /**
+   * Leave the users' notifications of this server's transactions to the outbox publisher (NOTIFICATION_RELAY:
+   * `achievements.notification_relay` in their settings): their commits take no NOTIFY lock. Default false.
+   */
+  notificationRelay?: boolean;
 }): GraphileConfig.Preset {
   const { authenticate, limits = DEFAULT_REQUEST_LIMITS } = options;
+  const relaySettings = options.notificationRelay ? { "achievements.notification_relay": "on" } : {};
   const pgService = makePgService({
     connectionString: options.connectionString,
     // Each connection prepares the settings statement of every transaction (src/prepared-settings.ts).
@@ -131,7 +137,7 @@ export function makePreset(options: {
       explain: false,
       // Synchronous for HTTP requests, whose session JwtAuthPlugin verified already: no promise on every request.
       context(requestContext, args) {
-        const contextOf = (session: Session) => ({ pgSettings: { ...args.contextValue?.pgSettings, ...pgSettingsOf(session, options.userIdSource) } });
+        const contextOf = (session: Session) => ({ pgSettings: { ...args.contextValue?.pgSettings, ...pgSettingsOf(session, options.userIdSource), ...relaySettings } });
         const session = requestContext.achievementsSession;
         if (session) return contextOf(session);
         return authenticate(requestContext.ws?.normalizedConnectionParams?.authorization?.toString() ?? requestContext.node?.req?.headers?.authorization).then(

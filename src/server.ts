@@ -59,6 +59,12 @@ export async function startServer(options: {
   webhooks?: Omit<WebhookDispatcherOptions, "connectionString" | "listenConnectionString" | "log"> | false;
   /** Run the backfills admins start (BACKFILL_WORKER, src/backfill-worker.ts); default true. */
   backfillWorker?: boolean;
+  /**
+   * Leave the users' notifications of this server's transactions to the outbox publisher (NOTIFICATION_RELAY):
+   * their commits take no NOTIFY lock, and toasts come with the dispatcher's next poll (`webhooks.relayIntervalMs`).
+   * Needs a dispatcher: this server's, or another's on the same database. Default false.
+   */
+  notificationRelay?: boolean;
 }): Promise<RunningServer> {
   // PostGraphile would leave out a schema it cannot find: a misspelt name stops the start instead.
   const problem = await appSchemasProblem(options.connectionString, options.appSchemas ?? []);
@@ -86,6 +92,7 @@ export async function startServer(options: {
       ? { connectionStrings: options.readConnectionStrings, retryAfterMs: options.readReplicaRetryMs, log: options.log ?? createLogger("info") }
       : undefined,
     listenConnectionString: options.listenConnectionString,
+    notificationRelay: options.notificationRelay,
   });
   // GET / points to what is served (plugins/front-page.ts); the demo page in development only.
   const preset: GraphileConfig.Preset = {
@@ -110,7 +117,13 @@ export async function startServer(options: {
   const webhooks =
     options.webhooks === false
       ? undefined
-      : startWebhookDispatcher({ ...options.webhooks, connectionString: options.connectionString, listenConnectionString: options.listenConnectionString, log: options.log });
+      : startWebhookDispatcher({
+          relaying: options.notificationRelay,
+          ...options.webhooks,
+          connectionString: options.connectionString,
+          listenConnectionString: options.listenConnectionString,
+          log: options.log,
+        });
   const backfills =
     options.backfillWorker === false
       ? undefined

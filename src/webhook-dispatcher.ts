@@ -1,12 +1,14 @@
-// Delivers the outbox (migration 000009, 7-outbox.sql) as signed webhooks, at least once.
+// Delivers the outbox (migration 000009, 7-outbox.sql) as signed webhooks, at least once, and relays the users'
+// notifications that writers left to the publisher (`achievements.notification_relay`).
 //
 // Each round: publish the committed outbox events (positions for `achievementEvents`, one delivery per
-// subscribed endpoint), claim due deliveries in a short transaction (`for update skip locked`, so several
-// dispatchers or WORKERS share the work), POST each with a timeout, and record the outcome: delivered only after
-// a 2xx, else retried with exponential backoff and jitter, dead after the last attempt. A claim is a lease: a
-// dispatcher killed mid-request leaves the delivery to be claimed again, with the same delivery id, once the
-// lease (the timeout and a second) ends. Woken by NOTIFY (new events, published events, a retry an admin
-// asked for) and by a poll for the retries that come due.
+// subscribed endpoint, the relayed notifications), claim due deliveries in a short transaction (`for update
+// skip locked`, so several dispatchers or WORKERS share the work), POST each with a timeout, and record the
+// outcome: delivered only after a 2xx, else retried with exponential backoff and jitter, dead after the last
+// attempt. A claim is a lease: a dispatcher killed mid-request leaves the delivery to be claimed again, with the
+// same delivery id, once the lease (the timeout and a second) ends. Woken by NOTIFY (new events, published
+// events, a retry an admin asked for), by a poll for the retries that come due, and while writers relay by a
+// poll for their events.
 //
 // Signatures follow Standard Webhooks (https://www.standardwebhooks.com): `webhook-id` (the delivery id),
 // `webhook-timestamp` (Unix seconds), `webhook-signature: v1,<base64 HMAC-SHA256(key, "<id>.<timestamp>.<body>")>`,
@@ -38,6 +40,13 @@ export interface WebhookDispatcherOptions {
   maxRetryDelayMs?: number;
   /** Poll for retries that come due (default 1,000 ms). */
   pollIntervalMs?: number;
+  /**
+   * Poll for new events this often while the database's writers relay their users' notifications to the publisher
+   * (`achievements.notification_relay` on: they send no NOTIFY to wake it); default 50 ms, a toast's added latency.
+   */
+  relayIntervalMs?: number;
+  /** Poll so from the start: writers of this process relay (the standalone server's NOTIFICATION_RELAY), whatever the database's setting. */
+  relaying?: boolean;
   /** Deliveries claimed (and sent concurrently) at a time (default 20). */
   batchSize?: number;
   /** Published events kept this long once delivered (default 7 days); pruned hourly. 0: never pruned. */
@@ -78,6 +87,7 @@ export function startWebhookDispatcher(options: WebhookDispatcherOptions): Webho
   const retryBaseMs = options.retryBaseMs ?? 5_000;
   const maxRetryDelayMs = options.maxRetryDelayMs ?? 3_600_000;
   const batchSize = options.batchSize ?? 20;
+  const relayIntervalMs = options.relayIntervalMs ?? 50;
   const retentionHours = options.retentionHours ?? 7 * 24;
   const log = options.log;
   const pool = new pg.Pool({ connectionString: options.connectionString, max: 2, idleTimeoutMillis: 0 });
@@ -117,11 +127,28 @@ export function startWebhookDispatcher(options: WebhookDispatcherOptions): Webho
     await pool.query("select status_private.record_webhook_attempt($1, $2, $3, $4)", [request.delivery_id, request.attempt, error, retryInSeconds]);
   }
 
-  /** Publishes what committed, then sends what is due, until nothing is. */
+  // While the writers relay notifications (as this dispatcher's sessions do: the setting is the database's or
+  // the role's), nothing wakes it for their events: a poll of its own, started and stopped as the setting says.
+  let relayPoll: NodeJS.Timeout | undefined;
+  function pollForRelayedEvents(relaying: boolean): void {
+    if (relaying && !relayPoll) {
+      relayPoll = setInterval(() => loop.runNow().catch((error: unknown) => log?.warn({ err: error }, "webhook dispatcher failed; retrying")), relayIntervalMs);
+      relayPoll.unref();
+    } else if (!relaying && relayPoll) {
+      clearInterval(relayPoll);
+      relayPoll = undefined;
+    }
+  }
+
+  /** Publishes what committed (and relays its notifications), then sends what is due, until nothing is. */
   async function round(loop: { readonly stopped: boolean }): Promise<number> {
     let attempted = 0;
     while (!loop.stopped) {
-      const { rows: published } = await pool.query<{ n: number }>("select status_private.publish_outbox_events($1) as n", [1000]);
+      const { rows: published } = await pool.query<{ n: number; relaying: boolean }>(
+        "select status_private.publish_outbox_events($1) as n, status_private.relays_notifications() as relaying",
+        [1000],
+      );
+      pollForRelayedEvents((options.relaying || published[0].relaying) && !loop.stopped);
       const { rows: claimed } = await pool.query<WebhookRequest>("select * from status_private.claim_webhook_deliveries($1, $2, $3)", [
         batchSize,
         timeoutMs / 1000 + 1,
@@ -158,6 +185,7 @@ export function startWebhookDispatcher(options: WebhookDispatcherOptions): Webho
     async stop() {
       if (prune) clearInterval(prune);
       await loop.stop();
+      pollForRelayedEvents(false);
       await pool.end();
     },
   };

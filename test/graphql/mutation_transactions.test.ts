@@ -153,7 +153,7 @@ function transactionsOf(statements: readonly Statement[]): string[][] {
 const BACKGROUND = new Set([
   "set jit_optimize_above_cost = -1;",
   "select status_private.fold_leaderboard_deltas() as folded",
-  "select status_private.publish_outbox_events($1) as n",
+  "select status_private.publish_outbox_events($1) as n, status_private.relays_notifications() as relaying",
   "select * from status_private.claim_webhook_deliveries($1, $2, $3)",
   "select * from status_private.work_on_backfill(null, $1)",
 ]);

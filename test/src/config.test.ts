@@ -136,10 +136,25 @@ describe("loadConfig", () => {
   });
 
   it("has the webhook dispatcher's settings, with defaults, each settable", () => {
-    expect(loadConfig({ DATA_DIR: dataDir }).webhooks).toEqual({ dispatcher: true, timeoutMs: 10_000, maxAttempts: 10, retentionHours: 168 });
+    expect(loadConfig({ DATA_DIR: dataDir }).webhooks).toEqual({ dispatcher: true, timeoutMs: 10_000, maxAttempts: 10, retentionHours: 168, relayIntervalMs: 50 });
     expect(
-      loadConfig({ DATA_DIR: dataDir, WEBHOOK_DISPATCHER: "false", WEBHOOK_TIMEOUT_MS: "2500", WEBHOOK_MAX_ATTEMPTS: "3", OUTBOX_RETENTION_HOURS: "0" }).webhooks,
-    ).toEqual({ dispatcher: false, timeoutMs: 2500, maxAttempts: 3, retentionHours: 0 });
+      loadConfig({
+        DATA_DIR: dataDir,
+        WEBHOOK_DISPATCHER: "false",
+        WEBHOOK_TIMEOUT_MS: "2500",
+        WEBHOOK_MAX_ATTEMPTS: "3",
+        OUTBOX_RETENTION_HOURS: "0",
+        NOTIFICATION_RELAY_INTERVAL_MS: "20",
+      }).webhooks,
+    ).toEqual({ dispatcher: false, timeoutMs: 2500, maxAttempts: 3, retentionHours: 0, relayIntervalMs: 20 });
+  });
+
+  it("relays notifications through the outbox publisher when this server runs it, unless told otherwise", () => {
+    expect(loadConfig({ DATA_DIR: dataDir }).notificationRelay).toBe(true);
+    expect(loadConfig({ DATA_DIR: dataDir, WEBHOOK_DISPATCHER: "false" }).notificationRelay).toBe(false);
+    expect(loadConfig({ DATA_DIR: dataDir, NOTIFICATION_RELAY: "false" }).notificationRelay).toBe(false);
+    expect(loadConfig({ DATA_DIR: dataDir, WEBHOOK_DISPATCHER: "false", NOTIFICATION_RELAY: "true" }).notificationRelay).toBe(true);
+    expect(() => loadConfig({ DATA_DIR: dataDir, NOTIFICATION_RELAY_INTERVAL_MS: "1" })).toThrow(ConfigError);
   });
 
   it("reads READ_DATABASE_URL as one or more replicas separated by commas, and names a bad one without its password", () => {

@@ -121,6 +121,10 @@ const FUNCTIONS: Record<string, string> = {
   "status_private.tg_achievement_unlocks__outbox()": "-",
   "status_private.tg_user_levels__outbox()": "-",
   "status_private.tg_user_scores__outbox()": "-",
+  // Notifications relayed by the publisher (migration 000018).
+  "status_private.relays_notifications()": "-",
+  "status_private.publisher_notifies()": "-",
+  "status_private.outbox_notification_id(status_public.achievement_event_kind,jsonb)": "-",
   // The event path (migration 000008, 4-event-path.sql), the criterion kinds and the leaderboard histogram.
   "status_private.achieve_levels(status_private.pipeline_step[])": "-",
   "status_private.append_histogram_moves(status_private.histogram_move[])": "-",
@@ -174,7 +178,6 @@ const FUNCTIONS: Record<string, string> = {
   "status_private.give_back_user_allowances(uuid[])": "-",
   "status_private.streak_as_of(integer,date,date)": "-",
   "status_private.take_record_action_allowance(text,uuid,integer,integer)": "-",
-  "status_private.tg__notify_user()": "-",
   "status_private.tg__take_user_cursor()": "-",
   "status_private.tg_achievement()": "-",
   "status_private.tg_achievement_boolean()": "-",

@@ -14,7 +14,8 @@ interface OutboxRow {
   position: string | null;
 }
 
-const OUTBOX_OF = "select id::text, kind::text, user_id::text, payload, position::text from status_private.outbox_events where user_id = $1 order by id";
+// Ordered by the bigint id (the output column `id` is its text, which would sort "10" before "9").
+const OUTBOX_OF = "select event.id::text, event.kind::text, event.user_id::text, event.payload, event.position::text from status_private.outbox_events as event where event.user_id = $1 order by event.id";
 
 describe("the outbox", () => {
   let root: pg.Pool;
@@ -128,7 +129,7 @@ describe("the outbox", () => {
       }
       const [{ pruned }] = await tx.root<{ pruned: number }>("select status_private.prune_outbox(interval '1 hour') as pruned");
       expect(pruned).toBe(2); // without a delivery, and delivered (a test run holds no other event that old)
-      const kept = await tx.root<{ id: string }>("select id::text from status_private.outbox_events where user_id = $1 order by id", [user]);
+      const kept = await tx.root<{ id: string }>("select event.id::text from status_private.outbox_events as event where event.user_id = $1 order by event.id", [user]);
       expect(kept.map((row) => row.id)).toEqual([ids[2].id, ids[3].id, ids[4].id]);
       const deliveries = await tx.root<{ state: string }>("select state::text from status_public.webhook_deliveries where endpoint_id = $1 order by state", [endpoint]);
       expect(deliveries.map((row) => row.state)).toEqual(["dead", "pending"]);

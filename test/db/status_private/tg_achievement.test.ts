@@ -208,6 +208,8 @@ describe("the tg_achievement* functions alike", () => {
         "status_private.claim_webhook_deliveries(integer,double precision,integer)",
         "status_private.record_webhook_attempt(uuid,integer,text,double precision)",
         "status_private.prune_outbox(interval)",
+        // Whether writers relay notifications: the dispatcher then polls the outbox.
+        "status_private.relays_notifications()",
         // The server's backfill worker (src/backfill-worker.ts).
         "status_private.work_on_backfill(bigint,double precision)",
       ];
