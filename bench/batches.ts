@@ -42,16 +42,6 @@ export const IMPORT_SQL = `
     select row(event.user_id, 'tasks_completed', 1, null, null)::status_public.action_event
     from unnest($1::uuid[]) with ordinality as event(user_id, position) order by event.position))).imported as results`;
 
-/** Whether the database has status_public.record_actions(status_public.action_event[]) (the batch phase runs only then). */
-export async function hasRecordActions(admin: pg.Client): Promise<boolean> {
-  const { rows } = await admin.query<{ found: boolean }>(`
-    select exists (
-      select from pg_catalog.pg_proc as proc join pg_catalog.pg_namespace as namespace on namespace.oid = proc.pronamespace
-      where namespace.nspname = 'status_public' and proc.proname = 'record_actions'
-        and proc.pronargs = 1 and proc.proargtypes[0] = to_regtype('status_public.action_event[]')::oid
-    ) as found`);
-  return rows[0].found;
-}
 
 /**
  * `clients` connections each run `sql` with `batch` random users for `seconds`; an event is one user of a batch.
@@ -93,7 +83,6 @@ if (require.main === module) {
     const unlocks: Record<BatchPhase, number> = { pipeline: 0, batchFloor: 0, batch: 0, import: 0, batchFloorOwn: 0, batchOwn: 0, importOwn: 0 };
     try {
       await createFloorTables(admin);
-      if (!(await hasRecordActions(admin))) throw new Error("status_public.record_actions(status_public.action_event[]) is not in the database");
       const ownUsers = () => Array.from({ length: CLIENTS }, () => newUsers(USERS));
       const phases: Record<BatchPhase, (seconds: number) => Promise<Phase>> = {
         pipeline: (seconds) => runSql(clients, newUsers(USERS), PIPELINE_SQL, seconds),

@@ -3,19 +3,17 @@
 import type pg from "pg";
 
 /**
- * Folds the leaderboard's pending histogram deltas, when the schema has them (status_private.
- * fold_leaderboard_deltas(), which a running server calls every second): the steady state reads see.
+ * Folds the leaderboard's pending histogram deltas (status_private.fold_leaderboard_deltas(), which a running
+ * server calls every second): the steady state reads see.
  */
 export async function foldLeaderboardDeltas(client: pg.Client): Promise<void> {
-  const { rows } = await client.query<{ found: boolean }>("select to_regprocedure('status_private.fold_leaderboard_deltas()') is not null as found");
-  if (!rows[0].found) return;
   await client.query("select status_private.fold_leaderboard_deltas()");
   await client.query("vacuum analyze status_private.leaderboard_count_deltas");
 }
 
 /**
  * Adds `users` new users, each awarded once through the engine, with points from a long-tailed distribution
- * (many low scores, few high ones) in steps of 5; then folds the histogram's deltas (when the schema has them) and
+ * (many low scores, few high ones) in steps of 5; then folds the histogram's deltas and
  * VACUUM ANALYZEs the tables the leaderboard queries read.
  */
 export async function awardScoredUsers(client: pg.Client, users: number): Promise<void> {

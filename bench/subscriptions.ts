@@ -3,6 +3,8 @@
 // + ws), in the same run:
 //   LISTEN      a raw pg client LISTENing on the user's channel (the floor: PostgreSQL's NOTIFY alone)
 //   1 sub       one websocket subscriber
+//   relayed     the one subscriber again, the actions' sessions with `achievements.notification_relay` on: the
+//               server's dispatcher (NOTIFICATION_RELAY's poll, `relay-ms`) publishes the event and notifies
 //   N subs      N websocket subscribers (each a user with their own socket), all live, of which `sample`
 //               receive one unlock each
 // An action is `select status_public.record_action_for(user, 'bench_ping', 1)` as the service role in its own
@@ -11,7 +13,7 @@
 // (`bench_ping_<k>` needs k pings, 0 points), one at a time. Every toast must arrive, within --timeout-ms,
 // and be for the achievement that call unlocked: a missed or wrong toast, or a subscription error, fails
 // the run. Writes bench/results/subscriptions.json.
-// Usage: npm run bench:subscriptions [-- --subscribers=1000 --sample=200]
+// Usage: npm run bench:subscriptions [-- --subscribers=1000 --sample=200 --relay-ms=50]
 import "../src/environment";
 import { randomUUID } from "node:crypto";
 import { createClient, type Client } from "graphql-ws";
@@ -24,6 +26,7 @@ import { cleanUp, fmt, machine, main, nowMs, option, percentiles, progress, role
 const SUBSCRIBERS = option("subscribers", 1000);
 const SAMPLE = option("sample", 200);
 const TIMEOUT_MS = option("timeout-ms", 10_000);
+const RELAY_MS = option("relay-ms", 50);
 const JWT_SECRET = "bench-secret-bench-secret-bench-secret-0123";
 
 const ACHIEVEMENT_UNLOCKED = `subscription {
@@ -98,17 +101,30 @@ main(async () => {
   await admin.query(
     `insert into status_public.achievements (id, name, points, kind, position)
      select 'bench_ping_' || n, 'Ping ' || n, 0, 'milestone', 1000 + n from generate_series(1, $1) as n`,
-    [SAMPLE + 10],
+    [2 * SAMPLE + 10], // the single subscriber takes two rounds (direct, relayed)
   );
   await admin.query(
     `insert into status_public.achievement_criteria (achievement_id, kind, action, threshold)
      select 'bench_ping_' || n, 'count', 'bench_ping', n from generate_series(1, $1) as n`,
-    [SAMPLE + 10],
+    [2 * SAMPLE + 10],
   );
   const trigger = new pg.Client({ connectionString: database.databaseUrl });
   await trigger.connect();
   await trigger.query(`set role ${trigger.escapeIdentifier(roles.service)}`);
-  const server = await startServer({ connectionString: database.authUrl, jwtSecret: JWT_SECRET, roles, graphiql: false, host: "127.0.0.1", port: 0 });
+  const relayTrigger = new pg.Client({ connectionString: database.databaseUrl });
+  await relayTrigger.connect();
+  await relayTrigger.query(`set role ${relayTrigger.escapeIdentifier(roles.service)}; set achievements.notification_relay = on`);
+  // As the standalone server runs: its dispatcher polls for relayed events (the other phases' sessions notify).
+  const server = await startServer({
+    connectionString: database.authUrl,
+    jwtSecret: JWT_SECRET,
+    roles,
+    graphiql: false,
+    host: "127.0.0.1",
+    port: 0,
+    notificationRelay: true,
+    webhooks: { relayIntervalMs: RELAY_MS },
+  });
   const clients: Client[] = [];
   const errors: unknown[] = [];
   const subscribe = async (userId: string): Promise<void> => {
@@ -160,6 +176,9 @@ main(async () => {
     await waitUntilListening(admin);
     await measure(trigger, [single, single, single]); // warm-up
     results.one = await measure(trigger, Array.from({ length: SAMPLE }, () => single));
+    progress(`1 websocket subscriber, relayed (poll every ${RELAY_MS} ms)...`);
+    await measure(relayTrigger, [single, single, single]); // warm-up
+    results.relayed = await measure(relayTrigger, Array.from({ length: SAMPLE }, () => single));
 
     progress(`${SUBSCRIBERS} websocket subscribers: connecting...`);
     const users = Array.from({ length: SUBSCRIBERS - 1 }, () => randomUUID());
@@ -177,6 +196,7 @@ main(async () => {
       () => Promise.all(clients.map((client) => client.dispose())),
       () => server.close(),
       () => trigger.end(),
+      () => relayTrigger.end(),
       () => admin.end(),
       () => database.stop(),
     );
@@ -191,8 +211,9 @@ main(async () => {
     "| --- | ---: | ---: | ---: | ---: |",
     row("raw pg LISTEN (no server)", results.listen, results.one),
     row("1 websocket subscriber", results.one, results.one),
+    row(`1 websocket subscriber, notifications relayed (poll every ${RELAY_MS} ms)`, results.relayed, results.one),
     row(`${fmt(SUBSCRIBERS)} websocket subscribers`, results.many, results.one),
   ].join("\n");
   process.stdout.write(`${table}\n\n${machine()}\n`);
-  await writeResult("subscriptions", { subscribers: SUBSCRIBERS, sample: SAMPLE, ...results });
+  await writeResult("subscriptions", { subscribers: SUBSCRIBERS, sample: SAMPLE, relayIntervalMs: RELAY_MS, ...results });
 });
