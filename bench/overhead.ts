@@ -218,7 +218,7 @@ main(async () => {
         return { requests: result.events, seconds: result.seconds, perSecond: result.perSecond, latencies, serverCpuMs: cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore };
       }
       // Reads: nothing writes during a read phase, so every answer must be this top 10. The write phases'
-      // histogram deltas (when the schema has them) are folded first, as a running server does every second.
+      // histogram deltas are folded first, as a running server does every second.
       await foldLeaderboardDeltas(admin);
       const { rows } = await admin.query<{ rank: number; user_id: string; points: number }>("select rank, user_id::text, points from status_public.leaderboard('ALL_TIME', 10, 0)");
       const expected = JSON.stringify(rows.map((row) => [row.rank, row.user_id, row.points]));

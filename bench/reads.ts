@@ -6,7 +6,7 @@
 //              and the 5 below it on the same index (the function's own windows, as plain statements), likewise
 //   my rank    status_public.my_rank('ALL_TIME') as a user  vs  the user's own score row (primary key lookup)
 //   tally top  status_public.leaderboard('ALL_TIME', 10, 0, 'bench_tasks'), a ranked action's tally board (issue
-//              11; when the schema has them: with BENCH_INCLUDE_CURRENT=1 until its migration is committed)  vs
+//              11)  vs
 //              the 10 rows of the same index for that board, likewise
 // The bare scans (user ids and points only, no profile or tier) are timed too, as the floor of any design.
 // Data: `scored-users` users (default 100,000), each awarded once through points_ledger (as bench/rank.ts
@@ -36,10 +36,10 @@ const RADIUS = 5;
 
 /** The ranked action of the tally board read. */
 const TALLY_ACTION = "bench_tasks";
-/** The all-time points board, and the tally board (a schema without tally boards has points boards only). */
-const POINTS_BOARD = `score.period = 'ALL_TIME' and score.period_start = '-infinity'`;
-const TALLY_BOARD = `score.action = '${TALLY_ACTION}' and ${POINTS_BOARD}`;
-let BOARD = POINTS_BOARD;
+/** The all-time board of an action ('': the points board). */
+const allTimeBoard = (action: string) => `score.action = '${action}' and score.period = 'ALL_TIME' and score.period_start = '-infinity'`;
+const TALLY_BOARD = allTimeBoard(TALLY_ACTION);
+const BOARD = allTimeBoard("");
 
 /** The top 10 rows of a board, by its listing index. */
 const topOf = (board: string) => `select score.user_id, score.points from status_public.leaderboard_scores as score
@@ -78,7 +78,7 @@ const bareStatements = () => ({
   rank: `select score.points from status_public.leaderboard_scores as score where ${BOARD} and score.user_id = me`,
   tallyTop: topOf(TALLY_BOARD),
 });
-let BARE = bareStatements();
+const BARE = bareStatements();
 
 /** The bare rows with the columns an entry has but its rank and medal: each user's profile and tier, by primary key. */
 const withEntryColumns = (rows: string) =>
@@ -89,7 +89,7 @@ const withEntryColumns = (rows: string) =>
 
 /** The plain statements the functions are held to: the same rows with the same columns, from plain index scans. */
 const plainStatements = () => ({ top: withEntryColumns(BARE.top), around: withEntryColumns(BARE.around), rank: BARE.rank, tallyTop: withEntryColumns(BARE.tallyTop) });
-let PLAIN = plainStatements();
+const PLAIN = plainStatements();
 
 const FUNCTIONS = {
   top: "select * from status_public.leaderboard('ALL_TIME', 10, 0)",
@@ -107,14 +107,6 @@ const READS: Array<{ read: Read; label: string; plainLabel: string }> = [
   { read: "rank", label: "my_rank('ALL_TIME') (user)", plainLabel: "the user's score row" },
   { read: "tallyTop", label: `leaderboard('ALL_TIME', 10, 0, '${TALLY_ACTION}') (a tally board)`, plainLabel: "10 rows of the listing index for that board + profile and tier" },
 ];
-
-/** Whether the schema has tally boards (issue 11): then the points reads name their board's action (''). */
-async function hasTallyBoards(client: pg.Client): Promise<boolean> {
-  const { rows } = await client.query<{ found: boolean }>(
-    "select exists (select from information_schema.columns where table_schema = 'status_public' and table_name = 'actions' and column_name = 'ranked') as found",
-  );
-  return rows[0].found;
-}
 
 /** Ranks the tally action and records one step of it for every scored user (1 to 200, long-tailed), through the event path. */
 async function recordTallies(client: pg.Client): Promise<void> {
@@ -179,7 +171,7 @@ const entryColumns = (rows: EntryColumns[]) =>
   JSON.stringify(rows.map(({ user_id, display_name, points, tier, badge }) => ({ user_id, display_name, points, tier, badge })).sort((a, b) => a.user_id.localeCompare(b.user_id)));
 
 /** Each probe's answers from the functions (as the user) against the plain statements and count(*). */
-async function verify(client: pg.Client, probes: string[], reads: typeof READS): Promise<void> {
+async function verify(client: pg.Client, probes: string[]): Promise<void> {
   const asUser = async <T extends pg.QueryResultRow>(user: string, sql: string): Promise<T[]> => {
     await client.query("begin");
     try {
@@ -203,18 +195,16 @@ async function verify(client: pg.Client, probes: string[], reads: typeof READS):
   for (const entry of top) {
     if (entry.rank !== (await rankByCount(entry.points))) throw new Error(`leaderboard(): rank ${entry.rank} for ${entry.points} points, count(*) says otherwise`);
   }
-  if (reads.some(({ read }) => read === "tallyTop")) {
-    const tallyTop = await asUser<EntryColumns & { rank: number }>(probes[0], FUNCTIONS.tallyTop);
-    if (tallyTop.length !== 10 || entryColumns(tallyTop) !== entryColumns((await client.query<EntryColumns>(PLAIN.tallyTop)).rows)) {
-      throw new Error("leaderboard(..., action): not the tally board's plain statement's rows and columns");
-    }
-    for (const entry of tallyTop) {
-      const { rows } = await client.query<{ rank: number }>(
-        `select 1 + count(*)::integer as rank from status_public.leaderboard_scores as score where ${TALLY_BOARD} and score.visible and score.points > $1`,
-        [entry.points],
-      );
-      if (entry.rank !== rows[0].rank) throw new Error(`leaderboard(..., action): rank ${entry.rank} for a tally of ${entry.points}, count(*) says ${rows[0].rank}`);
-    }
+  const tallyTop = await asUser<EntryColumns & { rank: number }>(probes[0], FUNCTIONS.tallyTop);
+  if (tallyTop.length !== 10 || entryColumns(tallyTop) !== entryColumns((await client.query<EntryColumns>(PLAIN.tallyTop)).rows)) {
+    throw new Error("leaderboard(..., action): not the tally board's plain statement's rows and columns");
+  }
+  for (const entry of tallyTop) {
+    const { rows } = await client.query<{ rank: number }>(
+      `select 1 + count(*)::integer as rank from status_public.leaderboard_scores as score where ${TALLY_BOARD} and score.visible and score.points > $1`,
+      [entry.points],
+    );
+    if (entry.rank !== rows[0].rank) throw new Error(`leaderboard(..., action): rank ${entry.rank} for a tally of ${entry.points}, count(*) says ${rows[0].rank}`);
   }
   for (const probe of probes) {
     const around = await asUser<EntryColumns>(probe, FUNCTIONS.around);
@@ -236,29 +226,20 @@ main(async () => {
   await client.connect();
   const timings = (): Record<Side, number[]> => ({ function: [], plain: [], bare: [] });
   const perCall: Record<Read, Record<Side, number[]>> = { top: timings(), around: timings(), rank: timings(), tallyTop: timings() };
-  let reads = READS;
   try {
-    if (await hasTallyBoards(client)) {
-      BOARD = `score.action = '' and ${POINTS_BOARD}`;
-      BARE = bareStatements();
-      PLAIN = plainStatements();
-    } else {
-      reads = READS.filter(({ read }) => read !== "tallyTop");
-    }
     progress(`${SCORED_USERS} scored users: awarding their points through the engine...`);
     const started = Date.now();
     await awardScoredUsers(client, SCORED_USERS);
     const { rows: counted } = await client.query<{ n: number }>(`select count(*)::integer as n from status_public.leaderboard_scores as score where ${BOARD}`);
     if (counted[0].n !== SCORED_USERS) throw new Error(`${counted[0].n} all-time scores for ${SCORED_USERS} users`);
-    if (reads === READS) await recordTallies(client);
-    else progress("no tally boards in this schema: the tally row is left out");
+    await recordTallies(client);
     progress(`${SCORED_USERS} scored users: populated and analyzed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     const { rows: sample } = await client.query<{ user_id: string }>(
       `select score.user_id::text from status_public.leaderboard_scores as score where ${BOARD} order by random() limit $1`,
       [PROBES],
     );
     const probes = sample.map((row) => row.user_id);
-    await verify(client, probes, reads);
+    await verify(client, probes);
     progress(`answers checked for ${probes.length} probe users`);
     // As the server's connections (@dataplan/pg): no JIT optimization.
     await client.query("set jit_optimize_above_cost = -1");
@@ -268,9 +249,9 @@ main(async () => {
       return timeInDatabase(client, side === "function" ? FUNCTIONS[read] : side === "plain" ? PLAIN[read] : BARE[read]);
     };
     // Warm-up: every statement's plans, in this session.
-    for (const { read } of reads) for (const side of SIDES) await run(read, side);
+    for (const { read } of READS) for (const side of SIDES) await run(read, side);
     for (let repeat = 1; repeat <= REPEATS; repeat++) {
-      for (const { read } of reads) {
+      for (const { read } of READS) {
         // The sides in turn, starting from another one each repeat.
         for (let i = 0; i < SIDES.length; i++) {
           const side = SIDES[(repeat + i) % SIDES.length];
@@ -278,7 +259,7 @@ main(async () => {
         }
       }
       progress(
-        `repeat ${repeat}: ${reads.map(({ read }) => `${read} ${SIDES.map((side) => perCall[read][side].at(-1)!.toFixed(3)).join(" / ")} ms`).join(", ")} (function / plain / bare)`,
+        `repeat ${repeat}: ${READS.map(({ read }) => `${read} ${SIDES.map((side) => perCall[read][side].at(-1)!.toFixed(3)).join(" / ")} ms`).join(", ")} (function / plain / bare)`,
       );
     }
     await client.query("reset role");
@@ -302,11 +283,11 @@ main(async () => {
       bareRepeatsMs: perCall[read].bare,
     };
   };
-  const results = Object.fromEntries(reads.map(({ read }) => [read, summary(read)])) as Partial<Record<Read, ReturnType<typeof summary>>>;
+  const results = Object.fromEntries(READS.map(({ read }) => [read, summary(read)])) as Partial<Record<Read, ReturnType<typeof summary>>>;
   const table = [
     `| read (${fmt(SCORED_USERS)} scored users, in PostgreSQL) | ms per call | plain statement of the same rows and columns | ms per call | function / plain | goal | bare scan (ids, points) ms | function / bare |`,
     "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |",
-    ...reads.map(({ read, label, plainLabel }) => {
+    ...READS.map(({ read, label, plainLabel }) => {
       const { functionMs, plainMs, bareMs, ratio, bareRatio } = results[read]!;
       return `| ${label} | ${functionMs.toFixed(3)} | ${plainLabel} | ${plainMs.toFixed(3)} | **${ratio.toFixed(2)}x** | <= 2x | ${bareMs.toFixed(3)} | ${bareRatio.toFixed(2)}x |`;
     }),
