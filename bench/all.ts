@@ -9,7 +9,7 @@ import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { PROJECT_ROOT } from "../src/config";
 
-const BENCHMARKS = ["rank", "ingest", "batches", "catalog", "subscriptions", "overhead", "reads", "growth", "memory", "chart"];
+const BENCHMARKS = ["rank", "ingest", "batches", "catalog", "subscriptions", "overhead", "reads", "dashboard", "growth", "memory", "chart"];
 
 /** Runs one benchmark; its stdout (the table) is shown and returned. */
 function run(name: string, args: string[]): Promise<{ code: number; output: string }> {

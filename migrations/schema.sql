@@ -135,16 +135,6 @@ CREATE TYPE status_private.unlock_candidate AS (
 
 
 --
--- Name: user_tier; Type: TYPE; Schema: status_private; Owner: -
---
-
-CREATE TYPE status_private.user_tier AS (
-	user_id uuid,
-	tier text
-);
-
-
---
 -- Name: webhook_request; Type: TYPE; Schema: status_private; Owner: -
 --
 
@@ -1507,6 +1497,40 @@ CREATE FUNCTION status_private.allowance_of_shard(max_calls integer, shards inte
     AS $$
   select max_calls / shards + (shard < max_calls % shards)::integer;
 $$;
+
+
+--
+-- Name: almost_there_of(status_public.achievement_progress[], integer, integer); Type: FUNCTION; Schema: status_private; Owner: -
+--
+
+CREATE FUNCTION status_private.almost_there_of(progress status_public.achievement_progress[], min_percent integer, first integer) RETURNS status_public.almost_there[]
+    LANGUAGE sql STABLE
+    AS $$
+  select array(
+    select row(achievement.achievement_id, achievement.name, achievement.description, achievement.icon, achievement.points,
+               achievement.kind, achievement.available_until, achievement.percent, totals.current, totals.target,
+               totals.target - totals.current, achievement.criteria)::status_public.almost_there
+    from unnest(progress) with ordinality as achievement
+    cross join lateral (
+      select coalesce(sum(least(criterion.current, criterion.target)), 0)::integer as current,
+             coalesce(sum(criterion.target), 0)::integer as target
+      from unnest(achievement.criteria) as criterion
+    ) as totals
+    where not achievement.unlocked and achievement.percent >= min_percent
+      -- Only what can still be unlocked now: not before or after its time window.
+      and (achievement.available_from is null or achievement.available_from <= now())
+      and (achievement.available_until is null or achievement.available_until > now())
+    -- Closest first; then the fewest steps left; then the catalog's order (the list's).
+    order by achievement.percent desc, totals.target - totals.current, achievement.ordinality
+    limit first);
+$$;
+
+
+--
+-- Name: FUNCTION almost_there_of(progress status_public.achievement_progress[], min_percent integer, first integer); Type: COMMENT; Schema: status_private; Owner: -
+--
+
+COMMENT ON FUNCTION status_private.almost_there_of(progress status_public.achievement_progress[], min_percent integer, first integer) IS 'The locked achievements of `progress` (my_achievements() rows, in its order) whose percent is at least `min_percent` and that can be unlocked now, closest first, at most `first`.';
 
 
 --
@@ -5238,37 +5262,41 @@ COMMENT ON FUNCTION status_public.leaderboard_around_me(period status_public.lea
 --
 
 CREATE FUNCTION status_public.my_achievements() RETURNS SETOF status_public.achievement_progress
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
     AS $$
+begin
   -- Hidden achievements the user has not unlocked are left out: see hidden_locked_count in myDashboard.
+  return query
   with me as (
     select jwt_public.current_user_id() as user_id,
            now() at time zone status_private.time_zone_of(jwt_public.current_user_id()) as local_now
-  ), criteria as (
-    select criterion.achievement_id, criterion.kind, criterion.action, criterion.threshold, criterion.hour_from, criterion.hour_until,
-           progress.current, progress.target
+  ), progress as (
+    -- Per achievement: the mean of its criteria's percentages, and each criterion's progress.
+    select criterion.achievement_id,
+           floor(avg(least(100, 100.0 * criterion_progress.current / criterion_progress.target)))::integer as percent,
+           array_agg(row(criterion.kind, criterion.action, criterion.threshold, criterion.hour_from, criterion.hour_until,
+                         criterion_progress.current, greatest(criterion_progress.target - criterion_progress.current, 0),
+                         least(100, floor(100.0 * criterion_progress.current / criterion_progress.target))::integer,
+                         criterion_progress.target)::status_public.criterion_progress
+                     order by criterion.kind, criterion.action) as criteria
     from me
     cross join status_public.achievement_criteria as criterion
-    cross join lateral status_private.criterion_progress(criterion, me.user_id, null, me.local_now) as progress
+    cross join lateral status_private.criterion_progress(criterion, me.user_id, null, me.local_now) as criterion_progress
+    group by criterion.achievement_id
   )
   select achievement.id, achievement.name, achievement.description, achievement.icon, achievement.points, achievement.kind,
          achievement.hidden, achievement.available_from, achievement.available_until,
          unlock.id is not null, unlock.unlocked_at,
-         case when unlock.id is not null then 100
-              else least(99, coalesce((select floor(avg(least(100, 100.0 * c.current / c.target)))::integer
-                                       from criteria c where c.achievement_id = achievement.id), 0))
-         end,
-         coalesce((select array_agg(row(c.kind, c.action, c.threshold, c.hour_from, c.hour_until, c.current,
-                                        greatest(c.target - c.current, 0), least(100, floor(100.0 * c.current / c.target))::integer,
-                                        c.target
-                                       )::status_public.criterion_progress order by c.kind, c.action)
-                   from criteria c where c.achievement_id = achievement.id), '{}')
+         case when unlock.id is not null then 100 else least(99, coalesce(progress.percent, 0)) end,
+         coalesce(progress.criteria, '{}')
   from status_public.achievements as achievement
   cross join me
   left join status_public.achievement_unlocks as unlock on unlock.user_id = me.user_id and unlock.achievement_id = achievement.id
+  left join progress on progress.achievement_id = achievement.id
   where me.user_id is not null and (not achievement.hidden or unlock.id is not null)
   order by achievement.position, achievement.id;
+end;
 $$;
 
 
@@ -5284,7 +5312,8 @@ COMMENT ON FUNCTION status_public.my_achievements() IS 'Every achievement the si
 --
 
 CREATE FUNCTION status_public.my_almost_there(min_percent integer DEFAULT 80, first integer DEFAULT 5) RETURNS status_public.almost_there[]
-    LANGUAGE plpgsql STABLE
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
     AS $$
 begin
   if jwt_public.current_user_id() is null then
@@ -5296,23 +5325,7 @@ begin
   if first is null or first not between 1 and 100 then
     raise exception 'first must be from 1 to 100' using errcode = 'AC400';
   end if;
-  return array(
-    select row(progress.achievement_id, progress.name, progress.description, progress.icon, progress.points, progress.kind,
-               progress.available_until, progress.percent, totals.current, totals.target, totals.target - totals.current,
-               progress.criteria)::status_public.almost_there
-    from status_public.my_achievements() with ordinality as progress
-    cross join lateral (
-      select coalesce(sum(least(criterion.current, criterion.target)), 0)::integer as current,
-             coalesce(sum(criterion.target), 0)::integer as target
-      from unnest(progress.criteria) as criterion
-    ) as totals
-    where not progress.unlocked and progress.percent >= min_percent
-      -- Only what can still be unlocked now: not before or after its time window.
-      and (progress.available_from is null or progress.available_from <= now())
-      and (progress.available_until is null or progress.available_until > now())
-    -- Closest first; then the fewest steps left; then the catalog's order (my_achievements' own).
-    order by progress.percent desc, totals.target - totals.current, progress.ordinality
-    limit first);
+  return status_private.almost_there_of(array(select progress from status_public.my_achievements() as progress), min_percent, first);
 end;
 $$;
 
@@ -5337,17 +5350,19 @@ declare
   signed_in_user uuid := jwt_public.current_user_id();
   today date := (now() at time zone status_private.time_zone_of(jwt_public.current_user_id()))::date;
   dashboard status_public.dashboard;
+  -- Every achievement the user can see, with progress, in the catalog's order: read once.
+  progress status_public.achievement_progress[];
 begin
   if signed_in_user is null then
     raise exception 'Sign in to see your dashboard' using errcode = 'AC401';
   end if;
   dashboard.user_id := signed_in_user;
   dashboard.tier := status_public.my_tier();
-  select coalesce(array_agg(progress) filter (where progress.unlocked), '{}'),
-         coalesce(array_agg(progress) filter (where not progress.unlocked), '{}')
-    into dashboard.unlocked, dashboard.locked
-    from status_public.my_achievements() as progress;
-  dashboard.almost_there := status_public.my_almost_there();
+  progress := array(select achievement from status_public.my_achievements() as achievement);
+  dashboard.unlocked := array(select achievement from unnest(progress) as achievement where achievement.unlocked);
+  dashboard.locked := array(select achievement from unnest(progress) as achievement where not achievement.unlocked);
+  -- As my_almost_there() with its defaults.
+  dashboard.almost_there := status_private.almost_there_of(progress, 80, 5);
   dashboard.hidden_locked_count := status_public.hidden_locked_count();
   dashboard.streak_freezes := status_private.streak_freezes_of(signed_in_user);
   select coalesce(array_agg(row(tally.name, tally.count)::status_public.tally order by tally.name), '{}') into dashboard.tallies
@@ -8337,6 +8352,13 @@ REVOKE ALL ON FUNCTION status_private.add_to_boards(awards status_private.board_
 --
 
 REVOKE ALL ON FUNCTION status_private.allowance_of_shard(max_calls integer, shards integer, shard integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION almost_there_of(progress status_public.achievement_progress[], min_percent integer, first integer); Type: ACL; Schema: status_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION status_private.almost_there_of(progress status_public.achievement_progress[], min_percent integer, first integer) FROM PUBLIC;
 
 
 --

@@ -188,6 +188,8 @@ const FUNCTIONS: Record<string, string> = {
   "status_private.tg_user_steps__rate_limit()": "-",
   "status_private.tier_for(integer)": "-",
   "status_private.streak_freezes_of(uuid)": "-",
+  // The dashboard's and my_almost_there's selection (migration 000019).
+  "status_private.almost_there_of(status_public.achievement_progress[],integer,integer)": "-",
   "status_private.streak_kept_as_of(uuid,integer,date,date)": "-",
   "status_public.grant_streak_freezes(uuid,integer)": "SD",
   // Historical imports: trusted backends and admins.

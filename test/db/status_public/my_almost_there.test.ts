@@ -63,6 +63,30 @@ describe("my_almost_there()", () => {
       expect(fresh.almost_there).toEqual("{}");
     }));
 
+  it("reads the achievements' progress once for the whole dashboard (migration 000019; it was twice)", () =>
+    withTransaction(async (tx) => {
+      const me = newUserId();
+      await addAlmostThereCatalog(tx, me);
+      // The calls of this transaction (pg_stat_xact_user_functions), with function tracking on for it.
+      await tx.root("set local track_functions = 'all'");
+      const calls = async () =>
+        Number((await tx.root<{ calls: string }>(
+          "select coalesce(sum(calls), 0)::text as calls from pg_stat_xact_user_functions where schemaname = 'status_public' and funcname = 'my_achievements'",
+        ))[0].calls);
+      const before = await calls();
+      const [dashboard] = await tx.as<{ unlocked: number; locked: number }>(
+        asUser(me),
+        "select cardinality(dashboard.unlocked) as unlocked, cardinality(dashboard.locked) as locked from status_public.my_dashboard() as dashboard",
+      );
+      expect(await calls()).toBe(before + 1);
+      // The same lists as my_achievements() itself.
+      const [own] = await tx.as<{ unlocked: number; locked: number }>(
+        asUser(me),
+        "select count(*) filter (where unlocked)::integer as unlocked, count(*) filter (where not unlocked)::integer as locked from status_public.my_achievements()",
+      );
+      expect(dashboard).toEqual(own);
+    }));
+
   it("refuses a visitor who is not signed in with AC401, as the other my* functions", () =>
     withTransaction(async (tx) => {
       const error = await tx.expectError(anonymous, "select status_public.my_almost_there()");
