@@ -24,6 +24,17 @@ export async function createPrivateDatabase(purpose: string): Promise<PrivateDat
   return {
     rootUrl,
     authUrl: asRole(rootUrl, testRoles().authenticator, authenticatorPassword),
-    drop: () => withClient(withDatabase(shared, "postgres"), async (client) => void (await client.query(`drop database if exists ${client.escapeIdentifier(name)} with (force)`))),
+    drop: () =>
+      withClient(withDatabase(shared, "postgres"), async (client) => {
+        // pg-pool's end() resolves before its connections have closed, and a connection that `with (force)`
+        // terminates meanwhile raises an error on its pool that nobody listens to any more (it failed a CI run):
+        // let the file's own connections close first (a few seconds at most), then force out whatever is left.
+        for (let waited = 0; waited < 5_000; waited += 50) {
+          const { rows } = await client.query<{ open: number }>("select count(*)::integer as open from pg_stat_activity where datname = $1", [name]);
+          if (rows[0].open === 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        await client.query(`drop database if exists ${client.escapeIdentifier(name)} with (force)`);
+      }),
   };
 }
