@@ -42,7 +42,6 @@ const LOADED_TABLES = [
   "status_public.user_scores",
   "status_public.leaderboard_scores",
   "status_private.leaderboard_point_counts",
-  "status_private.leaderboard_bucket_counts",
   "status_private.user_event_cursors",
   "status_private.record_action_allowances",
 ];
@@ -312,19 +311,13 @@ async function deriveTables(client: pg.Client, history: History): Promise<void> 
      group by board.period, 2, unlock.user_id`,
   );
   await client.query("drop table public.bench_growth_unlocks");
-  // The two-level histogram of visible users per score and per 100-point bucket. (The triggers also leave rows
-  // at 0 users for scores every user has left; they change no rank.)
+  // The histogram of visible users per score. (The triggers also leave rows at 0 users for scores every user
+  // has left; they change no rank.)
   await timed(
     client,
     "leaderboard_point_counts",
     `insert into status_private.leaderboard_point_counts (period, period_start, points, users)
      select period, period_start, points, count(*) from status_public.leaderboard_scores where visible group by 1, 2, 3`,
-  );
-  await timed(
-    client,
-    "leaderboard_bucket_counts",
-    `insert into status_private.leaderboard_bucket_counts (period, period_start, bucket, users)
-     select period, period_start, points / 100, sum(users) from status_private.leaderboard_point_counts group by period, period_start, points / 100`,
   );
   // The rank levels (migration 000014, 4-reads.sql), from the point counts.
   await timed(client, "leaderboard_rank_levels", "select status_private.rebuild_leaderboard_rank_levels()");
@@ -422,12 +415,11 @@ async function checkConsistency(client: pg.Client, users: number, never: string[
   );
   await expect(
     "histogram totals = visible score rows, per period",
-    `select coalesce(buckets.period, scores.period) as period, coalesce(buckets.period_start, scores.period_start) as period_start, buckets.users, points.users as point_users, scores.users as scores
-     from (select period, period_start, sum(users)::int as users from status_private.leaderboard_bucket_counts group by 1, 2) as buckets
-     full join (select period, period_start, sum(users)::int as users from status_private.leaderboard_point_counts group by 1, 2) as points using (period, period_start)
+    `select coalesce(points.period, scores.period) as period, coalesce(points.period_start, scores.period_start) as period_start, points.users as point_users, scores.users as scores
+     from (select period, period_start, sum(users)::int as users from status_private.leaderboard_point_counts group by 1, 2) as points
      full join (select period, period_start, count(*)::int as users from status_public.leaderboard_scores where visible group by 1, 2) as scores
-       on scores.period = coalesce(buckets.period, points.period) and scores.period_start = coalesce(buckets.period_start, points.period_start)
-     where buckets.users is distinct from scores.users or points.users is distinct from scores.users`,
+       using (period, period_start)
+     where points.users is distinct from scores.users`,
   );
   await expect(
     "rank_of = 1 + the visible users with more points (20 sampled users)",

@@ -50,12 +50,12 @@ async function time(samples: number[], run: () => Promise<unknown>) {
  * N users with points drawn from a long-tailed distribution (many low scores, few high ones), in steps of 5,
  * each awarded once through the engine: inserts into points_ledger in batches, whose triggers write the
  * users' scores (every period) and the histogram's deltas, as they do for real awards. Then folds the deltas
- * and checks that the histogram's two levels match the all-time scores.
+ * and checks that the histogram's counts per score match the all-time scores.
  */
 async function populate(client: pg.Client, users: number): Promise<void> {
   await client.query(
     `truncate status_public.points_ledger, status_public.user_scores, status_public.leaderboard_scores,
-              status_private.leaderboard_point_counts, status_private.leaderboard_bucket_counts, status_private.leaderboard_count_deltas,
+              status_private.leaderboard_point_counts, status_private.leaderboard_count_deltas,
               status_private.leaderboard_rank_levels`,
   );
   // Awarded through the engine, then folded and analyzed, as the read benchmarks do (bench/scores.ts).
@@ -64,11 +64,6 @@ async function populate(client: pg.Client, users: number): Promise<void> {
     `select 'points' as level, coalesce(counts.points, scores.points) as key, counts.users, scores.users as actual
      from (select * from status_private.leaderboard_point_counts where period = 'ALL_TIME') as counts
      full join (select points, count(*)::int as users from status_public.leaderboard_scores where period = 'ALL_TIME' and visible group by 1) as scores using (points)
-     where coalesce(counts.users, 0) <> coalesce(scores.users, 0)
-     union all
-     select 'bucket', coalesce(counts.bucket, scores.bucket), counts.users, scores.users
-     from (select * from status_private.leaderboard_bucket_counts where period = 'ALL_TIME') as counts
-     full join (select points / 100 as bucket, count(*)::int as users from status_public.leaderboard_scores where period = 'ALL_TIME' and visible group by 1) as scores using (bucket)
      where coalesce(counts.users, 0) <> coalesce(scores.users, 0)
      limit 5`,
   );

@@ -32,7 +32,6 @@ export async function awardScoredUsers(client: pg.Client, users: number): Promis
     "status_public.user_scores",
     "status_public.user_profiles",
     "status_private.leaderboard_point_counts",
-    "status_private.leaderboard_bucket_counts",
     "status_private.leaderboard_rank_levels",
   ]) {
     await client.query(`vacuum analyze ${table}`);

@@ -2182,42 +2182,35 @@ $$;
 
 
 --
--- Name: fold_into_histogram(status_private.histogram_change[], integer); Type: FUNCTION; Schema: status_private; Owner: -
+-- Name: fold_into_point_counts(status_private.histogram_change[]); Type: FUNCTION; Schema: status_private; Owner: -
 --
 
-CREATE FUNCTION status_private.fold_into_histogram(changes status_private.histogram_change[], key_width integer) RETURNS void
+CREATE FUNCTION status_private.fold_into_point_counts(changes status_private.histogram_change[]) RETURNS void
     LANGUAGE plpgsql
     AS $$
 begin
-  if key_width = 1 then
-    update status_private.leaderboard_point_counts as counts set users = counts.users + change.users
-      from status_private.histogram_changes_by_key(changes, 1) as change
-      where change.users < 0 and counts.action = change.action and counts.period = change.period
-        and counts.period_start = change.period_start and counts.points = change.key;
-    insert into status_private.leaderboard_point_counts as counts (action, period, period_start, points, users)
-      select change.action, change.period, change.period_start, change.key, change.users
-      from status_private.histogram_changes_by_key(changes, 1) as change
-      where change.users > 0
-      on conflict (action, period, period_start, points) do update set users = counts.users + excluded.users;
-    delete from status_private.leaderboard_point_counts as counts using status_private.histogram_changes_by_key(changes, 1) as change
-      where counts.users = 0 and counts.action = change.action and counts.period = change.period
-        and counts.period_start = change.period_start and counts.points = change.key;
-  else
-    update status_private.leaderboard_bucket_counts as counts set users = counts.users + change.users
-      from status_private.histogram_changes_by_key(changes, key_width) as change
-      where change.users < 0 and counts.action = change.action and counts.period = change.period
-        and counts.period_start = change.period_start and counts.bucket = change.key;
-    insert into status_private.leaderboard_bucket_counts as counts (action, period, period_start, bucket, users)
-      select change.action, change.period, change.period_start, change.key, change.users
-      from status_private.histogram_changes_by_key(changes, key_width) as change
-      where change.users > 0
-      on conflict (action, period, period_start, bucket) do update set users = counts.users + excluded.users;
-    delete from status_private.leaderboard_bucket_counts as counts using status_private.histogram_changes_by_key(changes, key_width) as change
-      where counts.users = 0 and counts.action = change.action and counts.period = change.period
-        and counts.period_start = change.period_start and counts.bucket = change.key;
-  end if;
+  update status_private.leaderboard_point_counts as counts set users = counts.users + change.users
+    from unnest(changes) as change
+    where change.users < 0 and counts.action = change.action and counts.period = change.period
+      and counts.period_start = change.period_start and counts.points = change.points;
+  insert into status_private.leaderboard_point_counts as counts (action, period, period_start, points, users)
+    select change.action, change.period, change.period_start, change.points, change.users
+    from unnest(changes) as change
+    where change.users > 0
+    order by change.action, change.period, change.period_start, change.points
+    on conflict (action, period, period_start, points) do update set users = counts.users + excluded.users;
+  delete from status_private.leaderboard_point_counts as counts using unnest(changes) as change
+    where counts.users = 0 and counts.action = change.action and counts.period = change.period
+      and counts.period_start = change.period_start and counts.points = change.points;
 end;
 $$;
+
+
+--
+-- Name: FUNCTION fold_into_point_counts(changes status_private.histogram_change[]); Type: COMMENT; Schema: status_private; Owner: -
+--
+
+COMMENT ON FUNCTION status_private.fold_into_point_counts(changes status_private.histogram_change[]) IS 'Adds the changes (one per board and points, none zero) to leaderboard_point_counts; a count that reaches 0 is deleted.';
 
 
 --
@@ -2301,8 +2294,7 @@ begin
   if changes is null then
     return 0;
   end if;
-  perform status_private.fold_into_histogram(changes, 1);
-  perform status_private.fold_into_histogram(changes, 100);
+  perform status_private.fold_into_point_counts(changes);
   perform status_private.fold_into_rank_levels(changes);
   return cardinality(changes);
 end;
@@ -2329,21 +2321,6 @@ CREATE FUNCTION status_private.give_back_user_allowances(user_ids uuid[]) RETURN
     from (select listed.user_id, count(*)::integer as amount from unnest(user_ids) as listed (user_id) group by listed.user_id) as given
     where allowance.subject_kind = 'user' and allowance.user_id = given.user_id and allowance.shard = 0
       and status_private.record_action_rate_setting('record_action_rate_limit', 60) > 0;
-$$;
-
-
---
--- Name: histogram_changes_by_key(status_private.histogram_change[], integer); Type: FUNCTION; Schema: status_private; Owner: -
---
-
-CREATE FUNCTION status_private.histogram_changes_by_key(changes status_private.histogram_change[], key_width integer) RETURNS TABLE(action text, period status_public.leaderboard_period, period_start date, key integer, users integer)
-    LANGUAGE sql IMMUTABLE
-    AS $$
-  select change.action, change.period, change.period_start, change.points / key_width, sum(change.users)::integer
-  from unnest(changes) as change
-  group by 1, 2, 3, 4
-  having sum(change.users) <> 0
-  order by 1, 2, 3, 4;
 $$;
 
 
@@ -6327,27 +6304,6 @@ COMMENT ON TABLE status_private.import_tokens IS 'The import running in a backen
 
 
 --
--- Name: leaderboard_bucket_counts; Type: TABLE; Schema: status_private; Owner: -
---
-
-CREATE TABLE status_private.leaderboard_bucket_counts (
-    period status_public.leaderboard_period NOT NULL,
-    period_start date NOT NULL,
-    bucket integer NOT NULL,
-    users integer NOT NULL,
-    action text DEFAULT ''::text NOT NULL,
-    CONSTRAINT leaderboard_bucket_counts_users_check CHECK ((users >= 0))
-);
-
-
---
--- Name: TABLE leaderboard_bucket_counts; Type: COMMENT; Schema: status_private; Owner: -
---
-
-COMMENT ON TABLE status_private.leaderboard_bucket_counts IS 'How many visible users have points in [100 x bucket, 100 x bucket + 100) on the board (action, period, start).';
-
-
---
 -- Name: leaderboard_count_deltas; Type: TABLE; Schema: status_private; Owner: -
 --
 
@@ -6366,7 +6322,7 @@ WITH (autovacuum_vacuum_scale_factor='0', autovacuum_vacuum_threshold='1000', au
 -- Name: TABLE leaderboard_count_deltas; Type: COMMENT; Schema: status_private; Owner: -
 --
 
-COMMENT ON TABLE status_private.leaderboard_count_deltas IS 'Changes to the leaderboard histogram not folded into leaderboard_point_counts / leaderboard_bucket_counts yet (append-only: writers never lock a shared row).';
+COMMENT ON TABLE status_private.leaderboard_count_deltas IS 'Changes to the leaderboard histogram not folded into leaderboard_point_counts and leaderboard_rank_levels yet (append-only: writers never lock a shared row).';
 
 
 --
@@ -6904,14 +6860,6 @@ ALTER TABLE ONLY status_private.backfill_runs
 
 ALTER TABLE ONLY status_private.import_tokens
     ADD CONSTRAINT import_tokens_pkey PRIMARY KEY (backend_pid);
-
-
---
--- Name: leaderboard_bucket_counts leaderboard_bucket_counts_pkey; Type: CONSTRAINT; Schema: status_private; Owner: -
---
-
-ALTER TABLE ONLY status_private.leaderboard_bucket_counts
-    ADD CONSTRAINT leaderboard_bucket_counts_pkey PRIMARY KEY (action, period, period_start, bucket);
 
 
 --
@@ -7687,12 +7635,6 @@ ALTER TABLE status_private.backfill_runs ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE status_private.import_tokens ENABLE ROW LEVEL SECURITY;
-
---
--- Name: leaderboard_bucket_counts; Type: ROW SECURITY; Schema: status_private; Owner: -
---
-
-ALTER TABLE status_private.leaderboard_bucket_counts ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: leaderboard_count_deltas; Type: ROW SECURITY; Schema: status_private; Owner: -
@@ -8555,10 +8497,10 @@ REVOKE ALL ON FUNCTION status_private.extend_streaks(steps status_private.pipeli
 
 
 --
--- Name: FUNCTION fold_into_histogram(changes status_private.histogram_change[], key_width integer); Type: ACL; Schema: status_private; Owner: -
+-- Name: FUNCTION fold_into_point_counts(changes status_private.histogram_change[]); Type: ACL; Schema: status_private; Owner: -
 --
 
-REVOKE ALL ON FUNCTION status_private.fold_into_histogram(changes status_private.histogram_change[], key_width integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION status_private.fold_into_point_counts(changes status_private.histogram_change[]) FROM PUBLIC;
 
 
 --
@@ -8581,13 +8523,6 @@ GRANT ALL ON FUNCTION status_private.fold_leaderboard_deltas() TO achievements_a
 --
 
 REVOKE ALL ON FUNCTION status_private.give_back_user_allowances(user_ids uuid[]) FROM PUBLIC;
-
-
---
--- Name: FUNCTION histogram_changes_by_key(changes status_private.histogram_change[], key_width integer); Type: ACL; Schema: status_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION status_private.histogram_changes_by_key(changes status_private.histogram_change[], key_width integer) FROM PUBLIC;
 
 
 --

@@ -72,11 +72,9 @@ describe("the standalone server's leaderboard folding", () => {
       await folder.end();
       throw new Error(`${error.message}; the fold, as the server's authenticator, ${outcome}`);
     });
-    // The user is the database's only one: one user at `points` and in its bucket, on each of the four boards.
+    // The user is the database's only one: one user at `points` on each of the four boards.
     const pointCounts = await root.query("select period::text, points, users from status_private.leaderboard_point_counts as counts order by counts.period");
     expect(pointCounts.rows).toEqual(["ALL_TIME", "MONTH", "WEEK", "DAY"].map((period) => ({ period, points, users: 1 })));
-    const bucketCounts = await root.query("select period::text, bucket, users from status_private.leaderboard_bucket_counts as counts order by counts.period");
-    expect(bucketCounts.rows).toEqual(["ALL_TIME", "MONTH", "WEEK", "DAY"].map((period) => ({ period, bucket: Math.floor(points / 100), users: 1 })));
     const rank = await root.query("select status_private.rank_of('ALL_TIME', '-infinity', $1) as rank, status_private.board_users('ALL_TIME', '-infinity') as users", [points]);
     expect(rank.rows).toEqual([{ rank: 1, users: 1 }]);
 

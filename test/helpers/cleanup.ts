@@ -76,10 +76,9 @@ export async function tracesOf(db: Queryable, userIds: readonly string[]): Promi
   return traces;
 }
 
-/** The leaderboard histogram: its folded tables (per score, per 100-point bucket, the rank levels) and the deltas not folded yet. */
+/** The leaderboard histogram: its folded tables (per score, the rank levels) and the deltas not folded yet. */
 export const HISTOGRAM_TABLES = [
   "status_private.leaderboard_point_counts",
-  "status_private.leaderboard_bucket_counts",
   "status_private.leaderboard_rank_levels",
   "status_private.leaderboard_count_deltas",
 ];
@@ -91,22 +90,11 @@ export const HISTOGRAM_MISMATCHES_SQL = `
       select action, period, period_start, points, sum(users)::int as users
       from (select action, period, period_start, points, users from status_private.leaderboard_point_counts union all select * from deltas) as both_parts
       group by 1, 2, 3, 4
-    ), bucket_counts as (
-      select action, period, period_start, bucket, sum(users)::int as users
-      from (select action, period, period_start, bucket, users from status_private.leaderboard_bucket_counts
-            union all select action, period, period_start, points / 100, users from deltas) as both_parts
-      group by 1, 2, 3, 4
     )
     select 'points' as level, action, period, period_start::text, points as key, counts.users, scores.users as actual
     from point_counts as counts
     full join (select action, period, period_start, points, count(*)::int as users from status_public.leaderboard_scores where visible group by 1, 2, 3, 4) as scores
       using (action, period, period_start, points)
-    where coalesce(counts.users, 0) <> coalesce(scores.users, 0)
-    union all
-    select 'bucket', action, period, period_start::text, bucket, counts.users, scores.users
-    from bucket_counts as counts
-    full join (select action, period, period_start, points / 100 as bucket, count(*)::int as users from status_public.leaderboard_scores where visible group by 1, 2, 3, 4) as scores
-      using (action, period, period_start, bucket)
     where coalesce(counts.users, 0) <> coalesce(scores.users, 0)
     union all
     -- The rank levels are folded with leaderboard_point_counts: each child's users (the difference of two

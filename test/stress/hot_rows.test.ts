@@ -1,7 +1,7 @@
 // No hot rows on the event path: 32 writers, each on a connection of its own, record an event for a fresh
 // user of their own; every user unlocks the same first achievements, so all of them move from 0 to the same
 // points on the same four boards: exactly what used to lock the shared leaderboard histogram rows
-// (leaderboard_point_counts / leaderboard_bucket_counts) until commit. Each writer keeps its transaction open
+// (leaderboard_point_counts, and a per-bucket table until migration 000020) until commit. Each writer keeps its transaction open
 // after its award until all 32 have done theirs (a barrier), then they all commit. With a shared row lock
 // the second writer would wait for the first, which waits at the barrier: so, instead of hanging, the test
 // watches the writers' backends (pg_stat_activity) and fails as soon as one of them waits for a lock, naming

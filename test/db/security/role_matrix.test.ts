@@ -32,7 +32,6 @@ const TABLES: Record<string, Record<ApiRole, Grants>> = {
   "status_private.backfill_runs": PRIVATE,
   // Backfills as admins read them (a view of the private table, read with its owner's rights).
   "status_public.backfill_runs": { anonymous: NONE, user: NONE, service: NONE, admin: READ },
-  "status_private.leaderboard_bucket_counts": PRIVATE,
   "status_private.leaderboard_count_deltas": PRIVATE,
   "status_private.leaderboard_point_counts": PRIVATE,
   "status_private.leaderboard_rank_levels": PRIVATE,
@@ -145,11 +144,10 @@ const FUNCTIONS: Record<string, string> = {
   "status_private.import_streak_states(status_private.pipeline_step[])": "-",
   // Executable by the authenticator (the server folds every second), by no API role.
   "status_private.fold_leaderboard_deltas()": "-",
-  "status_private.fold_into_histogram(status_private.histogram_change[],integer)": "-",
+  "status_private.fold_into_point_counts(status_private.histogram_change[])": "-",
   // The rank levels (4-reads.sql): kept by the fold, rebuilt from the histogram by the migration.
   "status_private.fold_into_rank_levels(status_private.histogram_change[])": "-",
   "status_private.rebuild_leaderboard_rank_levels()": "-",
-  "status_private.histogram_changes_by_key(status_private.histogram_change[],integer)": "-",
   "status_private.recorded_result(status_public.user_steps,text,integer)": "-",
   "status_private.step_results(status_public.user_steps[])": "-",
   "status_private.streak_criterion_progress(status_public.achievement_criteria,uuid,date)": "-",

@@ -1,6 +1,6 @@
 // status_private.fold_leaderboard_deltas(): the event path appends the leaderboard histogram's changes as
 // deltas (status_private.leaderboard_count_deltas), and the fold moves them into the histogram tables (per
-// score, per 100-point bucket, and the rank levels of 4-reads.sql).
+// score, and the rank levels of 4-reads.sql; the per-100-point buckets until migration 000020).
 // Folding changes how fast a rank is read, never what it says: after random awards, opt-outs and opt-ins,
 // and points taken back, every rank (status_private.rank_of) is 1 + the visible users with more points, before
 // a fold and after it. A fold drops the rows it brought back to zero; one folder works at a time (a second
@@ -139,7 +139,7 @@ async function count(sql: string): Promise<number> {
 const deltas = () => count("select count(*)::int as n from status_private.leaderboard_count_deltas");
 const zeroRows = () =>
   count(
-    `select ((select count(*) from status_private.leaderboard_point_counts where users = 0) + (select count(*) from status_private.leaderboard_bucket_counts where users = 0)
+    `select ((select count(*) from status_private.leaderboard_point_counts where users = 0)
              + (select count(*) from status_private.leaderboard_rank_levels where users_from[1] = 0))::int as n`,
   );
 const fold = async (db: pg.Pool | pg.ClientBase = pool) => (await db.query<{ folded: number }>("select status_private.fold_leaderboard_deltas() as folded")).rows[0].folded;
@@ -148,7 +148,6 @@ const fold = async (db: pg.Pool | pg.ClientBase = pool) => (await db.query<{ fol
 async function histogram(): Promise<string[]> {
   const { rows } = await pool.query<{ row: string }>(
     `select format('points %s %s %s=%s', period, period_start, points, users) as row from status_private.leaderboard_point_counts
-     union all select format('bucket %s %s %s=%s', period, period_start, bucket, users) from status_private.leaderboard_bucket_counts
      order by 1`,
   );
   return rows.map((row) => row.row);
@@ -234,7 +233,7 @@ describe("fold_leaderboard_deltas", () => {
     // The run did what it is about: it folded, and users opted out (else the checks prove little).
     expect(folded).toBeGreaterThan(0);
     expect(await count("select count(*)::int as n from status_public.leaderboard_scores where not visible")).toBeGreaterThan(0);
-    // Some folds emptied rows (users moved off a score or a bucket, or opted out): they went.
+    // Some folds emptied rows (users moved off a score, or opted out): they went.
     expect(rowsDropped).toBeGreaterThan(0);
   });
 
@@ -242,7 +241,7 @@ describe("fold_leaderboard_deltas", () => {
     await fold();
     const alone = newUserId();
     const other = newUserId();
-    // 12345 points: a score and a bucket (123) nobody else in this file reaches.
+    // 12345 and 12399 points: scores nobody else in this file reaches.
     await award([{ user: alone, points: 12345, at: null }]);
     await award([{ user: other, points: 12399, at: null }]);
     await fold();
@@ -251,18 +250,16 @@ describe("fold_leaderboard_deltas", () => {
       "points ALL_TIME -infinity 12345=1",
       "points ALL_TIME -infinity 12399=1",
     ]);
-    expect(held.filter((row) => row.startsWith("bucket ALL_TIME -infinity 123="))).toEqual(["bucket ALL_TIME -infinity 123=2"]);
 
-    // `alone` moves from 12345 to 20000: its point row goes, the bucket row counts `other` only.
+    // `alone` moves from 12345 to 20000: its point row goes.
     await award([{ user: alone, points: 20000 - 12345, at: null }]);
-    // `other` opts out: its point row goes, and the bucket row back at zero too.
+    // `other` opts out: its point row goes too.
     await setOptOut(other, true);
     await fold();
     expect(await zeroRows()).toBe(0);
     const now = await histogram();
-    expect(now.filter((row) => /^points ALL_TIME -infinity 123\d\d=/.test(row) || row.startsWith("bucket ALL_TIME -infinity 123="))).toEqual([]);
+    expect(now.filter((row) => /^points ALL_TIME -infinity 123\d\d=/.test(row))).toEqual([]);
     expect(now).toContain("points ALL_TIME -infinity 20000=1");
-    expect(now).toContain("bucket ALL_TIME -infinity 200=1");
     expect(wrong(await ranks())).toEqual([]);
     // Opting back in brings `other` back where it was.
     await setOptOut(other, false);

@@ -132,8 +132,6 @@ describe("points awarded while opted out of the leaderboards", () => {
           `select level, sum(users)::int as users from (
              select 'points' as level, users from status_private.leaderboard_point_counts where period = 'ALL_TIME' and points = $1
              union all select 'points', users from status_private.leaderboard_count_deltas where period = 'ALL_TIME' and points = $1
-             union all select 'bucket', users from status_private.leaderboard_bucket_counts where period = 'ALL_TIME' and bucket = $1 / 100
-             union all select 'bucket', users from status_private.leaderboard_count_deltas where period = 'ALL_TIME' and points / 100 = $1 / 100
            ) as histogram group by level having sum(users) <> 0 order by level desc`,
           [points],
         );
@@ -157,10 +155,7 @@ describe("points awarded while opted out of the leaderboards", () => {
 
       await tx.as(asUser(user), "select status_public.set_my_profile(leaderboard_opt_out => false)");
       expect(await tx.root("select count(*)::int as hidden from status_public.leaderboard_scores where user_id = $1 and not visible", [user])).toEqual([{ hidden: 0 }]);
-      expect(await histogram()).toEqual([
-        { level: "points", users: 1 },
-        { level: "bucket", users: 1 },
-      ]);
+      expect(await histogram()).toEqual([{ level: "points", users: 1 }]);
       expect(await listed()).toBe(true);
       expect(await myRank()).toEqual({ rank: 1, points });
     }));

@@ -28,7 +28,7 @@ describe("row-level security", () => {
         expect.arrayContaining([
           "status_public.levels", "status_public.level_requirements", "status_public.user_steps", "status_public.user_achievements",
           "status_public.achievements", "status_public.achievement_unlocks", "status_public.points_ledger", "status_public.leaderboard_scores",
-          "status_private.leaderboard_point_counts", "status_private.leaderboard_bucket_counts", "status_private.recorded_action_results",
+          "status_private.leaderboard_point_counts", "status_private.recorded_action_results",
         ]),
       );
       for (const table of tables) expect(table).toEqual({ table_name: table.table_name, rls: true });
