@@ -21,6 +21,8 @@ export interface NotifiedLoopOptions {
 export interface NotifiedLoop {
   /** Runs rounds until nothing is left; resolves with how much they did. */
   runNow(): Promise<number>;
+  /** Polls every `ms` from now on (a loop that no NOTIFY wakes for some work; nothing once stopped). */
+  pollEvery(ms: number): void;
   /** Ends the poll and the LISTEN connection once the round under way ends. */
   stop(): Promise<void>;
 }
@@ -71,12 +73,20 @@ export function startNotifiedLoop(options: NotifiedLoopOptions): NotifiedLoop {
   };
   void listen();
 
-  const poll = setInterval(wake, options.pollIntervalMs);
+  let pollIntervalMs = options.pollIntervalMs;
+  let poll = setInterval(wake, pollIntervalMs);
   poll.unref();
   wake();
 
   return {
     runNow,
+    pollEvery(ms) {
+      if (ms === pollIntervalMs || state.stopped) return;
+      clearInterval(poll);
+      pollIntervalMs = ms;
+      poll = setInterval(wake, ms);
+      poll.unref();
+    },
     async stop() {
       state.stopped = true;
       clearInterval(poll);

@@ -88,6 +88,7 @@ export function startWebhookDispatcher(options: WebhookDispatcherOptions): Webho
   const maxRetryDelayMs = options.maxRetryDelayMs ?? 3_600_000;
   const batchSize = options.batchSize ?? 20;
   const relayIntervalMs = options.relayIntervalMs ?? 50;
+  const pollIntervalMs = options.pollIntervalMs ?? 1_000;
   const retentionHours = options.retentionHours ?? 7 * 24;
   const log = options.log;
   const pool = new pg.Pool({ connectionString: options.connectionString, max: 2, idleTimeoutMillis: 0 });
@@ -127,28 +128,17 @@ export function startWebhookDispatcher(options: WebhookDispatcherOptions): Webho
     await pool.query("select status_private.record_webhook_attempt($1, $2, $3, $4)", [request.delivery_id, request.attempt, error, retryInSeconds]);
   }
 
-  // While the writers relay notifications (as this dispatcher's sessions do: the setting is the database's or
-  // the role's), nothing wakes it for their events: a poll of its own, started and stopped as the setting says.
-  let relayPoll: NodeJS.Timeout | undefined;
-  function pollForRelayedEvents(relaying: boolean): void {
-    if (relaying && !relayPoll) {
-      relayPoll = setInterval(() => loop.runNow().catch((error: unknown) => log?.warn({ err: error }, "webhook dispatcher failed; retrying")), relayIntervalMs);
-      relayPoll.unref();
-    } else if (!relaying && relayPoll) {
-      clearInterval(relayPoll);
-      relayPoll = undefined;
-    }
-  }
-
   /** Publishes what committed (and relays its notifications), then sends what is due, until nothing is. */
-  async function round(loop: { readonly stopped: boolean }): Promise<number> {
+  async function round(state: { readonly stopped: boolean }): Promise<number> {
     let attempted = 0;
-    while (!loop.stopped) {
+    while (!state.stopped) {
       const { rows: published } = await pool.query<{ n: number; relaying: boolean }>(
         "select status_private.publish_outbox_events($1) as n, status_private.relays_notifications() as relaying",
         [1000],
       );
-      pollForRelayedEvents((options.relaying || published[0].relaying) && !loop.stopped);
+      // While the writers relay notifications (as this dispatcher's sessions do: the setting is the database's or
+      // the role's), nothing wakes it for their events: it polls for them instead.
+      loop.pollEvery(options.relaying || published[0].relaying ? Math.min(relayIntervalMs, pollIntervalMs) : pollIntervalMs);
       const { rows: claimed } = await pool.query<WebhookRequest>("select * from status_private.claim_webhook_deliveries($1, $2, $3)", [
         batchSize,
         timeoutMs / 1000 + 1,
@@ -165,7 +155,7 @@ export function startWebhookDispatcher(options: WebhookDispatcherOptions): Webho
     connectionString: options.connectionString,
     listenConnectionString: options.listenConnectionString,
     channels: [OUTBOX_CHANNEL, OUTBOX_PUBLISHED_CHANNEL],
-    pollIntervalMs: options.pollIntervalMs ?? 1_000,
+    pollIntervalMs,
     name: "webhook dispatcher",
     log,
     round,
@@ -185,7 +175,6 @@ export function startWebhookDispatcher(options: WebhookDispatcherOptions): Webho
     async stop() {
       if (prune) clearInterval(prune);
       await loop.stop();
-      pollForRelayedEvents(false);
       await pool.end();
     },
   };
