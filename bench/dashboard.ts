@@ -14,7 +14,7 @@
 // Usage: npm run bench:dashboard [-- --catalogs=1011,10011 --calls=20 --repeats=5]
 import "../src/environment";
 import pg from "pg";
-import { cleanUp, machine, main, option, progress, roles, startBenchDatabase, writeResult } from "./common";
+import { cleanUp, machine, main, median, option, progress, roles, startBenchDatabase, timeInDatabase, writeResult } from "./common";
 
 const CALLS = option("calls", 20);
 const REPEATS = option("repeats", 5);
@@ -33,30 +33,16 @@ const STATEMENTS = {
 type Read = keyof typeof STATEMENTS;
 const READS = Object.keys(STATEMENTS) as Read[];
 
-/** The mean time of one call of `statement`, in ms (`CALLS` of them in a DO loop; as the user but for the plain read). */
-async function timeInDatabase(client: pg.Client, read: Read): Promise<number> {
+/** The mean time of one call of `read`, in ms (as the user, but for the plain read). */
+async function timeRead(client: pg.Client, read: Read): Promise<number> {
   await client.query(read === "plain" ? "reset role" : `set role ${client.escapeIdentifier(roles.user)}`);
-  await client.query(`
-    do $bench$
-    declare
-      started timestamptz := clock_timestamp();
-    begin
-      for i in 1..${CALLS} loop
-        perform array_agg(answer) from (${STATEMENTS[read]}) as answer;
-      end loop;
-      perform set_config('bench.elapsed_ms', (extract(epoch from clock_timestamp() - started) * 1000)::text, false);
-    end
-    $bench$`);
-  const { rows } = await client.query<{ elapsed: string }>("select current_setting('bench.elapsed_ms') as elapsed");
-  await client.query("reset role");
-  return Number(rows[0].elapsed) / CALLS;
+  try {
+    return await timeInDatabase(client, STATEMENTS[read], CALLS);
+  } finally {
+    await client.query("reset role");
+  }
 }
 
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 
 /** Grows the catalog to `size` achievements (the demo's first), as the file's header says. */
 async function growCatalog(client: pg.Client, size: number): Promise<void> {
@@ -89,9 +75,9 @@ main(async () => {
     await client.query("select status_private.record_action($1, 'tasks_completed', 10, null, null)", [USER]);
     await client.query("select status_private.record_action($1, 'tasks_completed', 8, null, null)", [USER]);
     await client.query("select status_private.record_action($1, 'logins', 1, null, null)", [USER]);
-    // As the server's connections (@dataplan/pg): no JIT optimization. The user for the functions.
+    // As the server's connections (@dataplan/pg): no JIT optimization. The one user, for the functions (and the check).
     await client.query("set jit_optimize_above_cost = -1");
-    await client.query("select set_config('jwt.claims.user_id', $1, false)", [USER]);
+    await client.query("select set_config('jwt.claims.user_id', $1, false), set_config('bench.probes', $1, false)", [USER]);
     for (const size of sizes) {
       await growCatalog(client, size);
       const { rows: check } = await client.query<{ listed: number; visible: number }>(`
@@ -103,11 +89,11 @@ main(async () => {
       );
       if (check[0].listed !== check[0].visible || check[0].listed < size - 5) throw new Error(`my_achievements listed ${check[0].listed} of ${check[0].visible} visible achievements`);
       const timings: Record<Read, number[]> = { my_achievements: [], my_dashboard: [], plain: [] };
-      for (const read of READS) await timeInDatabase(client, read); // warm-up
+      for (const read of READS) await timeRead(client, read); // warm-up
       for (let repeat = 0; repeat < REPEATS; repeat++) {
         for (let i = 0; i < READS.length; i++) {
           const read = READS[(repeat + i) % READS.length];
-          timings[read].push(await timeInDatabase(client, read));
+          timings[read].push(await timeRead(client, read));
         }
       }
       const result = { achievements: size, my_achievements: median(timings.my_achievements), my_dashboard: median(timings.my_dashboard), plain: median(timings.plain) };

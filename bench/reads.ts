@@ -25,7 +25,7 @@
 // Usage: npm run bench:reads [-- --scored-users=100000 --calls=100 --repeats=11 --probes=20]
 import "../src/environment";
 import pg from "pg";
-import { cleanUp, fmt, machine, main, option, progress, roles, startBenchDatabase, writeResult } from "./common";
+import { cleanUp, fmt, machine, main, median, option, progress, roles, startBenchDatabase, timeInDatabase, writeResult } from "./common";
 import { awardScoredUsers, foldLeaderboardDeltas } from "./scores";
 
 const SCORED_USERS = option("scored-users", 100_000);
@@ -127,37 +127,6 @@ async function recordTallies(client: pg.Client): Promise<void> {
   await client.query("vacuum analyze status_public.leaderboard_scores");
 }
 
-/**
- * The mean time of one `statement`, in ms: `CALLS` runs in a DO loop on this session, each after setting
- * jwt.claims.user_id to the next probe (the plain statements read it as `me`). array_agg of the whole rows:
- * every column of every row is computed, as a client reading the answer would need.
- */
-async function timeInDatabase(client: pg.Client, statement: string): Promise<number> {
-  await client.query(`
-    do $bench$
-    declare
-      probes uuid[] := string_to_array(current_setting('bench.probes'), ',')::uuid[];
-      me uuid;
-      started timestamptz;
-    begin
-      started := clock_timestamp();
-      for i in 1..${CALLS} loop
-        me := probes[1 + i % array_length(probes, 1)];
-        perform set_config('jwt.claims.user_id', me::text, true);
-        perform array_agg(answer) from (${statement}) as answer;
-      end loop;
-      perform set_config('bench.elapsed_ms', (extract(epoch from clock_timestamp() - started) * 1000)::text, false);
-    end
-    $bench$`);
-  const { rows } = await client.query<{ elapsed: string }>("select current_setting('bench.elapsed_ms') as elapsed");
-  return Number(rows[0].elapsed) / CALLS;
-}
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 
 interface EntryColumns {
   user_id: string;
@@ -246,7 +215,7 @@ main(async () => {
     await client.query("select set_config('bench.probes', $1, false)", [probes.join(",")]);
     const run = async (read: Read, side: Side) => {
       await client.query(side === "function" ? `set role ${client.escapeIdentifier(roles.user)}` : "reset role");
-      return timeInDatabase(client, side === "function" ? FUNCTIONS[read] : side === "plain" ? PLAIN[read] : BARE[read]);
+      return timeInDatabase(client, side === "function" ? FUNCTIONS[read] : side === "plain" ? PLAIN[read] : BARE[read], CALLS);
     };
     // Warm-up: every statement's plans, in this session.
     for (const { read } of READS) for (const side of SIDES) await run(read, side);
